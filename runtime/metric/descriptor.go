@@ -69,6 +69,10 @@ type Descriptor struct {
 	// InstrumentationClass is carried for reference; the value comes from
 	// Value when the class names application code.
 	InstrumentationClass string
+	// Options is the definition's options block. The engine reads
+	// options.events (redis_hll) and options.event and options.prefix
+	// (redis) for GitLab's legacy Redis metrics.
+	Options map[string]any
 
 	// Exactly one of the following says how to compute the metric.
 	Events   []EventRule // data_source internal_events

@@ -1,0 +1,160 @@
+package metric
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/usagekit/usagekit/runtime/store"
+)
+
+// Errors the engine reports in Result.Err, wrapped with the metric's key path.
+var (
+	// ErrNoSource is reported for a metric that says neither how to read
+	// events, nor a database query, nor an application ValueFunc.
+	ErrNoSource = errors.New("metric: no way to compute the metric")
+	// ErrNoStore is reported for an internal_events metric when the engine
+	// has no store.
+	ErrNoStore = errors.New("metric: no store configured")
+	// ErrNoDatabase is reported for a database metric when the engine has no
+	// database.
+	ErrNoDatabase = errors.New("metric: no database configured")
+	// ErrTimeout is reported for a metric that did not finish within its
+	// timeout.
+	ErrTimeout = errors.New("metric: timed out")
+	// ErrPanic is reported for a metric whose computation panicked.
+	ErrPanic = errors.New("metric: panicked")
+)
+
+// EngineOptions configure an Engine. The zero value works: no store, no
+// database, the system clock and DefaultTimeout.
+type EngineOptions struct {
+	// Store is where event counters live. Required for internal_events
+	// metrics.
+	Store store.Store
+	// DB is the application database. Required for database metrics.
+	DB *sql.DB
+	// Dialect names the SQL dialect of DB: "postgres" or "sqlite". Default:
+	// guessed from DB's driver.
+	Dialect string
+	// Now is the clock. Default: time.Now. Windows are computed in UTC.
+	Now func() time.Time
+	// Timeout bounds each metric's computation. Default: DefaultTimeout.
+	// Batched store reads share one timeout for the whole batch.
+	Timeout time.Duration
+}
+
+// DefaultTimeout is the per-metric timeout used when EngineOptions.Timeout is
+// zero.
+const DefaultTimeout = 30 * time.Second
+
+// Engine computes metric values. It is safe for concurrent use.
+type Engine struct {
+	opt EngineOptions
+}
+
+// NewEngine returns an engine with the given options.
+func NewEngine(opt EngineOptions) *Engine {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = DefaultTimeout
+	}
+	return &Engine{opt: opt}
+}
+
+// Result is the outcome of computing one metric.
+type Result struct {
+	KeyPath string
+	// Value is the metric's value: int64 or float64 for numbers, or
+	// whatever the application's ValueFunc returned. It is nil when Err is
+	// set.
+	Value any
+	// Err says why the metric could not be computed.
+	Err error
+	// Elapsed is the time the metric took. Metrics read from the store in
+	// one batch share the batch's time.
+	Elapsed time.Duration
+}
+
+// Now returns the engine's clock reading, in UTC.
+func (e *Engine) Now() time.Time { return e.opt.Now().UTC() }
+
+// Value computes one metric.
+func (e *Engine) Value(ctx context.Context, d *Descriptor) (any, error) {
+	r := e.Compute(ctx, []*Descriptor{d})
+	return r[0].Value, r[0].Err
+}
+
+// Compute computes every metric of ds, in order, and never stops at a
+// failure: each Result carries its own error. Event metrics are read from
+// the store in a few batched round trips; database and application metrics
+// run one at a time, each under the timeout, with panics recovered.
+func (e *Engine) Compute(ctx context.Context, ds []*Descriptor) []Result {
+	out := make([]Result, len(ds))
+	for i, d := range ds {
+		out[i].KeyPath = d.KeyPath
+	}
+	e.computeEvents(ctx, ds, out)
+	for i, d := range ds {
+		if isEventMetric(d) {
+			continue
+		}
+		start := time.Now()
+		v, err := e.guarded(ctx, d)
+		out[i].Value, out[i].Err, out[i].Elapsed = v, err, time.Since(start)
+	}
+	return out
+}
+
+// guarded runs a database or application metric under the timeout in its own
+// goroutine, so that a metric ignoring its context cannot hold the ping.
+func (e *Engine) guarded(ctx context.Context, d *Descriptor) (any, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.opt.Timeout)
+	defer cancel()
+	type reply struct {
+		v   any
+		err error
+	}
+	ch := make(chan reply, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				ch <- reply{err: fmt.Errorf("%s: %w: %v\n%s", d.KeyPath, ErrPanic, p, debug.Stack())}
+			}
+		}()
+		v, err := e.one(ctx, d)
+		ch <- reply{v, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil && errors.Is(r.err, context.DeadlineExceeded) && !errors.Is(r.err, ErrTimeout) {
+			r.err = fmt.Errorf("%s: %w after %s: %w", d.KeyPath, ErrTimeout, e.opt.Timeout, r.err)
+		}
+		return r.v, r.err
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%s: %w after %s", d.KeyPath, ErrTimeout, e.opt.Timeout)
+		}
+		return nil, fmt.Errorf("%s: %w", d.KeyPath, ctx.Err())
+	}
+}
+
+// one computes a metric that is not read from the event store.
+func (e *Engine) one(ctx context.Context, d *Descriptor) (any, error) {
+	switch {
+	case d.Value != nil:
+		v, err := d.Value(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", d.KeyPath, err)
+		}
+		return v, nil
+	case d.Database != nil:
+		return e.database(ctx, d)
+	}
+	return nil, fmt.Errorf("%s: %w (data_source %s)", d.KeyPath, ErrNoSource, d.DataSource)
+}
