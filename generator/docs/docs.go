@@ -1,0 +1,219 @@
+// Package docs renders the metrics dictionary: Markdown pages (an index and
+// one page per product group) and a single self-contained HTML page with
+// search and filters, from a validated definition set.
+package docs
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/usagekit/usagekit/generator/model"
+)
+
+// File is one page of the dictionary. Name is relative to the output
+// directory and uses forward slashes.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// Generate renders every page of the dictionary for set, sorted by name. It
+// writes nothing, so callers and tests decide where the bytes go.
+func Generate(set *model.Set) ([]File, error) {
+	groups := groupsOf(set)
+	var files []File
+	files = append(files, File{Name: "index.md", Data: markdownIndex(set, groups)})
+	for _, g := range groups {
+		files = append(files, File{Name: groupFile(g.name), Data: markdownGroup(g)})
+	}
+	page, err := htmlPage(set)
+	if err != nil {
+		return nil, fmt.Errorf("docs: render index.html: %w", err)
+	}
+	files = append(files, File{Name: "index.html", Data: page})
+	slices.SortFunc(files, func(a, b File) int { return cmp.Compare(a.Name, b.Name) })
+	return files, nil
+}
+
+// noGroup is the heading for definitions that name no product group.
+const noGroup = "(no product group)"
+
+type group struct {
+	name    string
+	events  []*model.Event
+	metrics []*model.Metric
+}
+
+// groupsOf buckets definitions by product group, sorted by group name with
+// the unnamed group last.
+func groupsOf(set *model.Set) []*group {
+	byName := map[string]*group{}
+	get := func(name string) *group {
+		if name == "" {
+			name = noGroup
+		}
+		g, ok := byName[name]
+		if !ok {
+			g = &group{name: name}
+			byName[name] = g
+		}
+		return g
+	}
+	for _, e := range set.Events {
+		g := get(e.ProductGroup)
+		g.events = append(g.events, e)
+	}
+	for _, m := range set.Metrics {
+		g := get(m.ProductGroup)
+		g.metrics = append(g.metrics, m)
+	}
+	out := make([]*group, 0, len(byName))
+	for _, g := range byName {
+		out = append(out, g)
+	}
+	slices.SortFunc(out, func(a, b *group) int {
+		if (a.name == noGroup) != (b.name == noGroup) {
+			if a.name == noGroup {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(a.name, b.name)
+	})
+	return out
+}
+
+// groupFile is the Markdown page of a product group: its name reduced to
+// lower-case letters, digits and dashes.
+func groupFile(name string) string {
+	if name == noGroup {
+		return "groups/no-product-group.md"
+	}
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	s := strings.TrimSuffix(b.String(), "-")
+	if s == "" {
+		s = "group"
+	}
+	return "groups/" + s + ".md"
+}
+
+func markdownIndex(set *model.Set, groups []*group) []byte {
+	var b bytes.Buffer
+	b.WriteString("# Metrics dictionary\n\n")
+	fmt.Fprintf(&b, "%d events and %d metrics. The searchable page is [index.html](index.html).\n\n", len(set.Events), len(set.Metrics))
+	b.WriteString("| Product group | Events | Metrics |\n|---|---:|---:|\n")
+	for _, g := range groups {
+		fmt.Fprintf(&b, "| [%s](%s) | %d | %d |\n", mdCell(g.name), groupFile(g.name), len(g.events), len(g.metrics))
+	}
+	return b.Bytes()
+}
+
+func markdownGroup(g *group) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# %s\n\n[Back to the index](../index.md)\n", mdText(g.name))
+	if len(g.events) > 0 {
+		b.WriteString("\n## Events\n\n| Event | Description | Identifiers | Properties | Status | Tiers |\n|---|---|---|---|---|---|\n")
+		for _, e := range g.events {
+			props := make([]string, 0, len(e.Properties))
+			for _, p := range e.Properties {
+				props = append(props, p.Name+" ("+string(p.Type)+")")
+			}
+			ids := make([]string, 0, len(e.Identifiers))
+			for _, id := range e.Identifiers {
+				ids = append(ids, string(id))
+			}
+			fmt.Fprintf(&b, "| <a id=\"event-%s\"></a>`%s` | %s | %s | %s | %s | %s |\n",
+				e.Action, e.Action, mdCell(e.Description), mdCell(strings.Join(ids, ", ")),
+				mdCell(strings.Join(props, ", ")), eventStatus(e), mdCell(strings.Join(e.Tiers, ", ")))
+		}
+	}
+	if len(g.metrics) > 0 {
+		b.WriteString("\n## Metrics\n\n| Key path | Description | Data source | Time frame | Events | Status | Tiers |\n|---|---|---|---|---|---|---|\n")
+		for _, m := range g.metrics {
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %s |\n",
+				m.KeyPath, mdCell(m.Description), mdCell(m.DataSource), m.TimeFrame,
+				metricEventLinks(g, m), metricStatus(m), mdCell(strings.Join(m.Tiers, ", ")))
+		}
+	}
+	return b.Bytes()
+}
+
+// metricEventLinks links each event a metric names to its entry, on this
+// page or on its own group's page.
+func metricEventLinks(g *group, m *model.Metric) string {
+	var parts []string
+	for _, action := range metricEvents(m) {
+		target := "#event-" + action
+		var ref *model.Event
+		for _, r := range m.Events {
+			if r.Event == action {
+				ref = r.Ref
+			}
+		}
+		if ref == nil {
+			parts = append(parts, "`"+action+"`")
+			continue
+		}
+		eg := ref.ProductGroup
+		if eg == "" {
+			eg = noGroup
+		}
+		if eg != g.name {
+			// Group pages share a directory.
+			target = path.Base(groupFile(eg)) + target
+		}
+		parts = append(parts, "[`"+action+"`]("+target+")")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// metricEvents lists the distinct events a metric names, in rule order.
+func metricEvents(m *model.Metric) []string {
+	var out []string
+	for _, r := range m.Events {
+		if !slices.Contains(out, r.Event) {
+			out = append(out, r.Event)
+		}
+	}
+	return out
+}
+
+func eventStatus(e *model.Event) string {
+	if e.Status == "" {
+		return string(model.Active)
+	}
+	return string(e.Status)
+}
+
+func metricStatus(m *model.Metric) string {
+	if m.Status == "" {
+		return string(model.Active)
+	}
+	return string(m.Status)
+}
+
+// mdText makes s safe as Markdown text on one line.
+func mdText(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := strings.NewReplacer(`\`, `\\`, "<", "&lt;", ">", "&gt;", "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`)
+	return r.Replace(s)
+}
+
+// mdCell makes s safe inside a Markdown table cell: one line, pipes escaped.
+func mdCell(s string) string {
+	return strings.ReplaceAll(mdText(s), "|", `\|`)
+}

@@ -1,0 +1,141 @@
+package docs
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/usagekit/usagekit/generator/model"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// sampleSet is a small definition set with two product groups, an event
+// without a group, filtered and unique metrics and a removed metric.
+func sampleSet() *model.Set {
+	created := &model.Event{
+		Action: "issue_created", Description: "An issue was created | from the UI or API.",
+		Identifiers: []model.Identifier{model.User, model.Project},
+		Properties: []*model.Property{
+			{Name: "label", Type: model.String, Builtin: true},
+			{Name: "source", Type: model.String, Enum: []model.Value{{Type: model.String, Text: "web"}, {Type: model.String, Text: "api"}}},
+		},
+		ProductGroup: "project_management", Tiers: []string{"free", "premium", "ultimate"}, Status: model.Active,
+	}
+	pushed := &model.Event{
+		Action: "code_pushed", Description: "Commits were pushed.",
+		Identifiers:  []model.Identifier{model.User, model.Project, model.Namespace},
+		ProductGroup: "source_code", Tiers: []string{"free"},
+	}
+	orphan := &model.Event{Action: "page_viewed", Description: "A <page> was viewed.", Identifiers: []model.Identifier{model.User}}
+	m1 := &model.Metric{
+		KeyPath: "counts.count_distinct_user_id_from_issue_created_weekly", Description: "Weekly users creating issues",
+		ValueType: "number", Status: model.Active, TimeFrame: model.Weekly, DataSource: "internal_events",
+		ProductGroup: "project_management", Tiers: []string{"premium", "ultimate"},
+		Events: []*model.EventRule{{Event: "issue_created", Ref: created, Unique: model.UniqueUser}},
+	}
+	m2 := &model.Metric{
+		KeyPath: "counts.count_total_issue_created_or_pushed", Description: "Issues created and pushes",
+		ValueType: "number", Status: model.Active, TimeFrame: model.AllTime, DataSource: "internal_events",
+		ProductGroup: "project_management", Tiers: []string{"free"},
+		Events: []*model.EventRule{{Event: "issue_created", Ref: created}, {Event: "code_pushed", Ref: pushed}},
+	}
+	m3 := &model.Metric{
+		KeyPath: "counts.projects", Description: "Projects", ValueType: "number", Status: model.Removed,
+		TimeFrame: model.None, DataSource: "database", ProductGroup: "source_code", Tiers: []string{"free"},
+		Database: &model.Database{Operation: "count", Table: "projects"},
+	}
+	m4 := &model.Metric{
+		KeyPath: "settings.version_check", Description: "Version check enabled", ValueType: "boolean",
+		Status: model.Broken, TimeFrame: model.None, DataSource: "system", Tiers: []string{"free"},
+	}
+	created.Metrics = []*model.Metric{m1, m2}
+	pushed.Metrics = []*model.Metric{m2}
+	return &model.Set{Events: []*model.Event{pushed, created, orphan}, Metrics: []*model.Metric{m1, m2, m3, m4}}
+}
+
+func TestGenerateGolden(t *testing.T) {
+	files, err := Generate(sampleSet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Name)
+		golden := filepath.Join("testdata", "golden", filepath.FromSlash(f.Name))
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(golden, f.Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run go test ./generator/docs -update)", err)
+		}
+		if !bytes.Equal(want, f.Data) {
+			t.Errorf("%s differs from %s (run go test ./generator/docs -update and review the diff)\n--- want\n%s\n--- got\n%s", f.Name, golden, want, f.Data)
+		}
+	}
+	wantNames := "groups/no-product-group.md groups/project-management.md groups/source-code.md index.html index.md"
+	if got := strings.Join(names, " "); got != wantNames {
+		t.Errorf("files = %s, want %s", got, wantNames)
+	}
+}
+
+func TestGenerateDeterministic(t *testing.T) {
+	a, err := Generate(sampleSet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Generate(sampleSet())
+	for i := range a {
+		if !bytes.Equal(a[i].Data, b[i].Data) {
+			t.Errorf("%s differs between two runs", a[i].Name)
+		}
+	}
+}
+
+func TestHTMLSelfContained(t *testing.T) {
+	files, err := Generate(sampleSet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page string
+	for _, f := range files {
+		if f.Name == "index.html" {
+			page = string(f.Data)
+		}
+	}
+	// Anything that would make the browser fetch: external scripts, styles,
+	// images, fonts or frames.
+	for _, bad := range []string{"<script src", "<link", "<img", "@import", "url(", "<iframe", "http://", "https://"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("index.html contains %q; the page must not fetch anything", bad)
+		}
+	}
+	if !strings.Contains(page, "A &lt;page&gt; was viewed.") {
+		t.Errorf("description not HTML-escaped")
+	}
+}
+
+func TestGroupFile(t *testing.T) {
+	for in, want := range map[string]string{
+		"project_management":        "groups/project-management.md",
+		"Source Code":               "groups/source-code.md",
+		"../etc":                    "groups/etc.md",
+		"!!!":                       "groups/group.md",
+		noGroup:                     "groups/no-product-group.md",
+		"analytics_instrumentation": "groups/analytics-instrumentation.md",
+	} {
+		if got := groupFile(in); got != want {
+			t.Errorf("groupFile(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
