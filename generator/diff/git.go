@@ -1,0 +1,156 @@
+package diff
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// ErrUnknownRevision is returned when the base revision does not name a
+// commit.
+var ErrUnknownRevision = errors.New("diff: unknown revision")
+
+// ErrOutsideRepository is returned for a path that is not inside the
+// repository being compared.
+var ErrOutsideRepository = errors.New("diff: path outside the repository")
+
+// Base is a copy of definition files as they were at a revision, extracted
+// into a temporary directory without touching the working tree.
+type Base struct {
+	// Rev is the revision as given; Commit the full commit id it named.
+	Rev, Commit string
+	// Root is the repository's top-level directory.
+	Root string
+	// Dir is the temporary directory holding the files; Files their paths
+	// under Dir, which mirror their paths relative to Root.
+	Dir   string
+	Files []string
+}
+
+// Close deletes the temporary directory.
+func (b *Base) Close() error { return os.RemoveAll(b.Dir) }
+
+// Extract copies the .yml and .yaml files under paths (relative to the
+// current directory, or absolute) as they were at rev into a new temporary
+// directory, reading them with git ls-tree and git show. A path that did not
+// exist at rev yields no files: everything there is an addition.
+func Extract(rev string, paths []string) (*Base, error) {
+	root, err := git("", "rev-parse", "--show-toplevel")
+	if err != nil {
+		return nil, fmt.Errorf("diff: not in a git repository: %w", err)
+	}
+	root = strings.TrimSpace(root)
+	commit, err := git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
+	if err != nil {
+		return nil, fmt.Errorf("%w %q", ErrUnknownRevision, rev)
+	}
+	b := &Base{Rev: rev, Commit: strings.TrimSpace(commit), Root: root}
+	var rels []string
+	for _, p := range paths {
+		rel, err := repoPath(root, p)
+		if err != nil {
+			return nil, err
+		}
+		rels = append(rels, rel)
+	}
+	out, err := git(root, append([]string{"ls-tree", "-r", "-z", "--name-only", "--full-tree", b.Commit, "--"}, rels...)...)
+	if err != nil {
+		return nil, fmt.Errorf("diff: list files at %s: %w", rev, err)
+	}
+	dir, err := os.MkdirTemp("", "usagekit-diff-")
+	if err != nil {
+		return nil, fmt.Errorf("diff: %w", err)
+	}
+	b.Dir = dir
+	for _, name := range strings.Split(out, "\x00") {
+		if !strings.HasSuffix(name, ".yml") && !strings.HasSuffix(name, ".yaml") {
+			continue
+		}
+		data, err := gitBytes(root, "show", b.Commit+":"+name)
+		if err != nil {
+			b.Close()
+			return nil, fmt.Errorf("diff: read %s at %s: %w", name, rev, err)
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("diff: %w", err)
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("diff: %w", err)
+		}
+		b.Files = append(b.Files, dst)
+	}
+	return b, nil
+}
+
+// repoPath turns p into a slash-separated path relative to root, rejecting
+// paths that leave the repository.
+func repoPath(root, p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", fmt.Errorf("diff: %s: %w", p, err)
+	}
+	// The top level comes back with symlinks resolved; resolve abs too
+	// when it exists so /tmp and /private/tmp style aliases agree.
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = r
+	} else if r, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		abs = filepath.Join(r, filepath.Base(abs))
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("%w: %s is not under %s", ErrOutsideRepository, p, root)
+	}
+	if rel == "." {
+		return ".", nil
+	}
+	return filepath.ToSlash(rel), nil
+}
+
+// Display maps a file of the extracted base back to the path the same file
+// has in the working tree, relative to the current directory, so findings on
+// base files read like findings on working files.
+func (b *Base) Display(file string) string {
+	rel, err := filepath.Rel(b.Dir, file)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return file
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return filepath.ToSlash(rel)
+	}
+	if r, err := filepath.EvalSymlinks(wd); err == nil {
+		wd = r
+	}
+	out, err := filepath.Rel(wd, filepath.Join(b.Root, rel))
+	if err != nil {
+		return filepath.ToSlash(rel)
+	}
+	return out
+}
+
+func git(dir string, args ...string) (string, error) {
+	out, err := gitBytes(dir, args...)
+	return string(out), err
+}
+
+func gitBytes(dir string, args ...string) ([]byte, error) {
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			return nil, fmt.Errorf("git %s: %w: %s", args[0], err, msg)
+		}
+		return nil, fmt.Errorf("git %s: %w", args[0], err)
+	}
+	return out, nil
+}
