@@ -1,0 +1,67 @@
+// Package generator is the entry point to usagekit's definition tooling: it
+// loads event and metric definition files, validates them against the JSON
+// Schemas and the cross-file rules, and returns the typed model that code
+// generation, documentation and the CLI read.
+//
+//	set, err := generator.Load("definitions")
+//	if err != nil {
+//		list, _ := diag.From(err) // every problem, sorted, path:line:col
+//		...
+//	}
+package generator
+
+import (
+	"github.com/usagekit/usagekit/generator/diag"
+	"github.com/usagekit/usagekit/generator/load"
+	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/generator/validate"
+)
+
+// Result is the outcome of checking a set of definition files, for reports.
+type Result struct {
+	// Files is the number of YAML files read.
+	Files int
+	// Events and Metrics count the definition files of each kind that
+	// decoded. Metrics counts files, before time-frame expansion.
+	Events, Metrics int
+	// Set is the model. It is never nil, but when Diagnostics is not empty
+	// it may be incomplete and is not fit for code generation.
+	Set *model.Set
+	// Diagnostics is every problem found, sorted by path, line and column.
+	Diagnostics diag.List
+}
+
+// Err returns nil when the definitions have no problems and a *diag.Error
+// listing them otherwise.
+func (r *Result) Err() error { return r.Diagnostics.Err() }
+
+// LoadResult loads and validates the definition files under paths
+// (directories or files) and reports everything it found. It never fails
+// as a whole: unreadable paths are diagnostics like any other problem.
+func LoadResult(paths ...string) *Result {
+	lr := load.Load(paths...)
+	res := &Result{Files: lr.Files}
+	for _, d := range lr.Documents {
+		switch d.Kind {
+		case load.Event:
+			res.Events++
+		case load.Metric:
+			res.Metrics++
+		}
+	}
+	set, diags := validate.Validate(lr.Documents)
+	res.Set = set
+	res.Diagnostics = append(lr.Diagnostics, diags...).Sort()
+	return res
+}
+
+// Load loads and validates the definition files under paths and returns the
+// model. When any file has a problem it returns a *diag.Error carrying every
+// problem of the run; diag.From recovers the list.
+func Load(paths ...string) (*model.Set, error) {
+	res := LoadResult(paths...)
+	if err := res.Err(); err != nil {
+		return nil, err
+	}
+	return res.Set, nil
+}

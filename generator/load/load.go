@@ -1,0 +1,119 @@
+// Package load finds definition files and decodes them into documents that
+// keep every value's position, so later stages can report problems at the
+// line and column that caused them.
+//
+// Load accepts usagekit's layout (definitions/events, definitions/metrics/...)
+// and GitLab's (config/events, ee/config/events, config/metrics/counts_28d/...,
+// removed/ subfolders). A file is an event or a metric according to the
+// nearest "events" or "metrics" directory on its path; outside such a
+// directory its content decides (an action key makes an event, a key_path key
+// a metric). Folders named schema and hidden folders are skipped, as are files
+// whose names do not end in .yml or .yaml.
+//
+// Everything a file can do wrong at this stage becomes a diag.Diagnostic:
+// unreadable or oversized files, invalid UTF-8, YAML syntax errors, duplicate
+// keys, a top level that is not a mapping, more than one document, and
+// anchors whose aliases would expand a file beyond MaxExpandedNodes.
+package load
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+
+	"github.com/usagekit/usagekit/generator/diag"
+)
+
+// MaxFileSize is the largest definition file read. Real definitions are a
+// few kilobytes; a larger file is a mistake or an attack on the tool.
+const MaxFileSize = 1 << 20
+
+// Result is what Load found: every document that decoded, and every problem.
+type Result struct {
+	// Files is the number of YAML files read, decoded or not.
+	Files int
+	// Documents are the files that decoded, sorted by path.
+	Documents []*Document
+	// Diagnostics are the problems found so far, unsorted.
+	Diagnostics diag.List
+}
+
+// Load walks paths (directories or files) and decodes every YAML file found.
+// Files are read and decoded in parallel; the result does not depend on the
+// order in which that happens. Problems are returned in the Result, never as
+// an error: one bad file does not hide the others.
+func Load(paths ...string) *Result {
+	res := &Result{}
+	files := walk(paths, &res.Diagnostics)
+	res.Files = len(files)
+	docs := make([]*Document, len(files))
+	diags := make([]diag.List, len(files))
+
+	var wg sync.WaitGroup
+	next := make(chan int)
+	workers := min(runtime.GOMAXPROCS(0), len(files))
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				docs[i], diags[i] = readFile(files[i])
+			}
+		})
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	for i := range files {
+		if docs[i] != nil {
+			res.Documents = append(res.Documents, docs[i])
+		}
+		res.Diagnostics = append(res.Diagnostics, diags[i]...)
+	}
+	return res
+}
+
+// readFile reads and decodes one file, turning a panic anywhere below into a
+// diagnostic for that file so one pathological input cannot stop the run.
+func readFile(f file) (doc *Document, diags diag.List) {
+	defer func() {
+		if r := recover(); r != nil {
+			doc = nil
+			diags = diag.List{{Path: f.display, Rule: "internal",
+				Message: fmt.Sprintf("internal error while reading this file (please report it): %v", r)}}
+		}
+	}()
+	data, err := readLimited(f.fsPath)
+	if err != nil {
+		return nil, diag.List{{Path: f.display, Rule: "path", Message: err.Error()}}
+	}
+	return Parse(f.display, data)
+}
+
+// readLimited reads at most MaxFileSize bytes and fails on anything larger,
+// without reading the rest.
+func readLimited(path string) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open: %s", statMessage(err))
+	}
+	defer fh.Close()
+	if info, err := fh.Stat(); err == nil && info.Size() > MaxFileSize {
+		return nil, fmt.Errorf("file is %s; the limit is 1 MiB", sizeText(info.Size()))
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read: %s", errText(err))
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("file is larger than 1 MiB, the limit")
+	}
+	return data, nil
+}
+
+func sizeText(n int64) string {
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}

@@ -1,0 +1,369 @@
+package load
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/usagekit/usagekit/generator/diag"
+)
+
+// Kind says what a document defines.
+type Kind uint8
+
+// Kinds of document.
+const (
+	Unknown Kind = iota
+	Event
+	Metric
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Event:
+		return "event"
+	case Metric:
+		return "metric"
+	}
+	return "unknown"
+}
+
+// Limits on what one document may expand to. Definitions are small flat
+// mappings; these bounds only stop hostile input (a "billion laughs" of
+// nested aliases, or nesting deep enough to exhaust the stack).
+const (
+	// MaxExpandedNodes is how many values aliases may add to a document.
+	MaxExpandedNodes = 10_000
+	// MaxDepth is the deepest nesting of mappings and lists accepted.
+	MaxDepth = 64
+)
+
+// Document is one decoded definition file.
+type Document struct {
+	// Path is the file as reported in diagnostics.
+	Path string
+	Kind Kind
+	// Root is the top-level mapping node.
+	Root *yaml.Node
+	// Value is Root as JSON-compatible values: map[string]any, []any,
+	// string, int64, float64, bool and nil. Schemas validate this.
+	Value map[string]any
+}
+
+// Lookup finds the node at a JSON pointer ("" is the root, "/events/0/name"
+// the name of the first event). key is the mapping key of the last step, or
+// nil when the last step is a list index or the root; value is nil when the
+// pointer leads nowhere, in which case key and value describe the deepest
+// node reached, so a message can still point near the problem.
+func (d *Document) Lookup(ptr string) (key, value *yaml.Node) {
+	value = d.Root
+	if ptr == "" {
+		return nil, value
+	}
+	for tok := range strings.SplitSeq(strings.TrimPrefix(ptr, "/"), "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		for value.Kind == yaml.AliasNode && value.Alias != nil {
+			value = value.Alias
+		}
+		switch value.Kind {
+		case yaml.MappingNode:
+			var k, v *yaml.Node
+			for i := 0; i+1 < len(value.Content); i += 2 {
+				if value.Content[i].Value == tok {
+					k, v = value.Content[i], value.Content[i+1] // the last one wins, as in decoding
+				}
+			}
+			if v == nil {
+				return key, value
+			}
+			key, value = k, v
+		case yaml.SequenceNode:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(value.Content) {
+				return key, value
+			}
+			key, value = nil, value.Content[i]
+		default:
+			return key, value
+		}
+	}
+	for value.Kind == yaml.AliasNode && value.Alias != nil {
+		value = value.Alias
+	}
+	return key, value
+}
+
+// Parse decodes one file's bytes. path is used for diagnostics and, through
+// its directories, to decide the document's Kind.
+func Parse(path string, data []byte) (*Document, diag.List) {
+	var diags diag.List
+	if !utf8.Valid(data) {
+		line, col, b := firstInvalidUTF8(data)
+		diags.Add(path, line, col, "yaml", "invalid UTF-8 (byte 0x%02x); definition files must be UTF-8 text", b)
+		return nil, diags
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			diags.Add(path, 0, 0, "yaml", "file is empty; expected a mapping with an action (event) or a key_path (metric)")
+			return nil, diags
+		}
+		line, msg := yamlError(err)
+		if tl, tc, ok := tabIndent(data); ok && (line == 0 || tl <= line) {
+			diags.Add(path, tl, tc, "yaml", "tab character in indentation; YAML indents with spaces only")
+			return nil, diags
+		}
+		diags.Add(path, line, 0, "yaml", "invalid YAML: %s", msg)
+		return nil, diags
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		diags.Add(path, extra.Line, extra.Column, "yaml", "a second YAML document starts here; a definition file holds exactly one")
+		return nil, diags
+	} else if !errors.Is(err, io.EOF) {
+		line, msg := yamlError(err)
+		diags.Add(path, line, 0, "yaml", "invalid YAML: %s", msg)
+		return nil, diags
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	for root.Kind == yaml.AliasNode && root.Alias != nil {
+		root = root.Alias
+	}
+	if root.Kind != yaml.MappingNode {
+		diags.Add(path, root.Line, root.Column, "yaml", "the top level is %s; expected a mapping with an action (event) or a key_path (metric)", describe(root))
+		return nil, diags
+	}
+	c := converter{path: path, diags: &diags}
+	v := c.value(root, 0, false)
+	if len(diags) > 0 {
+		return nil, diags
+	}
+	d := &Document{Path: path, Root: root, Value: v.(map[string]any)}
+	d.Kind = kindOf(path, d.Value)
+	if d.Kind == Unknown {
+		diags.Add(path, root.Line, root.Column, "kind", "cannot tell whether this is an event or a metric: put it under an events/ or metrics/ directory, or give it an action or a key_path")
+		return nil, diags
+	}
+	return d, nil
+}
+
+// kindOf decides what a document defines: the nearest events or metrics
+// directory on its path, else its keys.
+func kindOf(p string, v map[string]any) Kind {
+	for dir := path.Dir(p); dir != "." && dir != "/" && dir != ""; dir = path.Dir(dir) {
+		switch path.Base(dir) {
+		case "events":
+			return Event
+		case "metrics":
+			return Metric
+		}
+	}
+	_, action := v["action"]
+	_, keyPath := v["key_path"]
+	switch {
+	case action && !keyPath:
+		return Event
+	case keyPath && !action:
+		return Metric
+	}
+	return Unknown
+}
+
+// describe names a node's kind for messages.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.ScalarNode:
+		if n.ShortTag() == "!!null" {
+			return "null"
+		}
+		return fmt.Sprintf("a scalar (%s)", quoteShort(n.Value))
+	}
+	return "empty"
+}
+
+func quoteShort(s string) string {
+	if len(s) > 40 {
+		s = s[:37] + "..."
+	}
+	return strconv.Quote(s)
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlError splits a go-yaml error into its line and message. go-yaml
+// leaves the line out when the problem is on the first line.
+func yamlError(err error) (int, string) {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n, m[2]
+	}
+	return 1, strings.TrimPrefix(msg, "yaml: ")
+}
+
+// tabIndent finds the first tab in the leading whitespace of a line. YAML
+// forbids tabs there; go-yaml's message for it ("found character that cannot
+// start any token") does not say so.
+func tabIndent(data []byte) (line, col int, ok bool) {
+	line = 1
+	for l := range bytes.SplitSeq(data, []byte("\n")) {
+		for i, c := range l {
+			if c == '\t' {
+				return line, i + 1, true
+			}
+			if c != ' ' {
+				break
+			}
+		}
+		line++
+	}
+	return 0, 0, false
+}
+
+// firstInvalidUTF8 returns the position and value of the first byte that is
+// not valid UTF-8. Columns count characters.
+func firstInvalidUTF8(data []byte) (line, col int, b byte) {
+	line, col = 1, 1
+	for len(data) > 0 {
+		r, size := utf8.DecodeRune(data)
+		if r == utf8.RuneError && size <= 1 {
+			return line, col, data[0]
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		data = data[size:]
+	}
+	return line, col, 0
+}
+
+// converter turns yaml.Node trees into JSON-compatible values, reporting
+// duplicate keys, non-scalar keys and runaway alias expansion.
+type converter struct {
+	path     string
+	diags    *diag.List
+	expanded int        // values produced through aliases
+	alias    *yaml.Node // the outermost alias being expanded
+	stopped  bool       // a limit was hit; stop producing values
+}
+
+func (c *converter) value(n *yaml.Node, depth int, viaAlias bool) any {
+	if c.stopped {
+		return nil
+	}
+	if depth > MaxDepth {
+		c.diags.Add(c.path, n.Line, n.Column, "yaml", "nesting deeper than %d levels", MaxDepth)
+		c.stopped = true
+		return nil
+	}
+	if viaAlias {
+		c.expanded++
+		if c.expanded > MaxExpandedNodes {
+			c.diags.Add(c.path, c.alias.Line, c.alias.Column, "yaml", "alias *%s takes this file beyond %d values; refused (anchors and aliases may not multiply a definition's size)", c.alias.Value, MaxExpandedNodes)
+			c.stopped = true
+			return nil
+		}
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		if n.Alias == nil {
+			return nil
+		}
+		if !viaAlias {
+			c.alias = n
+		}
+		return c.value(n.Alias, depth+1, true)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		var first map[string]*yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			for k.Kind == yaml.AliasNode && k.Alias != nil {
+				k = k.Alias
+			}
+			if k.Kind != yaml.ScalarNode {
+				c.diags.Add(c.path, k.Line, k.Column, "yaml", "a mapping key must be a plain value, not %s", describe(k))
+				continue
+			}
+			if _, dup := m[k.Value]; dup && !viaAlias {
+				prev := first[k.Value]
+				c.diags.Add(c.path, k.Line, k.Column, "yaml", "duplicate key %q (first at line %d)", k.Value, prev.Line)
+			}
+			if first == nil {
+				first = make(map[string]*yaml.Node, len(n.Content)/2)
+			}
+			if _, ok := first[k.Value]; !ok {
+				first[k.Value] = k
+			}
+			m[k.Value] = c.value(v, depth+1, viaAlias)
+		}
+		return m
+	case yaml.SequenceNode:
+		s := make([]any, len(n.Content))
+		for i, e := range n.Content {
+			s[i] = c.value(e, depth+1, viaAlias)
+		}
+		return s
+	case yaml.ScalarNode:
+		return scalar(n)
+	}
+	return nil
+}
+
+// scalar resolves a scalar the way YAML 1.2's core schema does (go-yaml's
+// tag resolution), keeping strings for anything that is not a plain number,
+// boolean or null. Timestamps stay strings: JSON has no date type.
+func scalar(n *yaml.Node) any {
+	switch n.ShortTag() {
+	case "!!null":
+		return nil
+	case "!!bool":
+		if b, err := strconv.ParseBool(n.Value); err == nil {
+			return b
+		}
+		var b bool
+		if n.Decode(&b) == nil {
+			return b
+		}
+	case "!!int":
+		if i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64); err == nil {
+			return i
+		}
+		var i int64
+		if n.Decode(&i) == nil {
+			return i
+		}
+		var f float64
+		if n.Decode(&f) == nil {
+			return f
+		}
+	case "!!float":
+		if f, err := strconv.ParseFloat(n.Value, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return f
+		}
+		var f float64
+		if n.Decode(&f) == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return f
+		}
+	}
+	return n.Value
+}
