@@ -15,10 +15,13 @@ import (
 var ErrClosed = errors.New("store: closed")
 
 // Incr adds By to the counter at Key (INCRBY, or INCRBYFLOAT when By is not
-// whole).
+// whole or Float is set).
 type Incr struct {
 	Key string
 	By  float64
+	// Float asks for INCRBYFLOAT even when By is whole: a sum may already
+	// hold a fraction, which INCRBY refuses.
+	Float bool
 	// Expire, when non-zero, sets the key's time to live once, when the key
 	// has none (EXPIRE ... NX), so later writes do not extend it.
 	Expire time.Duration
