@@ -11,7 +11,7 @@ import (
 // database computes a database metric with the 7d/28d constraints: 28d is
 // timestamp_column from 30 to 2 days ago, 7d from 9 to 2 days ago.
 func (e *Engine) database(ctx context.Context, d *Descriptor) (any, error) {
-	if e.opt.DB == nil {
+	if e.db == nil {
 		return nil, fmt.Errorf("%s: %w", d.KeyPath, ErrNoDatabase)
 	}
 	q := dbcount.Query{
@@ -28,7 +28,7 @@ func (e *Engine) database(ctx context.Context, d *Descriptor) (any, error) {
 	case Weekly:
 		q.From, q.To = now.Add(-9*24*time.Hour), now.Add(-2*24*time.Hour)
 	}
-	v, err := dbcount.New(e.opt.DB, dbcount.Options{Dialect: e.opt.Dialect}).Run(ctx, q)
+	v, err := e.db.Run(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.KeyPath, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/usagekit/usagekit/runtime/dbcount"
 	"github.com/usagekit/usagekit/runtime/store"
 )
 
@@ -45,6 +46,10 @@ type EngineOptions struct {
 	// Timeout bounds each metric's computation. Default: DefaultTimeout.
 	// Batched store reads share one timeout for the whole batch.
 	Timeout time.Duration
+	// StatementTimeout bounds each statement of a database metric; the
+	// database cancels a slower one and the batch is retried at half the
+	// size. Default dbcount.DefaultStatementTimeout.
+	StatementTimeout time.Duration
 }
 
 // DefaultTimeout is the per-metric timeout used when EngineOptions.Timeout is
@@ -54,6 +59,7 @@ const DefaultTimeout = 30 * time.Second
 // Engine computes metric values. It is safe for concurrent use.
 type Engine struct {
 	opt EngineOptions
+	db  *dbcount.Counter
 }
 
 // NewEngine returns an engine with the given options.
@@ -64,7 +70,11 @@ func NewEngine(opt EngineOptions) *Engine {
 	if opt.Timeout <= 0 {
 		opt.Timeout = DefaultTimeout
 	}
-	return &Engine{opt: opt}
+	e := &Engine{opt: opt}
+	if opt.DB != nil {
+		e.db = dbcount.New(opt.DB, dbcount.Options{Dialect: opt.Dialect, StatementTimeout: opt.StatementTimeout})
+	}
+	return e
 }
 
 // Result is the outcome of computing one metric.
