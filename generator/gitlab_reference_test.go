@@ -24,11 +24,19 @@ import (
 // module root), or skips the test with a plain message when it is absent.
 func corpusDir(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join(moduleRoot(t), "..", "shared", "corpus", "gitlab")
-	if _, err := os.Stat(filepath.Join(dir, "config")); err != nil {
+	dir, err := findCorpus(t)
+	if err != nil {
 		t.Skipf("skipped: the GitLab corpus is not at %s (%v); CI provides it", dir, err)
 	}
 	return dir
+}
+
+// findCorpus returns where the GitLab corpus should be and whether it is.
+func findCorpus(t testing.TB) (string, error) {
+	t.Helper()
+	dir := filepath.Join(moduleRoot(t), "..", "shared", "corpus", "gitlab")
+	_, err := os.Stat(filepath.Join(dir, "config"))
+	return dir, err
 }
 
 // moduleRoot walks up from the package directory to the directory of go.mod.
