@@ -117,6 +117,9 @@ func repoPath(root, p string) (string, error) {
 // has in the working tree, relative to the current directory, so findings on
 // base files read like findings on working files.
 func (b *Base) Display(file string) string {
+	if abs, err := filepath.Abs(file); err == nil {
+		file = abs
+	}
 	rel, err := filepath.Rel(b.Dir, file)
 	if err != nil || strings.HasPrefix(rel, "..") {
 		return file

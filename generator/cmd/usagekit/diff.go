@@ -1,0 +1,184 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/usagekit/usagekit/generator"
+	"github.com/usagekit/usagekit/generator/diag"
+	"github.com/usagekit/usagekit/generator/diff"
+	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/generator/report"
+)
+
+func init() {
+	register(command{
+		name:    "diff",
+		summary: "report breaking changes to definitions since a git revision",
+		usage: `usagekit diff --base REV [--format FORMAT] [PATH...]
+
+Compares the definitions under PATH (default "definitions") at revision REV
+with the working tree, reading REV with git ls-tree and git show (nothing is
+checked out), and reports every breaking change at the line that made it:
+a key_path changed or deleted without going through status: removed, an
+event deleted while a metric names it, an identifier or property removed or
+its type changed, an enum narrowed, a time_frame or unique changed under the
+same key_path, a removed definition without milestone_removed and
+removed_by_url. Problems in the working tree's definitions are reported too.
+Base files that no longer load are reported on stderr and skipped.
+
+Exit status: 0 no breaking changes, 1 breaking changes or problems, 2 usage
+or git errors.`,
+		run: runDiff,
+	})
+}
+
+func runDiff(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	base := fs.String("base", "", "git revision to compare with, e.g. origin/main (required)")
+	format := fs.String("format", "text", "output format: "+formatList())
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *base == "" {
+		fmt.Fprintln(stderr, "usagekit diff: --base REV is required")
+		return exitUsage
+	}
+	if !slices.Contains(formatNames(), *format) {
+		fmt.Fprintf(stderr, "usagekit diff: unknown format %q; use one of %s\n", *format, formatList())
+		return exitUsage
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		paths = []string{"definitions"}
+	}
+
+	b, err := diff.Extract(*base, paths)
+	if err != nil {
+		fmt.Fprintf(stderr, "usagekit %v\n", err) // err starts with "diff: "
+		return exitUsage
+	}
+	defer b.Close()
+
+	baseSet := loadBase(b, stderr)
+	head := generator.LoadResult(paths...)
+	findings := append(diag.List{}, head.Diagnostics...)
+	findings = append(findings, diff.Compare(baseSet, head.Set)...)
+	findings = findings.Sort()
+
+	if err := writeFindings(stdout, *format, head, findings); err != nil {
+		fmt.Fprintf(stderr, "usagekit diff: %v\n", err)
+		return exitUsage
+	}
+	if len(findings) > 0 {
+		if *format != "text" {
+			fmt.Fprintf(stderr, "usagekit diff: %d problems since %s\n", len(findings), *base)
+		}
+		return exitProblems
+	}
+	return exitOK
+}
+
+// loadBase loads the base definitions, leaving out files that no longer
+// load at the base so they do not hide the comparison of the others; their
+// problems go to stderr, positioned at the working-tree path.
+func loadBase(b *diff.Base, stderr io.Writer) *model.Set {
+	files := b.Files
+	for len(files) > 0 {
+		res := generator.LoadResult(files...)
+		if len(res.Diagnostics) == 0 {
+			return relabel(b, res.Set)
+		}
+		bad := map[string]bool{}
+		for _, d := range res.Diagnostics {
+			bad[absPath(d.Path)] = true
+			d.Path = b.Display(d.Path)
+			fmt.Fprintf(stderr, "usagekit diff: at %s: %s (skipped)\n", b.Rev, d)
+		}
+		var keep []string
+		for _, f := range files {
+			if !bad[absPath(f)] {
+				keep = append(keep, f)
+			}
+		}
+		if len(keep) == len(files) {
+			// Problems not tied to one file: nothing more to leave out.
+			return relabel(b, res.Set)
+		}
+		files = keep
+	}
+	return &model.Set{}
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// relabel rewrites the positions of base definitions from the temporary
+// copy to the working-tree paths, so they compare with and read like the
+// working tree's.
+func relabel(b *diff.Base, s *model.Set) *model.Set {
+	fix := func(p *model.Pos) { p.File = b.Display(p.File) }
+	for _, e := range s.Events {
+		e.File = b.Display(e.File)
+		fix(&e.Pos)
+		for _, p := range e.Properties {
+			fix(&p.Pos)
+		}
+	}
+	for _, m := range s.Metrics {
+		m.File = b.Display(m.File)
+		fix(&m.Pos)
+		for _, r := range m.Events {
+			fix(&r.Pos)
+		}
+	}
+	return s
+}
+
+// diffFormats are the output formats of diff.
+var diffFormats = []string{"text", "codequality", "junit", "github"}
+
+func formatNames() []string { return diffFormats }
+
+func formatList() string { return strings.Join(diffFormats, ", ") }
+
+// writeFindings writes findings in format; junit lists every definition
+// file of the working tree as a test case.
+func writeFindings(w io.Writer, format string, head *generator.Result, findings diag.List) error {
+	switch format {
+	case "codequality":
+		return report.WriteCodeQuality(w, findings)
+	case "junit":
+		return report.WriteJUnit(w, setFiles(head.Set), findings)
+	case "github":
+		return report.WriteGitHub(w, findings)
+	}
+	for _, d := range findings {
+		if _, err := fmt.Fprintln(w, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setFiles lists the files the definitions of s came from.
+func setFiles(s *model.Set) []string {
+	var files []string
+	for _, e := range s.Events {
+		files = append(files, e.File)
+	}
+	for _, m := range s.Metrics {
+		files = append(files, m.File)
+	}
+	slices.Sort(files)
+	return slices.Compact(files)
+}

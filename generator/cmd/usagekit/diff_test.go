@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const diffEvent = `description: A user created an issue.
+internal_events: true
+action: create_issue
+identifiers:
+- project
+- user
+additional_properties:
+  label:
+    description: The issue type.
+  weight:
+    description: The weight.
+    type: integer
+product_group: project_management
+product_categories:
+- team_planning
+milestone: "17.0"
+introduced_by_url: https://example.com/mr/1
+tiers:
+- free
+`
+
+const diffSearchEvent = `description: A user searched.
+internal_events: true
+action: search_code
+identifiers:
+- user
+product_group: global_search
+milestone: "17.0"
+introduced_by_url: https://example.com/mr/2
+tiers:
+- free
+`
+
+func diffMetric(key, timeFrame, event, unique string) string {
+	s := "key_path: " + key + `
+description: A metric.
+product_group: project_management
+product_categories:
+- team_planning
+performance_indicator_type: []
+value_type: number
+status: active
+milestone: "17.0"
+introduced_by_url: https://example.com/mr/3
+time_frame: ` + timeFrame + `
+data_source: internal_events
+data_category: optional
+tiers:
+- free
+events:
+- name: ` + event + "\n"
+	if unique != "" {
+		s += "  unique: " + unique + "\n"
+	}
+	return s
+}
+
+// diffRepo makes a git repository whose first commit holds base, then
+// rewrites the working tree to head (a nil value deletes the file) and
+// changes into the repository.
+func diffRepo(t *testing.T, base map[string]string, head map[string]*string) string {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	dir := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	write := func(name, data string) {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git("init", "-q", "-b", "main")
+	for name, data := range base {
+		write(name, data)
+	}
+	git("add", "-A")
+	git("commit", "-q", "-m", "base")
+	for name, data := range head {
+		if data == nil {
+			if err := os.Remove(filepath.Join(dir, filepath.FromSlash(name))); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		write(name, *data)
+	}
+	t.Chdir(dir)
+	return dir
+}
+
+func ptr(s string) *string { return &s }
+
+func diffBase() map[string]string {
+	return map[string]string{
+		"definitions/events/create_issue.yml":                         diffEvent,
+		"definitions/events/search_code.yml":                          diffSearchEvent,
+		"definitions/metrics/counts_7d/users_searching.yml":           diffMetric("counts.users_searching", "7d", "search_code", "user.id"),
+		"definitions/metrics/counts_all/count_total_create_issue.yml": diffMetric("counts.count_total_create_issue", "all", "create_issue", ""),
+	}
+}
+
+func TestDiffCommand(t *testing.T) {
+	tests := []struct {
+		name   string
+		base   map[string]string
+		head   map[string]*string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{name: "no changes", code: exitOK},
+		{
+			name: "additions only",
+			head: map[string]*string{"definitions/metrics/counts_7d/new.yml": ptr(diffMetric("counts.new", "7d", "create_issue", "user.id"))},
+			code: exitOK,
+		},
+		{
+			name: "breaking changes",
+			head: map[string]*string{
+				"definitions/events/create_issue.yml":                         ptr(strings.Replace(strings.Replace(diffEvent, "- project\n", "", 1), "type: integer", "type: number", 1)),
+				"definitions/metrics/counts_7d/users_searching.yml":           ptr(diffMetric("counts.users_searching", "28d", "search_code", "user.id")),
+				"definitions/metrics/counts_all/count_total_create_issue.yml": nil,
+			},
+			code: exitProblems,
+			stdout: "definitions/events/create_issue.yml:3:1: identifier project removed from event create_issue: callers pass it and unique counts over it would stop; add a new event instead\n" +
+				"definitions/events/create_issue.yml:9:3: type of property weight of event create_issue changed from integer to number: callers and filters written for integer would break\n" +
+				"definitions/metrics/counts_7d/users_searching.yml:1:1: time_frame of counts.users_searching changed from 7d to 28d: the series would silently change meaning; add a new key_path and remove this one\n" +
+				"definitions/metrics/counts_all/count_total_create_issue.yml:1:1: metric counts.count_total_create_issue deleted while active: set status: removed with milestone_removed and removed_by_url first, so collectors know the series ended on purpose\n",
+		},
+		{
+			name: "base file that no longer parses is skipped",
+			base: map[string]string{"definitions/events/broken.yml": "action: [unclosed\n"},
+			head: map[string]*string{
+				"definitions/events/broken.yml":                     nil,
+				"definitions/metrics/counts_7d/users_searching.yml": ptr(diffMetric("counts.users_searching", "7d", "search_code", "project.id")),
+			},
+			code:   exitProblems,
+			stdout: "definitions/metrics/counts_7d/users_searching.yml:1:1: unique of counts.users_searching changed from user.id to project.id: the series would silently change meaning; add a new key_path and remove this one\n",
+			stderr: "usagekit diff: at HEAD: definitions/events/broken.yml:",
+		},
+		{name: "unknown revision", args: []string{"--base", "no-such-rev"}, code: exitUsage, stderr: "usagekit diff: unknown revision \"no-such-rev\"\n"},
+		{name: "path outside", args: []string{"--base", "HEAD", ".."}, code: exitUsage, stderr: "usagekit diff: path outside the repository: .. is not under "},
+		{name: "no base", args: []string{}, code: exitUsage, stderr: "usagekit diff: --base REV is required\n"},
+		{name: "unknown format", args: []string{"--base", "HEAD", "--format", "xml"}, code: exitUsage, stderr: "usagekit diff: unknown format \"xml\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := diffBase()
+			for k, v := range tt.base {
+				base[k] = v
+			}
+			diffRepo(t, base, tt.head)
+			args := tt.args
+			if args == nil {
+				args = []string{"--base", "HEAD"}
+			}
+			var stdout, stderr bytes.Buffer
+			code := run(append([]string{"diff"}, args...), &stdout, &stderr)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout.String(), stderr.String())
+			}
+			if stdout.String() != tt.stdout {
+				t.Errorf("stdout:\n%s\nwant:\n%s", stdout.String(), tt.stdout)
+			}
+			if tt.stderr == "" && stderr.Len() > 0 || !strings.HasPrefix(stderr.String(), tt.stderr) {
+				t.Errorf("stderr = %q, want prefix %q", stderr.String(), tt.stderr)
+			}
+		})
+	}
+}
+
+func TestDiffCommandFormats(t *testing.T) {
+	diffRepo(t, diffBase(), map[string]*string{"definitions/metrics/counts_all/count_total_create_issue.yml": nil})
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"diff", "--base", "HEAD", "--format", "codequality"}, &stdout, &stderr); code != exitProblems {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	var issues []struct {
+		CheckName string `json:"check_name"`
+		Location  struct {
+			Path  string `json:"path"`
+			Lines struct {
+				Begin int `json:"begin"`
+			} `json:"lines"`
+		} `json:"location"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &issues); err != nil {
+		t.Fatalf("%v\n%s", err, stdout.String())
+	}
+	if len(issues) != 1 || issues[0].CheckName != "key-path-deleted" ||
+		issues[0].Location.Path != "definitions/metrics/counts_all/count_total_create_issue.yml" || issues[0].Location.Lines.Begin != 1 {
+		t.Errorf("issues = %+v", issues)
+	}
+
+	stdout.Reset()
+	run([]string{"diff", "--base", "HEAD", "--format", "github"}, &stdout, &stderr)
+	if want := "::error file=definitions/metrics/counts_all/count_total_create_issue.yml,line=1,col=1,title=usagekit key-path-deleted::metric counts.count_total_create_issue deleted while active"; !strings.HasPrefix(stdout.String(), want) {
+		t.Errorf("github output = %q", stdout.String())
+	}
+}
