@@ -1,0 +1,166 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"go/parser"
+	"go/token"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/usagekit/usagekit/generator"
+	"github.com/usagekit/usagekit/generator/diag"
+	"github.com/usagekit/usagekit/generator/emit"
+)
+
+func init() {
+	register(command{
+		name:    "generate",
+		summary: "generate typed Go code from the definitions (--check: fail when it is stale)",
+		usage: `usagekit generate [--definitions DIR] [--out DIR] [--package NAME] [--check]
+
+Validates the definitions and writes one Go file per event and per metric
+definition, plus usagekit_gen.go, into the output directory. Files that are
+already up to date are left alone; generated files whose definition is gone
+are removed (only files starting with the usagekit header).
+
+  --definitions DIR  the definitions directory (default definitions)
+  --out DIR          the package directory to write (default generated)
+  --package NAME     the package name (default: the package of the Go files
+                     already in --out, else the directory's name)
+  --check            write nothing: list the stale, missing and leftover
+                     files and exit 1 when there are any
+
+Exit status: 0 success, 1 problems in the definitions or stale code (with
+--check), 2 bad usage or an I/O error.`,
+		run: runGenerate,
+	})
+}
+
+func runGenerate(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("generate", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	defs := fl.String("definitions", "definitions", "the definitions `directory`")
+	out := fl.String("out", "generated", "the package `directory` to write")
+	pkg := fl.String("package", "", "the package `name` (default: the existing package in --out, else its directory name)")
+	check := fl.Bool("check", false, "write nothing; exit 1 when the generated files are stale")
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fl.NArg() > 0 {
+		fmt.Fprintf(stderr, "usagekit generate: unexpected argument %q; see 'usagekit help generate'\n", fl.Arg(0))
+		return exitUsage
+	}
+	if fi, err := os.Stat(*defs); err != nil || !fi.IsDir() {
+		fmt.Fprintf(stderr, "usagekit generate: --definitions %s is not a directory\n", *defs)
+		return exitUsage
+	}
+	name := *pkg
+	if name == "" {
+		var err error
+		if name, err = packageName(*out); err != nil {
+			fmt.Fprintf(stderr, "usagekit generate: %v\n", err)
+			return exitUsage
+		}
+	}
+
+	set, err := generator.Load(*defs)
+	if err != nil {
+		return reportProblems(stderr, err)
+	}
+	files, err := emit.Emit(set, emit.Options{Package: name, Root: *defs, RootName: rootName(*defs)})
+	if err != nil {
+		return reportProblems(stderr, err)
+	}
+
+	if *check {
+		c, err := emit.Diff(*out, files)
+		if err != nil {
+			fmt.Fprintf(stderr, "usagekit generate: %v\n", err)
+			return exitUsage
+		}
+		if c.Empty() {
+			return exitOK
+		}
+		list(stdout, *out, c.Stale, "stale")
+		list(stdout, *out, c.Missing, "missing")
+		list(stdout, *out, c.Extra, "no longer generated")
+		fix := fmt.Sprintf("usagekit generate --definitions %s --out %s", *defs, *out)
+		if *pkg != "" {
+			fix += " --package " + *pkg
+		}
+		fmt.Fprintf(stdout, "generated code is out of date; run: %s\n", fix)
+		return exitProblems
+	}
+	c, err := emit.Write(*out, files)
+	if err != nil {
+		fmt.Fprintf(stderr, "usagekit generate: %v\n", err)
+		return exitUsage
+	}
+	list(stdout, *out, c.Stale, "updated")
+	list(stdout, *out, c.Missing, "created")
+	list(stdout, *out, c.Extra, "removed")
+	return exitOK
+}
+
+func list(w io.Writer, dir string, names []string, what string) {
+	for _, n := range names {
+		fmt.Fprintf(w, "%s: %s\n", filepath.Join(dir, n), what)
+	}
+}
+
+// reportProblems prints the diagnostics err carries, one per line, and
+// returns the exit status for them.
+func reportProblems(stderr io.Writer, err error) int {
+	list, ok := diag.From(err)
+	if !ok {
+		fmt.Fprintf(stderr, "usagekit generate: %v\n", err)
+		return exitUsage
+	}
+	for _, d := range list {
+		fmt.Fprintln(stderr, d.String())
+	}
+	fmt.Fprintf(stderr, "usagekit generate: %d problem(s); nothing was written\n", len(list))
+	return exitProblems
+}
+
+// rootName is how file headers name the definitions directory: its last
+// element, so that "definitions", "../definitions" and an absolute path give
+// the same output.
+func rootName(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return filepath.Base(abs)
+	}
+	return filepath.Base(dir)
+}
+
+// packageName is the package clause of the first hand-written Go file in
+// dir (doc.go declares it), or else dir's name when that is an identifier.
+func packageName(dir string) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(dir, n), nil, parser.PackageClauseOnly)
+		if err != nil {
+			continue
+		}
+		return f.Name.Name, nil
+	}
+	base := rootName(dir)
+	if !token.IsIdentifier(base) {
+		return "", fmt.Errorf("cannot use the directory name %q as a package name; pass --package", base)
+	}
+	return base, nil
+}

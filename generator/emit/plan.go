@@ -1,0 +1,139 @@
+package emit
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/usagekit/usagekit/generator/diag"
+	"github.com/usagekit/usagekit/generator/model"
+)
+
+// planned is what Emit will generate, with every Go name decided and every
+// problem found before any code is built.
+type planned struct {
+	events  []*eventPlan  // active events, by action
+	metrics []*metricPlan // active and broken metrics, by key_path
+}
+
+type eventPlan struct {
+	ev     *model.Event
+	name   string // Go name of the action
+	props  string // name of the properties struct; "" when the event has none
+	fields []*field
+	rules  []rule
+	feeds  []*model.Metric // active and broken metrics naming the event
+}
+
+// field is one additional property as a struct field.
+type field struct {
+	prop   *model.Property
+	name   string
+	enum   string   // named type of an enum property; "" otherwise
+	consts []string // constant per enum value, in prop.Enum order
+}
+
+func (p *eventPlan) field(property string) *field {
+	for _, f := range p.fields {
+		if f.prop.Name == property {
+			return f
+		}
+	}
+	return nil
+}
+
+type metricPlan struct {
+	m    *model.Metric
+	name string
+}
+
+// Names of the package-level API that definitions cannot take.
+var fixedNames = []string{"Events", "Instrumentation", "Metrics"}
+
+func plan(set *model.Set, diags *diag.List) *planned {
+	pkg := newScope("package-level", diags)
+	for _, n := range fixedNames {
+		pkg.claim(n, origin{what: "the generated " + n}, n)
+	}
+	p := &planned{}
+	events := slices.Clone(set.Events)
+	slices.SortFunc(events, func(a, b *model.Event) int { return cmp.Compare(a.Action, b.Action) })
+	for _, ev := range events {
+		if ev.Status == model.Removed {
+			continue
+		}
+		p.events = append(p.events, planEvent(ev, pkg, diags))
+	}
+	metrics := slices.Clone(set.Metrics)
+	slices.SortFunc(metrics, func(a, b *model.Metric) int { return cmp.Compare(a.KeyPath, b.KeyPath) })
+	for _, m := range metrics {
+		if !computed(m) {
+			continue
+		}
+		mp := &metricPlan{m: m, name: GoName(m.KeyPath)}
+		pkg.claim(mp.name, origin{pos: m.Pos, what: fmt.Sprintf("metric %s", m.KeyPath)}, m.KeyPath)
+		p.metrics = append(p.metrics, mp)
+	}
+	return p
+}
+
+func planEvent(ev *model.Event, pkg *scope, diags *diag.List) *eventPlan {
+	ep := &eventPlan{ev: ev, name: GoName(ev.Action)}
+	o := origin{pos: ev.Pos, what: fmt.Sprintf("event %s", ev.Action)}
+	if ep.name == "" {
+		pkg.claim("", o, ev.Action)
+		return ep
+	}
+	pkg.claim("Track"+ep.name, o, ev.Action)
+	if len(ev.Properties) > 0 {
+		ep.props = ep.name + "Properties"
+		pkg.claim(ep.props, o, ev.Action)
+	}
+	fields := newScope("struct field", diags)
+	for _, prop := range ev.Properties {
+		f := &field{prop: prop, name: GoName(prop.Name)}
+		po := origin{pos: prop.Pos, what: fmt.Sprintf("property %s of event %s", prop.Name, ev.Action)}
+		if !fields.claim(f.name, po, prop.Name) {
+			continue
+		}
+		ep.fields = append(ep.fields, f)
+		if len(prop.Enum) == 0 {
+			continue
+		}
+		f.enum = ep.name + f.name
+		pkg.claim(f.enum, po, prop.Name)
+		for _, v := range prop.Enum {
+			c := GoName(v.Text)
+			vo := origin{pos: prop.Pos, what: fmt.Sprintf("value %q of property %s of event %s", v.Text, prop.Name, ev.Action)}
+			if c == "" {
+				pkg.claim("", vo, v.Text)
+			} else {
+				c = f.enum + c
+				pkg.claim(c, vo, v.Text)
+			}
+			f.consts = append(f.consts, c)
+		}
+	}
+	for _, m := range ev.Metrics {
+		if computed(m) {
+			ep.feeds = append(ep.feeds, m)
+		}
+	}
+	ep.rules = eventRules(ev, diags)
+	for _, r := range ep.rules {
+		for _, t := range r.filter {
+			f := ep.field(t.Property)
+			if f == nil {
+				diags.Add(t.Pos.File, t.Pos.Line, t.Pos.Col, "filter",
+					"filter on %s: event %s declares no such additional property", t.Property, ev.Action)
+				continue
+			}
+			if t.Value.Type != f.prop.Type && (t.Value.Type != model.Integer || f.prop.Type != model.Number) {
+				diags.Add(t.Pos.File, t.Pos.Line, t.Pos.Col, "filter",
+					"filter on %s: value %s is a %s, the property of event %s is a %s",
+					t.Property, t.Value.Text, t.Value.Type, ev.Action, f.prop.Type)
+			}
+		}
+	}
+	return ep
+}
