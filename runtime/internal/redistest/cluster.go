@@ -1,0 +1,115 @@
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Cluster starts a three-node Redis Cluster (three redis-server processes
+// with --cluster-enabled yes on loopback ports, slots split evenly, no
+// replicas) and returns a client for it. The processes stop when the test
+// ends. The test is skipped only when redis-server is not installed.
+func Cluster(t testing.TB) *redis.ClusterClient {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server is not installed (apt-get install redis-server); the Redis Cluster test needs it")
+	}
+	dir := t.TempDir()
+	ports := freePorts(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	nodes := make([]*redis.Client, len(ports))
+	addrs := make([]string, len(ports))
+	for i, port := range ports {
+		p := strconv.Itoa(port)
+		cmd := exec.Command(bin,
+			"--port", p, "--bind", "127.0.0.1", "--dir", dir,
+			"--cluster-enabled", "yes", "--cluster-config-file", "nodes-"+p+".conf",
+			"--cluster-node-timeout", "5000", "--save", "", "--appendonly", "no",
+			"--logfile", "node-"+p+".log")
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start redis-server on port %d: %v", port, err)
+		}
+		t.Cleanup(func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+		})
+		addrs[i] = "127.0.0.1:" + p
+		nodes[i] = redis.NewClient(&redis.Options{Addr: addrs[i]})
+		t.Cleanup(func() { nodes[i].Close() })
+	}
+	for i, n := range nodes {
+		waitFor(t, ctx, "node "+addrs[i]+" to answer", func() bool { return n.Ping(ctx).Err() == nil })
+	}
+	// Slots split in three contiguous ranges, then the nodes meet.
+	for i, n := range nodes {
+		lo, hi := i*16384/len(nodes), (i+1)*16384/len(nodes)-1
+		if err := n.ClusterAddSlotsRange(ctx, lo, hi).Err(); err != nil {
+			t.Fatalf("CLUSTER ADDSLOTSRANGE %d %d on %s: %v", lo, hi, addrs[i], err)
+		}
+	}
+	for i := 1; i < len(nodes); i++ {
+		if err := nodes[0].ClusterMeet(ctx, "127.0.0.1", strconv.Itoa(ports[i])).Err(); err != nil {
+			t.Fatalf("CLUSTER MEET %s: %v", addrs[i], err)
+		}
+	}
+	for i, n := range nodes {
+		waitFor(t, ctx, "node "+addrs[i]+" to see the cluster ok", func() bool {
+			info, err := n.ClusterInfo(ctx).Result()
+			return err == nil && strings.Contains(info, "cluster_state:ok") &&
+				strings.Contains(info, fmt.Sprintf("cluster_known_nodes:%d", len(nodes)))
+		})
+	}
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	t.Cleanup(func() { c.Close() })
+	waitFor(t, ctx, "the cluster client to route", func() bool {
+		return c.ForEachShard(ctx, func(ctx context.Context, n *redis.Client) error { return n.Ping(ctx).Err() }) == nil &&
+			c.Set(ctx, "{probe}", "1", time.Second).Err() == nil && c.Del(ctx, "{probe}").Err() == nil
+	})
+	return c
+}
+
+func waitFor(t testing.TB, ctx context.Context, what string, ok func() bool) {
+	t.Helper()
+	for !ok() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting for %s", what)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// freePorts finds n ports whose cluster bus ports (port+10000) are free too.
+func freePorts(t testing.TB, n int) []int {
+	t.Helper()
+	var out []int
+	for len(out) < n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if port+10000 > 65535 || slices.Contains(out, port) {
+			continue
+		}
+		bus, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+10000))
+		if err != nil {
+			continue
+		}
+		bus.Close()
+		out = append(out, port)
+	}
+	return out
+}

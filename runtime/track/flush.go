@@ -1,0 +1,344 @@
+package track
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/usagekit/usagekit/runtime/event"
+	"github.com/usagekit/usagekit/runtime/keys"
+	"github.com/usagekit/usagekit/runtime/store"
+)
+
+// slotKey names one Redis key without building its string: a rule of an
+// event and an ISO week (year*100+week), or week 0 for the all-time key.
+type slotKey struct {
+	d    *event.Descriptor
+	rule int32
+	week int32
+}
+
+// keyInfo is a key's text, built once, and whether its expiry is known to
+// be set (EXPIRE NX is sent with the first successful write only).
+type keyInfo struct {
+	key       string
+	expireSet bool
+}
+
+// aggSlot merges one key's work from all shards.
+type aggSlot struct {
+	n      int64
+	sum    float64
+	ints   []int64
+	strs   []string
+	shards int    // shards that contributed members
+	last   int    // last contributing shard
+	round  uint64 // flush that last touched the slot
+}
+
+// flusher is the state of the one flush running at a time.
+type flusher struct {
+	mu       sync.Mutex
+	keys     map[slotKey]*keyInfo
+	agg      map[slotKey]*aggSlot
+	order    []slotKey
+	round    uint64
+	lastWeek int32
+
+	// Work kept after a failed flush, retried with the next one.
+	held       *store.Batch
+	heldIncr   map[string]int // key -> index in held.Incrs
+	heldEvents int64
+	expiring   []*keyInfo // keys whose EXPIRE is in the batch being sent
+	failing    atomic.Bool
+
+	statMu        sync.Mutex
+	flushed       uint64
+	retried       uint64
+	dropped       uint64
+	errors        uint64
+	heldBytes     int64
+	reportedDrops uint64
+}
+
+func (f *flusher) init() {
+	f.keys = make(map[slotKey]*keyInfo)
+	f.agg = make(map[slotKey]*aggSlot)
+}
+
+// Flush writes everything tracked so far, together with work kept from
+// failed flushes, in one pipeline. On failure the work is kept (within
+// MaxPendingBytes) for the next flush and the error is returned; callers of
+// Track never see it.
+func (t *Tracker) Flush(ctx context.Context) error {
+	f := &t.flushing
+	f.mu.Lock()
+	defer f.mu.Unlock()
+
+	f.prune(t.weekOf(t.now()))
+	f.round++
+	var events, bytes int64
+	var shardDrops uint64
+	for i := range t.shards {
+		sh := &t.shards[i]
+		sh.mu.Lock()
+		sh.cur, sh.spare = sh.spare, sh.cur
+		shardDrops += sh.dropped
+		sh.mu.Unlock()
+	}
+	for i := range t.shards {
+		st := t.shards[i].spare
+		events += st.events
+		bytes += st.bytes
+		f.collect(st, i)
+		st.reset()
+	}
+	batch := f.build()
+
+	limit := t.opts.MaxPendingBytes
+	f.statMu.Lock()
+	total, retrying := events, int64(0)
+	if f.held != nil {
+		if f.heldBytes+bytes > limit {
+			// Only reachable when estimates disagree; the shards' budget
+			// normally keeps new work within what is left.
+			f.dropped += uint64(events)
+			total, bytes, batch = 0, 0, nil
+		}
+		retrying = f.heldEvents
+		f.retried += uint64(retrying)
+		total += retrying
+		bytes += f.heldBytes
+		batch = f.merge(batch)
+	}
+	f.heldBytes = bytes
+	allDrops := shardDrops + f.dropped
+	newDrops := allDrops - f.reportedDrops
+	f.statMu.Unlock()
+	if newDrops > 0 && t.reports.report(reportDrop, fmt.Errorf("%w: %d events since the last report: pending work reached %d bytes, or tracked after Close", ErrDropped, newDrops, limit)) {
+		f.statMu.Lock()
+		f.reportedDrops = allDrops
+		f.statMu.Unlock()
+	}
+	if batch == nil || batch.Len() == 0 {
+		return nil
+	}
+	t.budget.Store(max(0, limit-bytes) / numShards)
+
+	err := t.store.Apply(ctx, batch)
+
+	f.statMu.Lock()
+	defer f.statMu.Unlock()
+	if err == nil {
+		f.flushed += uint64(total)
+		for _, ki := range f.expiring {
+			ki.expireSet = true
+		}
+		f.expiring = f.expiring[:0]
+		f.held, f.heldIncr, f.heldEvents, f.heldBytes = nil, nil, 0, 0
+		f.failing.Store(false)
+		t.budget.Store(limit / numShards)
+		return nil
+	}
+	f.errors++
+	f.failing.Store(true)
+	if f.held == nil {
+		f.held = batch
+		f.heldIncr = make(map[string]int, len(batch.Incrs))
+		for i, in := range batch.Incrs {
+			f.heldIncr[in.Key] = i
+		}
+	}
+	f.heldEvents = total
+	err = fmt.Errorf("%w: %d events (%d of them retried) kept for the next flush: %w", ErrFlush, total, retrying, err)
+	t.reports.report(reportFlush, err)
+	return err
+}
+
+// merge adds b to the held batch: increments of one key add up, members go
+// to an extra PFADD.
+func (f *flusher) merge(b *store.Batch) *store.Batch {
+	if b == nil {
+		return f.held
+	}
+	for _, in := range b.Incrs {
+		if i, ok := f.heldIncr[in.Key]; ok {
+			f.held.Incrs[i].By += in.By
+			continue
+		}
+		f.heldIncr[in.Key] = len(f.held.Incrs)
+		f.held.Incrs = append(f.held.Incrs, in)
+	}
+	f.held.Adds = append(f.held.Adds, b.Adds...)
+	return f.held
+}
+
+// abandonHeld gives up the held work (Close ran out of time) and counts it as
+// dropped.
+func (t *Tracker) abandonHeld() int64 {
+	f := &t.flushing
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.statMu.Lock()
+	defer f.statMu.Unlock()
+	n := f.heldEvents
+	f.dropped += uint64(n)
+	f.held, f.heldIncr, f.heldEvents, f.heldBytes = nil, nil, 0, 0
+	f.expiring = f.expiring[:0]
+	return n
+}
+
+// prune forgets keys of weeks older than the previous one when the week
+// changes, so a long-running process keeps a bounded set.
+func (f *flusher) prune(week int32) {
+	if week == f.lastWeek {
+		return
+	}
+	for k := range f.keys {
+		if k.week != 0 && k.week != week && k.week != f.lastWeek {
+			delete(f.keys, k)
+		}
+	}
+	for k := range f.agg {
+		if k.week != 0 && k.week != week && k.week != f.lastWeek {
+			delete(f.agg, k)
+		}
+	}
+	f.lastWeek = week
+}
+
+func (f *flusher) slot(k slotKey) *aggSlot {
+	a := f.agg[k]
+	if a == nil {
+		a = &aggSlot{last: -1}
+		f.agg[k] = a
+	}
+	if a.round != f.round {
+		a.round = f.round
+		f.order = append(f.order, k)
+	}
+	return a
+}
+
+// collect adds one shard's aggregated state to the slots of this flush.
+func (f *flusher) collect(st *state, shard int) {
+	for dw, ds := range st.descs {
+		if !ds.used {
+			continue
+		}
+		for i := range ds.rules {
+			rs := &ds.rules[i]
+			if rs.n == 0 {
+				continue
+			}
+			rule := &dw.d.Rules[i]
+			weeks := [2]int32{-1, -1}
+			if rule.Weekly {
+				weeks[0] = dw.week
+			}
+			if rule.AllTime {
+				weeks[1] = 0
+			}
+			for _, w := range weeks {
+				if w < 0 {
+					continue
+				}
+				a := f.slot(slotKey{dw.d, int32(i), w})
+				switch rule.Kind {
+				case event.Total, event.Sum:
+					a.n += rs.n
+					a.sum += rs.sum
+				case event.UniqueCount:
+					a.n += rs.n
+					for m := range rs.ints {
+						a.ints = append(a.ints, m)
+					}
+					for m := range rs.strs {
+						a.strs = append(a.strs, m)
+					}
+					if a.last != shard {
+						a.shards++
+						a.last = shard
+					}
+				}
+			}
+		}
+	}
+}
+
+// build turns this flush's slots into a batch and resets them. Members are
+// formatted here, off the hot path: all members of a key share one string.
+func (f *flusher) build() *store.Batch {
+	if len(f.order) == 0 {
+		return nil
+	}
+	b := &store.Batch{}
+	var arena []byte
+	for _, k := range f.order {
+		a := f.agg[k]
+		rule := &k.d.Rules[k.rule]
+		ki := f.keys[k]
+		if ki == nil {
+			key := rule.Key
+			if k.week != 0 {
+				key += weekFromCode(k.week).Suffix()
+			}
+			ki = &keyInfo{key: key}
+			f.keys[k] = ki
+		}
+		var expire = keys.WeeklyExpiry
+		if k.week == 0 || ki.expireSet {
+			expire = 0
+		} else {
+			f.expiring = append(f.expiring, ki)
+		}
+		switch rule.Kind {
+		case event.Total:
+			b.Incrs = append(b.Incrs, store.Incr{Key: ki.key, By: float64(a.n), Expire: expire})
+		case event.Sum:
+			b.Incrs = append(b.Incrs, store.Incr{Key: ki.key, By: a.sum, Float: true, Expire: expire})
+		case event.UniqueCount:
+			// Shards hold disjoint users, so only other attributes can
+			// repeat across shards.
+			if a.shards > 1 && rule.Unique != event.UniqueUser {
+				slices.Sort(a.ints)
+				a.ints = slices.Compact(a.ints)
+				slices.Sort(a.strs)
+				a.strs = slices.Compact(a.strs)
+			}
+			members := make([]string, 0, len(a.ints)+len(a.strs))
+			arena = arena[:0]
+			ends := make([]int, 0, len(a.ints))
+			for _, m := range a.ints {
+				if rule.Unique == event.UniqueValue {
+					arena = strconv.AppendFloat(arena, math.Float64frombits(uint64(m)), 'f', -1, 64)
+				} else {
+					arena = strconv.AppendInt(arena, m, 10)
+				}
+				ends = append(ends, len(arena))
+			}
+			text := string(arena)
+			start := 0
+			for _, end := range ends {
+				members = append(members, text[start:end])
+				start = end
+			}
+			members = append(members, a.strs...)
+			b.Adds = append(b.Adds, store.Add{Key: ki.key, Members: members, Expire: expire})
+		}
+		a.n, a.sum, a.shards, a.last = 0, 0, 0, -1
+		a.ints, a.strs = a.ints[:0], a.strs[:0]
+		if cap(a.ints) > maxKeptMap*16 {
+			a.ints = nil
+		}
+		if cap(a.strs) > maxKeptMap*16 {
+			a.strs = nil
+		}
+	}
+	f.order = f.order[:0]
+	return b
+}
