@@ -275,8 +275,10 @@ func TestValueAndLookup(t *testing.T) {
 			t.Errorf("Lookup(%q) = %v, %v", c.ptr, k, n)
 		}
 	}
-	if _, n := d.Lookup("/events/3"); n == nil || n.Line != 9 {
-		t.Errorf("Lookup of a missing index should stop at the list")
+	for _, ptr := range []string{"/events/3", "/nope", "/milestone/x", "/events/x"} {
+		if k, n := d.Lookup(ptr); k != nil || n != nil {
+			t.Errorf("Lookup(%q) = %v, %v; want nil, nil", ptr, k, n)
+		}
 	}
 }
 

@@ -61,9 +61,8 @@ type Document struct {
 
 // Lookup finds the node at a JSON pointer ("" is the root, "/events/0/name"
 // the name of the first event). key is the mapping key of the last step, or
-// nil when the last step is a list index or the root; value is nil when the
-// pointer leads nowhere, in which case key and value describe the deepest
-// node reached, so a message can still point near the problem.
+// nil when the last step is a list index or the root. Both are nil when the
+// pointer leads nowhere.
 func (d *Document) Lookup(ptr string) (key, value *yaml.Node) {
 	value = d.Root
 	if ptr == "" {
@@ -83,17 +82,17 @@ func (d *Document) Lookup(ptr string) (key, value *yaml.Node) {
 				}
 			}
 			if v == nil {
-				return key, value
+				return nil, nil
 			}
 			key, value = k, v
 		case yaml.SequenceNode:
 			i, err := strconv.Atoi(tok)
 			if err != nil || i < 0 || i >= len(value.Content) {
-				return key, value
+				return nil, nil
 			}
 			key, value = nil, value.Content[i]
 		default:
-			return key, value
+			return nil, nil
 		}
 	}
 	for value.Kind == yaml.AliasNode && value.Alias != nil {
