@@ -3,7 +3,8 @@ package scaffold
 import (
 	"fmt"
 	"strings"
-	"unicode"
+
+	"github.com/usagekit/usagekit/generator/emit"
 )
 
 // GeneratedPackage is the package name snippets use for the generated code.
@@ -87,27 +88,5 @@ func sampleValue(p Property) string {
 	return `"..."`
 }
 
-// initialisms match the code generator's, so snippets name the functions
-// it emits.
-var initialisms = map[string]string{
-	"api": "API", "ci": "CI", "cpu": "CPU", "db": "DB", "dns": "DNS", "html": "HTML", "http": "HTTP",
-	"https": "HTTPS", "id": "ID", "ids": "IDs", "ip": "IP", "json": "JSON", "ldap": "LDAP", "sha": "SHA",
-	"sql": "SQL", "ssh": "SSH", "ssl": "SSL", "tls": "TLS", "ui": "UI", "uri": "URI", "url": "URL",
-	"uuid": "UUID", "xml": "XML", "yaml": "YAML",
-}
-
-func goName(s string) string {
-	var b strings.Builder
-	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		if up, ok := initialisms[part]; ok {
-			b.WriteString(up)
-			continue
-		}
-		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-	}
-	out := b.String()
-	if out != "" && !unicode.IsUpper(rune(out[0])) {
-		out = "X" + out
-	}
-	return out
-}
+// goName is the Go name the code generator gives an event or property.
+func goName(s string) string { return emit.GoName(s) }

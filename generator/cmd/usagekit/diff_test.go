@@ -19,6 +19,8 @@ identifiers:
 additional_properties:
   label:
     description: The issue type.
+  property:
+    description: Where it was created.
   weight:
     description: The weight.
     type: integer
@@ -150,7 +152,7 @@ func TestDiffCommand(t *testing.T) {
 			},
 			code: exitProblems,
 			stdout: "definitions/events/create_issue.yml:3:1: identifier project removed from event create_issue: callers pass it and unique counts over it would stop; add a new event instead\n" +
-				"definitions/events/create_issue.yml:9:3: type of property weight of event create_issue changed from integer to number: callers and filters written for integer would break\n" +
+				"definitions/events/create_issue.yml:11:3: type of property weight of event create_issue changed from integer to number: callers and filters written for integer would break\n" +
 				"definitions/metrics/counts_7d/users_searching.yml:1:1: time_frame of counts.users_searching changed from 7d to 28d: the series would silently change meaning; add a new key_path and remove this one\n" +
 				"definitions/metrics/counts_all/count_total_create_issue.yml:1:1: metric counts.count_total_create_issue deleted while active: set status: removed with milestone_removed and removed_by_url first, so collectors know the series ended on purpose\n",
 		},
