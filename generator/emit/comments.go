@@ -60,3 +60,17 @@ func commentRune(r rune) rune {
 	}
 	return printable(r)
 }
+
+// userText prepares a description from a definition for a doc comment: a
+// line starting "Deprecated:" would mark the Go symbol deprecated, which
+// only the definition's lifecycle fields may do, so its colon becomes " -".
+func userText(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		t := strings.TrimLeft(l, " \t")
+		if rest, ok := strings.CutPrefix(t, "Deprecated:"); ok {
+			lines[i] = l[:len(l)-len(t)] + "Deprecated -" + rest
+		}
+	}
+	return strings.Join(lines, "\n")
+}

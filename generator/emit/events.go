@@ -80,7 +80,7 @@ func (f *field) typ() *jen.Statement {
 func enumDecl(ep *eventPlan, f *field) jen.Code {
 	s := docComment(
 		fmt.Sprintf("%s is a value of the %s property of the %s event.", f.enum, f.prop.Name, ep.ev.Action),
-		f.prop.Description,
+		userText(f.prop.Description),
 	)
 	s.Type().Id(f.enum).Add(goType(f.prop.Type)).Line().Line()
 	s.Comment(fmt.Sprintf("// Values of %s.", f.enum)).Line()
@@ -123,7 +123,7 @@ func propsDecl(ep *eventPlan) jen.Code {
 	s := docComment(fmt.Sprintf("%s are the additional properties of the %s event.", ep.props, ep.ev.Action))
 	s.Type().Id(ep.props).StructFunc(func(st *jen.Group) {
 		for _, f := range ep.fields {
-			st.Add(docComment(f.prop.Description)).Id(f.name).Add(f.typ())
+			st.Add(docComment(userText(f.prop.Description))).Id(f.name).Add(f.typ())
 		}
 	})
 	return s
@@ -189,7 +189,7 @@ func trackDecl(ep *eventPlan) jen.Code {
 	ev := ep.ev
 	paras := []string{
 		fmt.Sprintf("Track%s records the %s event.", ep.name, ev.Action),
-		ev.Description,
+		userText(ev.Description),
 		facts(ev.ProductGroup, ev.Milestone),
 	}
 	if len(ep.feeds) > 0 {

@@ -81,7 +81,7 @@ func metricDecls(mp *metricPlan) []jen.Code {
 		params = append(params, jen.Id("app").Id("Instrumentation"))
 		descriptor = jen.Id("withValue").Call(jen.Id("metric"+mp.name), jen.Id("value"+mp.name).Call(jen.Id("app")))
 	}
-	calc := docComment(about, m.Description, status, deprecated(m.MilestoneRemoved, m.RemovedByURL))
+	calc := docComment(about, userText(m.Description), status, deprecated(m.MilestoneRemoved, m.RemovedByURL))
 	calc.Func().Id(mp.name).Params(params...).Params(resultType(m), jen.Error()).Block(
 		jen.Return(jen.Id("valueAs").Index(resultType(m)).Call(
 			jen.Id("e").Dot("Value").Call(jen.Id("ctx"), descriptor),
@@ -166,7 +166,7 @@ func (g *gen) packageDecls() []jen.Code {
 	)
 	iface.Type().Id("Instrumentation").InterfaceFunc(func(ig *jen.Group) {
 		for _, mp := range code {
-			ig.Add(docComment(fmt.Sprintf("%s returns the value of %s.", mp.name, mp.m.KeyPath), mp.m.Description)).
+			ig.Add(docComment(fmt.Sprintf("%s returns the value of %s.", mp.name, mp.m.KeyPath), userText(mp.m.Description))).
 				Id(mp.name).Params(jen.Id("ctx").Qual(pathContext, "Context")).Params(resultType(mp.m), jen.Error())
 		}
 	})

@@ -1,0 +1,237 @@
+package emit_test
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/usagekit/usagekit/generator"
+	"github.com/usagekit/usagekit/generator/diag"
+	"github.com/usagekit/usagekit/generator/emit"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under generator/testdata")
+
+// Each case is generator/testdata/<case>/: definitions/ holds the input;
+// want/<file>.golden the expected files (kept out of the build as .golden),
+// or errors.txt the expected diagnostics, one per line, paths relative to
+// the case.
+const testdata = "../testdata"
+
+func cases(t *testing.T) []string {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(testdata, "*", "definitions"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no golden cases under %s (%v)", testdata, err)
+	}
+	var out []string
+	for _, d := range dirs {
+		out = append(out, filepath.Dir(d))
+	}
+	return out
+}
+
+// generateCase loads and emits one case as the generate command would.
+func generateCase(dir string) ([]emit.File, error) {
+	defs := filepath.Join(dir, "definitions")
+	set, err := generator.Load(defs)
+	if err != nil {
+		return nil, err
+	}
+	return emit.Emit(set, emit.Options{Package: "generated", Root: defs, RootName: "definitions"})
+}
+
+func TestGolden(t *testing.T) {
+	for _, dir := range cases(t) {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			files, err := generateCase(dir)
+			if err != nil {
+				list, ok := diag.From(err)
+				if !ok {
+					t.Fatal(err)
+				}
+				var b strings.Builder
+				for _, d := range list {
+					d.Path = strings.TrimPrefix(filepath.ToSlash(d.Path), filepath.ToSlash(dir)+"/")
+					b.WriteString(strings.ReplaceAll(d.String(), filepath.ToSlash(dir)+"/", "") + "\n")
+				}
+				checkGolden(t, filepath.Join(dir, "errors.txt"), b.String())
+				syncGoldens(t, filepath.Join(dir, "want"), nil)
+				return
+			}
+			if *update {
+				os.Remove(filepath.Join(dir, "errors.txt"))
+			} else if _, err := os.Stat(filepath.Join(dir, "errors.txt")); err == nil {
+				t.Errorf("generation succeeded but errors.txt expects diagnostics")
+			}
+			for _, f := range files {
+				checkGolden(t, filepath.Join(dir, "want", f.Name+".golden"), string(f.Data))
+			}
+			syncGoldens(t, filepath.Join(dir, "want"), files)
+		})
+	}
+}
+
+// checkGolden compares got with the golden file, or rewrites it with -update.
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Errorf("%v (run go test ./generator/emit -update)", err)
+		return
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (-want +got):\n%s", path, lineDiff(string(want), got))
+	}
+}
+
+// syncGoldens reports (or with -update removes) golden files that the case
+// no longer produces.
+func syncGoldens(t *testing.T, dir string, files []emit.File) {
+	t.Helper()
+	goldens, _ := filepath.Glob(filepath.Join(dir, "*.golden"))
+	for _, g := range goldens {
+		name := strings.TrimSuffix(filepath.Base(g), ".golden")
+		if slices.ContainsFunc(files, func(f emit.File) bool { return f.Name == name }) {
+			continue
+		}
+		if *update {
+			os.Remove(g)
+			continue
+		}
+		t.Errorf("%s is no longer generated", g)
+	}
+	if *update && len(files) == 0 {
+		os.Remove(dir)
+	}
+}
+
+// TestGoldenCompiles type-checks and vets every expected package with the
+// real runtime packages, mapping the .golden files to .go names through a
+// build overlay so that they never enter the module's own build.
+func TestGoldenCompiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go vet")
+	}
+	gotool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool on PATH")
+	}
+	overlay := map[string]string{}
+	var pkgs []string
+	for _, dir := range cases(t) {
+		goldens, _ := filepath.Glob(filepath.Join(dir, "want", "*.go.golden"))
+		if len(goldens) == 0 {
+			continue
+		}
+		abs, err := filepath.Abs(filepath.Join(dir, "want"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range goldens {
+			overlay[filepath.Join(abs, strings.TrimSuffix(filepath.Base(g), ".golden"))] = filepath.Join(abs, filepath.Base(g))
+		}
+		pkgs = append(pkgs, "./"+filepath.ToSlash(filepath.Join(dir, "want")))
+	}
+	if len(pkgs) == 0 {
+		t.Fatal("no golden packages to compile")
+	}
+	data, err := json.Marshal(map[string]any{"Replace": overlay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ovl := filepath.Join(t.TempDir(), "overlay.json")
+	if err := os.WriteFile(ovl, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(gotool, append([]string{"vet", "-overlay", ovl}, pkgs...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go vet of the golden packages: %v\n%s", err, out)
+	}
+}
+
+// TestGoldensAreNotGo keeps expected output out of the module's build: a
+// .go file under want/ would be compiled by go vet ./... and break it as
+// soon as the runtime changes.
+func TestGoldensAreNotGo(t *testing.T) {
+	err := filepath.WalkDir(testdata, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".go") {
+			t.Errorf("%s: golden output must end in .golden", path)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+}
+
+// lineDiff is a minimal line diff of want and got: lines only in want start
+// with "-", lines only in got with "+", three lines of context.
+func lineDiff(want, got string) string {
+	a, b := strings.Split(want, "\n"), strings.Split(got, "\n")
+	// Longest common subsequence table, from the end.
+	lcs := make([][]int, len(a)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(b)+1)
+	}
+	for i := len(a) - 1; i >= 0; i-- {
+		for j := len(b) - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	type line struct {
+		op   byte
+		text string
+	}
+	var lines []line
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case i < len(a) && j < len(b) && a[i] == b[j]:
+			lines = append(lines, line{' ', a[i]})
+			i, j = i+1, j+1
+		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
+			lines = append(lines, line{'+', b[j]})
+			j++
+		default:
+			lines = append(lines, line{'-', a[i]})
+			i++
+		}
+	}
+	var out strings.Builder
+	for k, l := range lines {
+		near := false
+		for d := max(0, k-3); d <= min(len(lines)-1, k+3); d++ {
+			near = near || lines[d].op != ' '
+		}
+		if near {
+			out.WriteByte(l.op)
+			out.WriteString(l.text)
+			out.WriteByte('\n')
+		}
+	}
+	return out.String()
+}
