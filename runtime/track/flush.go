@@ -71,7 +71,7 @@ func (f *flusher) init() {
 }
 
 // Flush writes everything tracked so far, together with work kept from
-// failed flushes, in one pipeline. On failure the work is kept (within
+// failed flushes, in one pipeline, within WriteTimeout or ctx's deadline. On failure the work is kept (within
 // MaxPendingBytes) for the next flush and the error is returned; callers of
 // Track never see it.
 func (t *Tracker) Flush(ctx context.Context) error {
@@ -129,7 +129,9 @@ func (t *Tracker) Flush(ctx context.Context) error {
 	}
 	t.budget.Store(max(0, limit-bytes) / numShards)
 
-	err := t.store.Apply(ctx, batch)
+	actx, cancel := context.WithTimeout(ctx, t.opts.WriteTimeout)
+	err := t.store.Apply(actx, batch)
+	cancel()
 
 	f.statMu.Lock()
 	defer f.statMu.Unlock()

@@ -179,9 +179,7 @@ func (t *Tracker) Track(ctx context.Context, d *event.Descriptor, r *event.Recor
 	half := sh.cur.bytes > budget/2
 	sh.mu.Unlock()
 	if t.opts.Sync {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.opts.WriteTimeout)
-		t.Flush(ctx)
-		cancel()
+		t.Flush(context.WithoutCancel(ctx))
 		return
 	}
 	if half {
@@ -273,9 +271,7 @@ func (t *Tracker) run() {
 				continue
 			}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), t.opts.WriteTimeout)
-		t.Flush(ctx)
-		cancel()
+		t.Flush(context.Background())
 	}
 }
 

@@ -61,21 +61,23 @@ func (s *Store) Client() redis.UniversalClient { return s.c }
 
 // Apply sends every update of b: INCRBY (INCRBYFLOAT for fractions), PFADD,
 // and EXPIRE ... NX for updates that carry an expiry, so the first write of a
-// weekly key sets its lifetime and later ones leave it alone. It stops at
-// the first chunk that fails; earlier chunks stay applied.
+// weekly key sets its lifetime and later ones leave it alone. Chunks go out
+// one after another and Apply stops at the first that fails; earlier chunks
+// stay applied.
+//
+// Apply returns when ctx is done even if the client does not watch contexts
+// (redis.Options.ContextTimeoutEnabled); the write it abandons may still
+// land, so a caller that retries may count it twice, as with any timeout.
 func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
+	var chunks []redis.Pipeliner
 	pipe := s.c.Pipeline()
 	args := 0
-	flush := func() error {
-		if pipe.Len() == 0 {
-			return nil
+	cut := func(force bool) {
+		if pipe.Len() > 0 && (force || args >= s.opts.ChunkArgs) {
+			chunks = append(chunks, pipe)
+			pipe = s.c.Pipeline()
+			args = 0
 		}
-		cmds, err := pipe.Exec(ctx)
-		args = 0
-		if err != nil {
-			return fmt.Errorf("redisstore: apply %d commands: %w", len(cmds), firstErr(cmds, err))
-		}
-		return nil
 	}
 	for _, in := range b.Incrs {
 		if in.Float || in.By != math.Trunc(in.By) || math.Abs(in.By) >= 1<<53 {
@@ -88,11 +90,7 @@ func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
 			pipe.ExpireNX(ctx, in.Key, in.Expire)
 			args += 2
 		}
-		if args >= s.opts.ChunkArgs {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
+		cut(false)
 	}
 	for _, a := range b.Adds {
 		for i := 0; i < len(a.Members) || i == 0; i += s.opts.MaxMembers {
@@ -105,18 +103,37 @@ func (s *Store) Apply(ctx context.Context, b *store.Batch) error {
 			// set of uniques should exist once written.
 			pipe.PFAdd(ctx, a.Key, els...)
 			args += 1 + len(part)
-			if args >= s.opts.ChunkArgs {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
+			cut(false)
 		}
 		if a.Expire > 0 {
 			pipe.ExpireNX(ctx, a.Key, a.Expire)
 			args += 2
 		}
 	}
-	return flush()
+	cut(true)
+	return wait(ctx, "apply", func() error {
+		for _, p := range chunks {
+			if cmds, err := p.Exec(ctx); err != nil {
+				return fmt.Errorf("redisstore: apply %d commands: %w", len(cmds), firstErr(cmds, err))
+			}
+		}
+		return nil
+	})
+}
+
+// wait runs f, returning early with ctx's error when ctx is done first.
+func wait(ctx context.Context, op string, f func() error) error {
+	if ctx.Done() == nil {
+		return f()
+	}
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("redisstore: %s: %w", op, ctx.Err())
+	}
 }
 
 // firstErr picks the error of the first failed command, which names it.
@@ -178,8 +195,14 @@ func (s *Store) Read(ctx context.Context, lookups []store.Lookup) ([]float64, er
 	if pipe.Len() == 0 {
 		return out, nil
 	}
-	if cmds, err := pipe.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("redisstore: read %d lookups: %w", len(lookups), firstErr(cmds, err))
+	err := wait(ctx, "read", func() error {
+		if cmds, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("redisstore: read %d lookups: %w", len(lookups), firstErr(cmds, err))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for i, c := range pfcounts {
 		out[i] = float64(c.Val())
