@@ -156,7 +156,13 @@ func buildMetrics(d *load.Document) []*model.Metric {
 		base.Status = model.Active
 	}
 	base.Options, _ = v["options"].(map[string]any)
-	events, _ := v["events"].([]any)
+	// Only internal_events metrics count usagekit events; an events list on
+	// another data source (GitLab's half-migrated redis_hll files) names
+	// legacy counters the application reads itself.
+	var events []any
+	if base.DataSource == "internal_events" {
+		events, _ = v["events"].([]any)
+	}
 	for i, raw := range events {
 		ev, _ := raw.(map[string]any)
 		ptr := "/events/" + strconv.Itoa(i)

@@ -1,11 +1,338 @@
 package validate
 
 import (
+	"fmt"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/model"
 )
 
-// checkRules applies the rules that span files.
+// The rules that span files, each with the name diagnostics carry in Rule.
+const (
+	ruleDuplicateAction  = "duplicate-action"
+	ruleFileName         = "file-name"
+	ruleEnumType         = "enum-type"
+	ruleDuplicateKeyPath = "duplicate-key-path"
+	ruleKeyPathParent    = "key-path-parent"
+	ruleUnknownEvent     = "unknown-event"
+	ruleRemovedEvent     = "removed-event"
+	ruleUniqueTimeFrame  = "unique-time-frame"
+	ruleUniqueAttribute  = "unique-attribute"
+	ruleMixedRules       = "mixed-rules"
+	ruleFilter           = "filter"
+	ruleSumValue         = "sum-value"
+)
+
+// uniqueIdentifier is the identifier an event must declare for a unique
+// count over it.
+var uniqueIdentifier = map[model.Unique]model.Identifier{
+	model.UniqueUser:      model.User,
+	model.UniqueProject:   model.Project,
+	model.UniqueNamespace: model.Namespace,
+}
+
+// uniqueProperty is the property an event must declare for a unique count
+// over it.
+var uniqueProperty = map[model.Unique]string{
+	model.UniqueLabel:    "label",
+	model.UniqueProperty: "property",
+	model.UniqueValue:    "value",
+}
+
+type checker struct {
+	set   *model.Set
+	diags diag.List
+}
+
+func (c *checker) add(p model.Pos, rule, format string, args ...any) {
+	c.diags.Add(p.File, p.Line, p.Col, rule, format, args...)
+}
+
+// checkRules applies the rules that span files (DESIGN.md, "Cross-file
+// rules") and settles filter value types on the model.
 func checkRules(set *model.Set) diag.List {
-	return nil
+	c := &checker{set: set}
+	c.events()
+	c.keyPaths()
+	for _, m := range set.Metrics {
+		c.metricRules(m)
+	}
+	return c.diags
+}
+
+func posText(p model.Pos) string {
+	if p.Line == 0 {
+		return p.File
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+}
+
+// events checks what can be wrong with events alone: duplicate actions,
+// file names in usagekit's layout, and enum values of the wrong type.
+func (c *checker) events() {
+	first := map[string]*model.Event{}
+	for _, e := range c.set.Events {
+		if e.Action == "" {
+			continue // the schema reports it
+		}
+		if f, dup := first[e.Action]; dup {
+			c.add(e.Pos, ruleDuplicateAction, "duplicate event action %q: %s defines it too", e.Action, posText(f.Pos))
+		} else {
+			first[e.Action] = e
+		}
+		if ownLayout(e.File) && validAction(e.Action) {
+			base := path.Base(e.File)
+			if name := strings.TrimSuffix(base, path.Ext(base)); name != e.Action {
+				c.add(e.Pos, ruleFileName, "action %q does not match the file name %s; rename the file to %s%s", e.Action, base, e.Action, path.Ext(base))
+			}
+		}
+		for _, p := range e.Properties {
+			for i, v := range p.Enum {
+				if nv, ok := conform(p.Type, v); ok {
+					p.Enum[i] = nv
+					continue
+				}
+				c.add(p.Pos, ruleEnumType, "additional_properties.%s.enum[%d]: %s is %s; the property is %s", p.Name, i, quoted(v), article(v.Type), article(p.Type))
+			}
+		}
+	}
+}
+
+// validAction reports whether action matches the schema's pattern; the
+// schema reports other actions, and naming a file after them would not help.
+func validAction(action string) bool {
+	for _, r := range action {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return action != ""
+}
+
+// ownLayout reports whether an event file is in usagekit's layout
+// (definitions/events/<action>.yml), where the file is named after the
+// action. GitLab's config/events files carry a timestamp prefix instead.
+func ownLayout(file string) bool {
+	dir := path.Dir(file)
+	for ; dir != "." && dir != "/" && dir != ""; dir = path.Dir(dir) {
+		if path.Base(dir) == "events" {
+			return path.Base(path.Dir(dir)) != "config"
+		}
+	}
+	return false
+}
+
+// keyPaths checks that key paths are unique after time-frame expansion and
+// that none is both a value and the parent of another.
+func (c *checker) keyPaths() {
+	first := map[string]*model.Metric{}
+	for _, m := range c.set.Metrics {
+		if m.BaseKeyPath == "" {
+			continue
+		}
+		if f, dup := first[m.KeyPath]; dup {
+			if f.File == m.File {
+				continue // one file listing a time frame twice; the schema reports it
+			}
+			c.add(m.Pos, ruleDuplicateKeyPath, "duplicate key_path %q: %s and %s both define it", m.KeyPath, posText(f.Pos), posText(m.Pos))
+			continue
+		}
+		first[m.KeyPath] = m
+	}
+	for _, m := range c.set.Metrics {
+		k := m.KeyPath
+		for i := strings.LastIndexByte(k, '.'); i > 0; i = strings.LastIndexByte(k[:i], '.') {
+			if parent, ok := first[k[:i]]; ok && first[k] == m {
+				c.add(parent.Pos, ruleKeyPathParent, "key_path %q holds a value, but %s (%s) puts %q inside it; a key path is a value or a group, not both",
+					parent.KeyPath, posText(m.Pos), m.KeyPath, m.KeyPath)
+			}
+		}
+	}
+}
+
+// ruleKind says how a rule counts, for the rule against mixing kinds.
+func ruleKind(r *model.EventRule) string {
+	switch {
+	case r.Unique != "":
+		return "counts unique " + string(r.Unique)
+	case r.Operator != "":
+		return "adds up value"
+	}
+	return "counts occurrences"
+}
+
+// metricRules checks one expanded metric's events list against the events.
+func (c *checker) metricRules(m *model.Metric) {
+	if len(m.Events) == 0 {
+		return
+	}
+	for i, r := range m.Events {
+		at := "events[" + strconv.Itoa(i) + "]"
+		if i > 0 && ruleKind(r) != ruleKind(m.Events[0]) {
+			c.add(r.Pos, ruleMixedRules, "%s %s, but events[0] %s; the rules of one metric count the same way (make separate metrics)", at, ruleKind(r), ruleKind(m.Events[0]))
+		}
+		if r.Unique != "" && m.TimeFrame != model.Weekly && m.TimeFrame != model.Monthly && m.TimeFrame != "" {
+			c.add(r.Pos, ruleUniqueTimeFrame, "%s.unique: unique counts need time_frame 7d or 28d, not %s", at, m.TimeFrame)
+		}
+		if r.Unique != "" && r.Operator != "" {
+			c.add(r.Pos, ruleMixedRules, "%s: unique and operator cannot be combined; a rule counts unique values or adds up value", at)
+		}
+		e := r.Ref
+		if e == nil {
+			if r.Event != "" {
+				c.add(r.Pos, ruleUnknownEvent, "%s.name: unknown event %q; no event definition has this action%s", at, r.Event, c.suggest(r.Event))
+			}
+			continue
+		}
+		if e.Status == model.Removed && m.Status != model.Removed {
+			c.add(r.Pos, ruleRemovedEvent, "%s.name: event %q is removed (%s); only a removed metric may still name it", at, e.Action, posText(e.Pos))
+		}
+		if id, ok := uniqueIdentifier[r.Unique]; ok && !e.HasIdentifier(id) {
+			c.add(r.Pos, ruleUniqueAttribute, "%s.unique: %s needs event %q to declare the %s identifier (it declares %s)", at, r.Unique, e.Action, id, identifierList(e))
+		}
+		if p, ok := uniqueProperty[r.Unique]; ok && e.Property(p) == nil {
+			c.add(r.Pos, ruleUniqueAttribute, "%s.unique: %s needs event %q to declare the %s property (it declares %s)", at, r.Unique, e.Action, p, propertyList(e))
+		}
+		if r.Operator == "sum(value)" && e.Property("value") == nil {
+			c.add(r.Pos, ruleSumValue, "%s.operator: sum(value) needs event %q to declare the value property (it declares %s)", at, e.Action, propertyList(e))
+		}
+		for j := range r.Filter {
+			c.filter(at, e, &r.Filter[j])
+		}
+	}
+}
+
+// filter checks one filter term against the event's properties and gives
+// its value the property's type.
+func (c *checker) filter(at string, e *model.Event, f *model.Filter) {
+	at += ".filter." + f.Property
+	p := e.Property(f.Property)
+	if p == nil {
+		c.add(f.Pos, ruleFilter, "%s: event %q has no property %q (it declares %s)", at, e.Action, f.Property, propertyList(e))
+		return
+	}
+	v, ok := conform(p.Type, f.Value)
+	if !ok {
+		if p.Builtin {
+			return // the schema fixes the built-ins' types and reports it
+		}
+		c.add(f.Pos, ruleFilter, "%s: %s is %s; property %s of event %q is %s", at, quoted(f.Value), article(f.Value.Type), p.Name, e.Action, article(p.Type))
+		return
+	}
+	f.Value = v
+	if len(p.Enum) > 0 && !slices.ContainsFunc(p.Enum, func(x model.Value) bool { return x.Text == v.Text }) {
+		vals := make([]string, len(p.Enum))
+		for i, x := range p.Enum {
+			vals[i] = x.Text
+		}
+		c.add(f.Pos, ruleFilter, "%s: %s is not one of the values of property %s of event %q: %s", at, quoted(v), p.Name, e.Action, strings.Join(vals, ", "))
+	}
+}
+
+// conform converts v to type t when a value written like v is a value of t:
+// an integer is also a number. It reports false otherwise.
+func conform(t model.Type, v model.Value) (model.Value, bool) {
+	switch {
+	case v.Type == t:
+		return v, true
+	case t == model.Number && v.Type == model.Integer:
+		v.Type = model.Number
+		return v, true
+	}
+	return v, false
+}
+
+func quoted(v model.Value) string {
+	if v.Type == model.String {
+		return strconv.Quote(v.Text)
+	}
+	return v.Text
+}
+
+func article(t model.Type) string {
+	switch t {
+	case model.Integer:
+		return "an integer"
+	case "":
+		return "not a scalar"
+	}
+	return "a " + string(t)
+}
+
+func identifierList(e *model.Event) string {
+	if len(e.Identifiers) == 0 {
+		return "none"
+	}
+	s := make([]string, len(e.Identifiers))
+	for i, id := range e.Identifiers {
+		s[i] = string(id)
+	}
+	return strings.Join(s, ", ")
+}
+
+func propertyList(e *model.Event) string {
+	if len(e.Properties) == 0 {
+		return "none"
+	}
+	s := make([]string, len(e.Properties))
+	for i, p := range e.Properties {
+		s[i] = p.Name
+	}
+	return strings.Join(s, ", ")
+}
+
+// suggest names the closest defined action when one is close enough to be
+// a typo.
+func (c *checker) suggest(name string) string {
+	best, bestDist := "", 3
+	for _, e := range c.set.Events {
+		if d := distance(name, e.Action, bestDist); d < bestDist {
+			best, bestDist = e.Action, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// distance is the Levenshtein distance between a and b, or limit when it is
+// at least limit.
+func distance(a, b string, limit int) int {
+	if abs(len(a)-len(b)) >= limit {
+		return limit
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			rowMin = min(rowMin, cur[j])
+		}
+		if rowMin >= limit {
+			return limit
+		}
+		prev, cur = cur, prev
+	}
+	return min(prev[len(b)], limit)
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

@@ -91,9 +91,11 @@ func TestSchemaMessages(t *testing.T) {
 			"metrics/issues.yml:15:5: events[0]: missing required key \"name\"",
 		}},
 		{"filter value type", me, with(baseMetric, "events:", "  - name: create_issue", "    filter:", "      value: high"), []string{
+			"metrics/issues.yml:17:7: events[0].filter.value: event \"create_issue\" has no property \"value\" (it declares none)",
 			"metrics/issues.yml:17:14: events[0].filter.value: \"high\" is a string; expected a number",
 		}},
 		{"filter custom type", me, with(baseMetric, "events:", "  - name: create_issue", "    filter:", "      weight: [1]"), []string{
+			"metrics/issues.yml:17:7: events[0].filter.weight: event \"create_issue\" has no property \"weight\" (it declares none)",
 			"metrics/issues.yml:17:15: events[0].filter.weight: expected a string, a number or a boolean, not a list",
 		}},
 		{"operator", me, with(baseMetric, "events:", "  - name: create_issue", "    operator: sum(label)"), []string{
@@ -135,7 +137,11 @@ func TestSchemaMessages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, got := run(t, map[string]string{tt.path: tt.src})
+			files := map[string]string{tt.path: tt.src}
+			if tt.path == me {
+				files[ev] = baseEvent // the event the metric counts
+			}
+			_, got := run(t, files)
 			equalLines(t, got, tt.want)
 		})
 	}

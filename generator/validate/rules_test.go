@@ -1,0 +1,219 @@
+package validate_test
+
+import (
+	"testing"
+
+	"github.com/usagekit/usagekit/generator/model"
+)
+
+// richEvent declares every identifier but namespace and typed custom
+// properties, for the filter and unique rules.
+const richEvent = `action: create_issue
+description: An issue is created.
+product_group: project_management
+introduced_by_url: https://example.com/mr/1
+milestone: "17.0"
+tiers: [free]
+identifiers: [user, project]
+additional_properties:
+  label:
+    description: The issue type.
+  property:
+    description: Where it was created.
+  value:
+    description: The weight.
+  confidential:
+    description: Created confidential.
+    type: boolean
+  severity:
+    description: The severity.
+    enum: [low, high]
+  ratio:
+    description: A ratio.
+    type: number
+  count:
+    description: A count.
+    type: integer
+`
+
+// TestCrossFileRules has one row per rule that spans files, with the exact
+// message.
+func TestCrossFileRules(t *testing.T) {
+	const ev = "definitions/events/create_issue.yml"
+	const me = "definitions/metrics/issues.yml"
+	rule := func(lines ...string) string {
+		return with(baseMetric, append([]string{"events:"}, lines...)...)
+	}
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  []string
+	}{
+		{"clean", map[string]string{ev: richEvent, me: baseMetric}, nil},
+		{"unknown event", map[string]string{ev: richEvent, me: rule("  - name: create_isue")}, []string{
+			`definitions/metrics/issues.yml:15:5: events[0].name: unknown event "create_isue"; no event definition has this action (did you mean "create_issue"?)`,
+		}},
+		{"unknown event, nothing close", map[string]string{ev: richEvent, me: rule("  - name: deploy")}, []string{
+			`definitions/metrics/issues.yml:15:5: events[0].name: unknown event "deploy"; no event definition has this action`,
+		}},
+		{"unique with all", map[string]string{ev: richEvent, me: with(rule("  - name: create_issue", "    unique: user.id"), "time_frame: all")}, []string{
+			`definitions/metrics/issues.yml:15:5: events[0].unique: unique counts need time_frame 7d or 28d, not all`,
+		}},
+		{"unique with a list holding all", map[string]string{ev: richEvent, me: with(rule("  - name: create_issue", "    unique: user.id"), "time_frame: [7d, 28d, all]")}, []string{
+			`definitions/metrics/issues.yml:15:5: events[0].unique: unique counts need time_frame 7d or 28d, not all`,
+		}},
+		{"unique with none", map[string]string{ev: richEvent, me: with(rule("  - name: create_issue", "    unique: user.id"), "time_frame: none")}, []string{
+			`definitions/metrics/issues.yml:15:5: events[0].unique: unique counts need time_frame 7d or 28d, not none`,
+		}},
+		{"unique identifier not declared", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    unique: namespace.id")}, []string{
+			`definitions/metrics/issues.yml:15:5: events[0].unique: namespace.id needs event "create_issue" to declare the namespace identifier (it declares user, project)`,
+		}},
+		{"unique identifier, event with none", map[string]string{ev: with(baseEvent, "identifiers: -"), me: rule("  - name: create_issue", "    unique: project.id")}, []string{
+			`definitions/metrics/issues.yml:15:5: events[0].unique: project.id needs event "create_issue" to declare the project identifier (it declares none)`,
+		}},
+		{"unique property not declared", map[string]string{ev: baseEvent, me: rule("  - name: create_issue", "    unique: label")}, []string{
+			`definitions/metrics/issues.yml:15:5: events[0].unique: label needs event "create_issue" to declare the label property (it declares none)`,
+		}},
+		{"filter on undeclared property", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    filter:", "      team: core")}, []string{
+			`definitions/metrics/issues.yml:17:7: events[0].filter.team: event "create_issue" has no property "team" (it declares confidential, count, label, property, ratio, severity, value)`,
+		}},
+		{"filter type mismatch", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    filter:", "      confidential: \"yes\"", "      count: 1.5", "      label: 3", "      ratio: x")}, []string{
+			`definitions/metrics/issues.yml:17:7: events[0].filter.confidential: "yes" is a string; property confidential of event "create_issue" is a boolean`,
+			`definitions/metrics/issues.yml:18:7: events[0].filter.count: 1.5 is a number; property count of event "create_issue" is an integer`,
+			`definitions/metrics/issues.yml:19:14: events[0].filter.label: 3 is a number; expected a string (quote it: "3")`,
+			`definitions/metrics/issues.yml:20:7: events[0].filter.ratio: "x" is a string; property ratio of event "create_issue" is a number`,
+		}},
+		{"filter outside enum", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    filter:", "      severity: medium")}, []string{
+			`definitions/metrics/issues.yml:17:7: events[0].filter.severity: "medium" is not one of the values of property severity of event "create_issue": low, high`,
+		}},
+		{"filters of every type", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    filter:", "      confidential: true", "      count: 3", "      ratio: 2", "      severity: high", "      value: 1.50")}, nil},
+		{"unique and total mixed", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    unique: user.id", "  - name: create_issue")}, []string{
+			`definitions/metrics/issues.yml:17:5: events[1] counts occurrences, but events[0] counts unique user.id; the rules of one metric count the same way (make separate metrics)`,
+		}},
+		{"unique attributes mixed", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    unique: user.id", "  - name: create_issue", "    unique: project.id")}, []string{
+			`definitions/metrics/issues.yml:17:5: events[1] counts unique project.id, but events[0] counts unique user.id; the rules of one metric count the same way (make separate metrics)`,
+		}},
+		{"sum and total mixed", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    operator: sum(value)", "  - name: create_issue")}, []string{
+			`definitions/metrics/issues.yml:17:5: events[1] counts occurrences, but events[0] adds up value; the rules of one metric count the same way (make separate metrics)`,
+		}},
+		{"unique with operator", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    unique: user.id", "    operator: sum(value)")}, []string{
+			`definitions/metrics/issues.yml:15:5: events[0]: unique and operator cannot be combined; a rule counts unique values or adds up value`,
+		}},
+		{"sum without value", map[string]string{ev: baseEvent, me: rule("  - name: create_issue", "    operator: sum(value)")}, []string{
+			`definitions/metrics/issues.yml:15:5: events[0].operator: sum(value) needs event "create_issue" to declare the value property (it declares none)`,
+		}},
+		{"duplicate key_path names both files", map[string]string{ev: richEvent, me: baseMetric, "definitions/metrics/again.yml": baseMetric}, []string{
+			`definitions/metrics/issues.yml:1:1: duplicate key_path "counts.issues": definitions/metrics/again.yml:1:1 and definitions/metrics/issues.yml:1:1 both define it`,
+		}},
+		{"duplicate key_path after expansion", map[string]string{ev: richEvent, me: with(baseMetric, "time_frame: [7d, 28d]"),
+			"definitions/metrics/weekly.yml": with(baseMetric, "key_path: counts.issues_weekly", "time_frame: 7d")}, []string{
+			`definitions/metrics/weekly.yml:1:1: duplicate key_path "counts.issues_weekly": definitions/metrics/issues.yml:1:1 and definitions/metrics/weekly.yml:1:1 both define it`,
+		}},
+		{"key_path leaf and parent", map[string]string{ev: richEvent, me: baseMetric, "definitions/metrics/child.yml": with(baseMetric, "key_path: counts.issues.open")}, []string{
+			`definitions/metrics/issues.yml:1:1: key_path "counts.issues" holds a value, but definitions/metrics/child.yml:1:1 (counts.issues.open) puts "counts.issues.open" inside it; a key path is a value or a group, not both`,
+		}},
+		{"duplicate action", map[string]string{ev: richEvent, "config/events/123_create_issue.yml": baseEvent, me: baseMetric}, []string{
+			`definitions/events/create_issue.yml:1:1: duplicate event action "create_issue": config/events/123_create_issue.yml:1:1 defines it too`,
+		}},
+		{"file name differs from action", map[string]string{"definitions/events/new_issue.yml": richEvent, me: baseMetric}, []string{
+			`definitions/events/new_issue.yml:1:1: action "create_issue" does not match the file name new_issue.yml; rename the file to create_issue.yml`,
+		}},
+		{"GitLab layout keeps its timestamped names", map[string]string{"config/events/1651_new_issue.yml": richEvent, "config/metrics/counts_28d/issues.yml": baseMetric}, nil},
+		{"removed event in an active metric", map[string]string{ev: with(richEvent, "status: removed", `milestone_removed: "17.3"`, "removed_by_url: https://example.com/mr/9"), me: baseMetric}, []string{
+			`definitions/metrics/issues.yml:14:5: events[0].name: event "create_issue" is removed (definitions/events/create_issue.yml:1:1); only a removed metric may still name it`,
+		}},
+		{"enum value of the wrong type", map[string]string{ev: with(richEvent, "additional_properties:", "  label:", "    description: l", "  property:", "    description: p", "  size:", "    description: s", "    type: integer", "    enum: [1, two]"), me: baseMetric}, []string{
+			`definitions/events/create_issue.yml:31:3: additional_properties.size.enum[1]: "two" is a string; the property is an integer`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, got := run(t, tt.files)
+			equalLines(t, got, tt.want)
+		})
+	}
+}
+
+// TestModel checks the model a clean set produces: expansion, references,
+// property types, canonical filter values and float results.
+func TestModel(t *testing.T) {
+	files := map[string]string{
+		"definitions/events/create_issue.yml": richEvent,
+		"definitions/metrics/issues.yml": with(baseMetric, "time_frame: [7d, 28d, all]", "events:",
+			"  - name: create_issue", "    filter:", "      value: 1.50", "      severity: high", "      ratio: 2", "      confidential: false"),
+		"definitions/metrics/weights.yml": with(baseMetric, "key_path: counts.issue_weight", "events:",
+			"  - name: create_issue", "    operator: sum(value)"),
+		"definitions/metrics/db.yml": with(baseMetric, "key_path: counts.avg_weight", "data_source: database", "events: -",
+			"database:", "  operation: average", "  table: issues", "  column: weight"),
+		"definitions/metrics/users.yml": with(baseMetric, "key_path: counts.users", "time_frame: none", "data_source: system", "events: -"),
+	}
+	set, diags := run(t, files)
+	if len(diags) > 0 {
+		t.Fatalf("unexpected diagnostics: %v", diags)
+	}
+	var keys []string
+	for _, m := range set.Metrics {
+		keys = append(keys, m.KeyPath+"/"+string(m.TimeFrame))
+	}
+	equalLines(t, keys, []string{
+		"counts.avg_weight/28d", "counts.issue_weight/28d", "counts.issues/all", "counts.issues_monthly/28d",
+		"counts.issues_weekly/7d", "counts.users/none",
+	})
+
+	e := set.Event("create_issue")
+	if e == nil {
+		t.Fatal("event missing")
+	}
+	var back []string
+	for _, m := range e.Metrics {
+		back = append(back, m.KeyPath)
+	}
+	equalLines(t, back, []string{"counts.issue_weight", "counts.issues", "counts.issues_monthly", "counts.issues_weekly"})
+	if got := e.Identifiers; len(got) != 2 || got[0] != model.User || got[1] != model.Project {
+		t.Errorf("identifiers = %v", got)
+	}
+	types := map[string]model.Type{}
+	for _, p := range e.Properties {
+		types[p.Name] = p.Type
+	}
+	wantTypes := map[string]model.Type{"label": model.String, "property": model.String, "value": model.Number,
+		"confidential": model.Boolean, "severity": model.String, "ratio": model.Number, "count": model.Integer}
+	for n, ty := range wantTypes {
+		if types[n] != ty {
+			t.Errorf("property %s: type %q, want %q", n, types[n], ty)
+		}
+	}
+	if p := e.Property("label"); p == nil || !p.Builtin {
+		t.Error("label is not marked built-in")
+	}
+	if p := e.Property("severity"); p == nil || len(p.Enum) != 2 || p.Enum[1].Text != "high" {
+		t.Errorf("severity enum = %+v", p)
+	}
+
+	byKey := map[string]*model.Metric{}
+	for _, m := range set.Metrics {
+		byKey[m.KeyPath] = m
+	}
+	weekly := byKey["counts.issues_weekly"]
+	if weekly.BaseKeyPath != "counts.issues" || len(weekly.Events) != 1 || weekly.Events[0].Ref != e {
+		t.Fatalf("weekly metric = %+v", weekly)
+	}
+	var filters []string
+	for _, f := range weekly.Events[0].Filter {
+		filters = append(filters, f.Property+"="+f.Value.Text+":"+string(f.Value.Type))
+	}
+	equalLines(t, filters, []string{"confidential=false:boolean", "ratio=2:number", "severity=high:string", "value=1.50:number"})
+	if weekly.Events[0] == byKey["counts.issues_monthly"].Events[0] {
+		t.Error("expanded metrics share rule values")
+	}
+	if !byKey["counts.issue_weight"].NumberIsFloat || !byKey["counts.avg_weight"].NumberIsFloat || weekly.NumberIsFloat {
+		t.Error("NumberIsFloat wrong")
+	}
+	db := byKey["counts.avg_weight"].Database
+	if db == nil || db.Operation != "average" || db.Column != "weight" || db.TimestampColumn != "created_at" {
+		t.Errorf("database = %+v", db)
+	}
+	if !byKey["counts.users"].NeedsCode() || weekly.NeedsCode() {
+		t.Error("NeedsCode wrong")
+	}
+}
