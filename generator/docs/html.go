@@ -118,6 +118,10 @@ th, td { border-bottom: 1px solid #ddd; padding: .35rem .5rem; text-align: left;
 th { background: #f4f4f4; position: sticky; top: 0; }
 tr:target { background: #fff6cc; }
 code { font-size: .85rem; }
+td:nth-child(2) code, td:nth-child(7) a { word-break: break-all; }
+th:nth-child(2) { width: 24%; }
+th:nth-child(3) { width: 24%; }
+th:nth-child(7) { width: 18%; }
 .kind { font-size: .75rem; text-transform: uppercase; color: #666; }
 .status-removed td { color: #888; text-decoration: line-through; }
 .status-broken .st { color: #b00020; font-weight: bold; }

@@ -37,6 +37,7 @@ const diffSearchEvent = `description: A user searched.
 internal_events: true
 action: search_code
 identifiers:
+- project
 - user
 product_group: global_search
 milestone: "17.0"

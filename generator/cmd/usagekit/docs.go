@@ -47,7 +47,7 @@ func runDocs(args []string, stdout, stderr io.Writer) int {
 			for _, d := range list {
 				fmt.Fprintln(stderr, d)
 			}
-			fmt.Fprintf(stderr, "usagekit docs: %d problems; fix them before writing the dictionary\n", len(list))
+			fmt.Fprintf(stderr, "usagekit docs: %d %s; fix them before writing the dictionary\n", len(list), plural(len(list), "problem", "problems"))
 			return exitProblems
 		}
 		fmt.Fprintf(stderr, "usagekit docs: %v\n", err)
