@@ -1,9 +1,11 @@
 package diff
 
 import (
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/model"
 )
 
@@ -199,5 +201,38 @@ func TestCompare(t *testing.T) {
 				t.Errorf("Compare:\ngot\n%s\nwant\n%s", g, w)
 			}
 		})
+	}
+}
+
+func TestPinpoint(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	file := "m.yml"
+	data := "key_path: counts.x\ndescription: d\ntime_frame: 28d\nidentifiers:\n- user\nevents:\n- name: e\n  unique: user.id\n"
+	if err := os.WriteFile(file, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := diag.List{
+		{Path: file, Line: 1, Col: 1, Rule: RuleTimeFrameChanged, Message: "tf"},
+		{Path: file, Line: 1, Col: 1, Rule: RuleUniqueChanged, Message: "u"},
+		{Path: file, Line: 1, Col: 1, Rule: RuleIdentifierRemoved, Message: "id"},
+		{Path: file, Line: 1, Col: 1, Rule: RulePropertyRemoved, Message: "no additional_properties key: stays"},
+		{Path: file, Line: 1, Col: 1, Rule: RuleKeyPathDeleted, Message: "not moved"},
+		{Path: "missing.yml", Line: 2, Col: 1, Rule: RuleTimeFrameChanged, Message: "unreadable: stays"},
+	}
+	var got []string
+	for _, d := range Pinpoint(in) {
+		got = append(got, d.String())
+	}
+	want := []string{
+		"m.yml:1:1: no additional_properties key: stays",
+		"m.yml:1:1: not moved",
+		"m.yml:3:1: tf",
+		"m.yml:4:1: id",
+		"m.yml:6:1: u",
+		"missing.yml:2:1: unreadable: stays",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -68,7 +68,7 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 	baseSet := loadBase(b, stderr)
 	head := generator.LoadResult(paths...)
 	findings := append(diag.List{}, head.Diagnostics...)
-	findings = append(findings, diff.Compare(baseSet, head.Set)...)
+	findings = append(findings, diff.Pinpoint(diff.Compare(baseSet, head.Set))...)
 	findings = findings.Sort()
 
 	if err := writeFindings(stdout, *format, head, findings); err != nil {

@@ -152,9 +152,9 @@ func TestDiffCommand(t *testing.T) {
 				"definitions/metrics/counts_all/count_total_create_issue.yml": nil,
 			},
 			code: exitProblems,
-			stdout: "definitions/events/create_issue.yml:3:1: identifier project removed from event create_issue: callers pass it and unique counts over it would stop; add a new event instead\n" +
+			stdout: "definitions/events/create_issue.yml:4:1: identifier project removed from event create_issue: callers pass it and unique counts over it would stop; add a new event instead\n" +
 				"definitions/events/create_issue.yml:11:3: type of property weight of event create_issue changed from integer to number: callers and filters written for integer would break\n" +
-				"definitions/metrics/counts_7d/users_searching.yml:1:1: time_frame of counts.users_searching changed from 7d to 28d: the series would silently change meaning; add a new key_path and remove this one\n" +
+				"definitions/metrics/counts_7d/users_searching.yml:11:1: time_frame of counts.users_searching changed from 7d to 28d: the series would silently change meaning; add a new key_path and remove this one\n" +
 				"definitions/metrics/counts_all/count_total_create_issue.yml:1:1: metric counts.count_total_create_issue deleted while active: set status: removed with milestone_removed and removed_by_url first, so collectors know the series ended on purpose\n",
 		},
 		{
@@ -165,7 +165,7 @@ func TestDiffCommand(t *testing.T) {
 				"definitions/metrics/counts_7d/users_searching.yml": ptr(diffMetric("counts.users_searching", "7d", "search_code", "project.id")),
 			},
 			code:   exitProblems,
-			stdout: "definitions/metrics/counts_7d/users_searching.yml:1:1: unique of counts.users_searching changed from user.id to project.id: the series would silently change meaning; add a new key_path and remove this one\n",
+			stdout: "definitions/metrics/counts_7d/users_searching.yml:16:1: unique of counts.users_searching changed from user.id to project.id: the series would silently change meaning; add a new key_path and remove this one\n",
 			stderr: "usagekit diff: at HEAD: definitions/events/broken.yml:",
 		},
 		{name: "unknown revision", args: []string{"--base", "no-such-rev"}, code: exitUsage, stderr: "usagekit diff: unknown revision \"no-such-rev\"\n"},

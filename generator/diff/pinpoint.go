@@ -1,0 +1,45 @@
+package diff
+
+import (
+	"os"
+
+	"github.com/usagekit/usagekit/generator/diag"
+	"github.com/usagekit/usagekit/generator/load"
+)
+
+// pointers says, per rule, which key of the working-tree file a finding is
+// about. The model keeps the position of each definition, not of every key,
+// so Pinpoint reads the file again to point at the line that changed.
+var pointers = map[string]string{
+	RuleTimeFrameChanged:  "/time_frame",
+	RuleUniqueChanged:     "/events",
+	RuleIdentifierRemoved: "/identifiers",
+	RulePropertyRemoved:   "/additional_properties",
+}
+
+// Pinpoint moves findings from the start of a definition to the key they
+// concern (time_frame, events, identifiers, additional_properties) when the
+// file still has that key. Findings it cannot place are left as they are.
+func Pinpoint(l diag.List) diag.List {
+	docs := map[string]*load.Document{}
+	for i, d := range l {
+		ptr, ok := pointers[d.Rule]
+		if !ok {
+			continue
+		}
+		doc, seen := docs[d.Path]
+		if !seen {
+			if data, err := os.ReadFile(d.Path); err == nil {
+				doc, _ = load.Parse(d.Path, data)
+			}
+			docs[d.Path] = doc
+		}
+		if doc == nil {
+			continue
+		}
+		if key, _ := doc.Lookup(ptr); key != nil {
+			l[i].Line, l[i].Col = key.Line, key.Column
+		}
+	}
+	return l.Sort()
+}
