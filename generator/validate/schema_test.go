@@ -1,6 +1,10 @@
 package validate_test
 
-import "testing"
+import (
+	"slices"
+	"strings"
+	"testing"
+)
 
 // TestSchemaMessages has one row per kind of schema failure: the message
 // says what is wrong and what is allowed, at the node that is wrong.
@@ -144,5 +148,50 @@ func TestSchemaMessages(t *testing.T) {
 			_, got := run(t, files)
 			equalLines(t, got, tt.want)
 		})
+	}
+}
+
+// TestWrongTypeEverywhere gives every top-level key of both schemas a value
+// of a type it does not accept and expects one positioned type error naming
+// the key, and nothing worse than diagnostics.
+func TestWrongTypeEverywhere(t *testing.T) {
+	for _, k := range []struct {
+		path, base string
+		keys       []string
+		objects    []string // keys whose value is a mapping
+	}{
+		{"events/create_issue.yml", baseEvent,
+			[]string{"action", "description", "category", "internal_events", "identifiers", "additional_properties", "extra_properties",
+				"iglu_schema_url", "product_group", "product_categories", "introduced_by_url", "milestone", "status", "milestone_removed",
+				"removed_by_url", "classification", "tiers", "distributions", "extra_tracking_classes"},
+			[]string{"additional_properties", "extra_properties"}},
+		{"metrics/issues.yml", baseMetric,
+			[]string{"key_path", "description", "product_group", "product_categories", "value_type", "status", "milestone",
+				"milestone_removed", "introduced_by_url", "removed_by_url", "repair_issue_url", "options", "data_source", "data_category",
+				"instrumentation_class", "performance_indicator_type", "tiers", "value_json_schema", "name", "time_frame", "events", "database"},
+			[]string{"options", "database"}},
+	} {
+		for _, key := range k.keys {
+			t.Run(key, func(t *testing.T) {
+				wrong := key + ": {x: 1}"
+				if slices.Contains(k.objects, key) {
+					wrong = key + ": [1]"
+				}
+				files := map[string]string{k.path: with(k.base, wrong)}
+				if k.path != "events/create_issue.yml" {
+					files["events/create_issue.yml"] = baseEvent
+				}
+				_, got := run(t, files)
+				found := false
+				for _, g := range got {
+					if strings.Contains(g, " "+key+": expected ") {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no type error for %s:\n\t%s", key, strings.Join(got, "\n\t"))
+				}
+			})
+		}
 	}
 }

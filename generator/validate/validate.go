@@ -5,6 +5,7 @@ package validate
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
 	"github.com/usagekit/usagekit/generator/diag"
@@ -21,11 +22,8 @@ func Validate(docs []*load.Document) (*model.Set, diag.List) {
 	diags = append(diags, checkSchemas(docs)...)
 	set := &model.Set{}
 	for _, d := range docs {
-		switch d.Kind {
-		case load.Event:
-			set.Events = append(set.Events, buildEvent(d))
-		case load.Metric:
-			set.Metrics = append(set.Metrics, buildMetrics(d)...)
+		if err := build(set, d); err != nil {
+			diags = append(diags, *err)
 		}
 	}
 	slices.SortStableFunc(set.Events, func(a, b *model.Event) int {
@@ -37,6 +35,24 @@ func Validate(docs []*load.Document) (*model.Set, diag.List) {
 	resolve(set)
 	diags = append(diags, checkRules(set)...)
 	return set, diags
+}
+
+// build adds one document to the model. A panic while building becomes a
+// diagnostic for the file, so one pathological file cannot end the run.
+func build(set *model.Set, d *load.Document) (problem *diag.Diagnostic) {
+	defer func() {
+		if r := recover(); r != nil {
+			problem = &diag.Diagnostic{Path: d.Path, Rule: "internal",
+				Message: fmt.Sprintf("internal error while reading this definition (please report it): %v", r)}
+		}
+	}()
+	switch d.Kind {
+	case load.Event:
+		set.Events = append(set.Events, buildEvent(d))
+	case load.Metric:
+		set.Metrics = append(set.Metrics, buildMetrics(d)...)
+	}
+	return nil
 }
 
 // resolve links every event rule to its event and every event to the
