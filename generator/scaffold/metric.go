@@ -173,6 +173,13 @@ func Metric(dir string, set *model.Set, o MetricOptions) (File, []string, error)
 			keys = append(keys, key+map[string]string{"7d": "_weekly", "28d": "_monthly", "all": ""}[f])
 		}
 	}
+	for _, k := range keys {
+		for _, m := range set.Metrics {
+			if m.KeyPath == k {
+				return File{}, nil, fmt.Errorf("key_path %s is already defined in %s; choose another --name or time frame", k, m.File)
+			}
+		}
+	}
 	doc := metricDoc{
 		KeyPath: key, Description: o.Description, ProductGroup: o.ProductGroup,
 		ProductCategories: o.ProductCategories, PerformanceIndicator: []string{}, ValueType: "number",

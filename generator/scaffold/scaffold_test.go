@@ -200,7 +200,7 @@ func TestCreatedFilesValidate(t *testing.T) {
 		{Events: []string{"export_issues"}, Unique: "user.id"},
 		{Events: []string{"export_issues"}, Unique: "namespace.id", TimeFrames: []string{"7d"}},
 		{Events: []string{"export_issues"}},
-		{Events: []string{"export_issues"}, TimeFrames: []string{"28d"}},
+		{Events: []string{"export_issues"}, Name: "exports_monthly", TimeFrames: []string{"28d"}},
 	} {
 		o.Description, o.Milestone, o.IntroducedByURL = "Exports.", "17.4", "https://example.com/mr/9"
 		f, keys, err := Metric(dir, set, o)
@@ -215,6 +215,14 @@ func TestCreatedFilesValidate(t *testing.T) {
 	set, err = generator.Load(dir)
 	if err != nil {
 		t.Fatalf("new metrics do not validate: %v", err)
+	}
+	// A key_path that is taken is refused before anything is written.
+	_, _, err = Metric(dir, set, MetricOptions{Events: []string{"export_issues"}, TimeFrames: []string{"28d"},
+		Description: "Again.", Milestone: "17.4", IntroducedByURL: "https://example.com/mr/9"})
+	wantErr := "key_path counts.count_total_export_issues_monthly is already defined in " +
+		filepath.Join(dir, "metrics", "counts_all", "count_total_export_issues.yml") + "; choose another --name or time frame"
+	if err == nil || err.Error() != wantErr {
+		t.Errorf("err = %v\nwant %s", err, wantErr)
 	}
 	for _, k := range want {
 		found := false
