@@ -21,6 +21,9 @@ import (
 type Result struct {
 	// Files is the number of YAML files read.
 	Files int
+	// Paths are the files read, relative to the working directory when
+	// they lie below it, sorted.
+	Paths []string
 	// Events and Metrics count the definition files of each kind that
 	// decoded. Metrics counts files, before time-frame expansion.
 	Events, Metrics int
@@ -40,7 +43,7 @@ func (r *Result) Err() error { return r.Diagnostics.Err() }
 // as a whole: unreadable paths are diagnostics like any other problem.
 func LoadResult(paths ...string) *Result {
 	lr := load.Load(paths...)
-	res := &Result{Files: lr.Files}
+	res := &Result{Files: lr.Files, Paths: lr.Paths}
 	for _, d := range lr.Documents {
 		switch d.Kind {
 		case load.Event:

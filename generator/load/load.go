@@ -34,6 +34,8 @@ const MaxFileSize = 1 << 20
 type Result struct {
 	// Files is the number of YAML files read, decoded or not.
 	Files int
+	// Paths are those files as reported in diagnostics, sorted.
+	Paths []string
 	// Documents are the files that decoded, sorted by path.
 	Documents []*Document
 	// Diagnostics are the problems found so far, unsorted.
@@ -48,6 +50,9 @@ func Load(paths ...string) *Result {
 	res := &Result{}
 	files := walk(paths, &res.Diagnostics)
 	res.Files = len(files)
+	for _, f := range files {
+		res.Paths = append(res.Paths, f.display)
+	}
 	docs := make([]*Document, len(files))
 	diags := make([]diag.List, len(files))
 
