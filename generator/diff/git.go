@@ -1,9 +1,11 @@
 package diff
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,7 +38,8 @@ func (b *Base) Close() error { return os.RemoveAll(b.Dir) }
 
 // Extract copies the .yml and .yaml files under paths (relative to the
 // current directory, or absolute) as they were at rev into a new temporary
-// directory, reading them with git ls-tree and git show. A path that did not
+// directory, listing them with git ls-tree and reading them with one git
+// cat-file --batch (git show, without a process per file). A path that did not
 // exist at rev yields no files: everything there is an addition.
 func Extract(rev string, paths []string) (*Base, error) {
 	root, err := git("", "rev-parse", "--show-toplevel")
@@ -61,32 +64,70 @@ func Extract(rev string, paths []string) (*Base, error) {
 	if err != nil {
 		return nil, fmt.Errorf("diff: list files at %s: %w", rev, err)
 	}
+	var names []string
+	for _, name := range strings.Split(out, "\x00") {
+		// cat-file --batch reads one name a line; a newline in a file
+		// name cannot be asked for, and no definition has one.
+		if (strings.HasSuffix(name, ".yml") || strings.HasSuffix(name, ".yaml")) && !strings.Contains(name, "\n") {
+			names = append(names, name)
+		}
+	}
 	dir, err := os.MkdirTemp("", "usagekit-diff-")
 	if err != nil {
 		return nil, fmt.Errorf("diff: %w", err)
 	}
 	b.Dir = dir
-	for _, name := range strings.Split(out, "\x00") {
-		if !strings.HasSuffix(name, ".yml") && !strings.HasSuffix(name, ".yaml") {
-			continue
-		}
-		data, err := gitBytes(root, "show", b.Commit+":"+name)
+	if err := b.copyFiles(names); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// copyFiles reads every named blob at the base commit through one git
+// cat-file --batch process and writes it under b.Dir.
+func (b *Base) copyFiles(names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	var req bytes.Buffer
+	for _, n := range names {
+		req.WriteString(b.Commit + ":" + n + "\n")
+	}
+	cmd := exec.Command("git", "cat-file", "--batch")
+	cmd.Dir = b.Root
+	cmd.Stdin = &req
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("diff: read files at %s: git cat-file: %w: %s", b.Rev, err, strings.TrimSpace(stderr.String()))
+	}
+	r := bufio.NewReader(bytes.NewReader(out))
+	for _, name := range names {
+		header, err := r.ReadString('\n')
 		if err != nil {
-			b.Close()
-			return nil, fmt.Errorf("diff: read %s at %s: %w", name, rev, err)
+			return fmt.Errorf("diff: read %s at %s: %w", name, b.Rev, err)
 		}
-		dst := filepath.Join(dir, filepath.FromSlash(name))
+		var sha, kind string
+		var size int
+		if _, err := fmt.Sscanf(header, "%s %s %d", &sha, &kind, &size); err != nil || kind != "blob" {
+			return fmt.Errorf("diff: read %s at %s: unexpected git cat-file answer %q", name, b.Rev, strings.TrimSpace(header))
+		}
+		data := make([]byte, size+1) // the blob and its trailing newline
+		if _, err := io.ReadFull(r, data); err != nil {
+			return fmt.Errorf("diff: read %s at %s: %w", name, b.Rev, err)
+		}
+		dst := filepath.Join(b.Dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			b.Close()
-			return nil, fmt.Errorf("diff: %w", err)
+			return fmt.Errorf("diff: %w", err)
 		}
-		if err := os.WriteFile(dst, data, 0o644); err != nil {
-			b.Close()
-			return nil, fmt.Errorf("diff: %w", err)
+		if err := os.WriteFile(dst, data[:size], 0o644); err != nil {
+			return fmt.Errorf("diff: %w", err)
 		}
 		b.Files = append(b.Files, dst)
 	}
-	return b, nil
+	return nil
 }
 
 // repoPath turns p into a slash-separated path relative to root, rejecting
