@@ -1,0 +1,61 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/usagekit/usagekit/generator"
+	"github.com/usagekit/usagekit/generator/report"
+)
+
+func init() {
+	register(command{
+		name:    "validate",
+		summary: "check definitions and report every problem as path:line:col: message",
+		usage: `usagekit validate [--format FORMAT] [PATH...]
+
+Loads every .yml and .yaml file under the PATHs (directories or files;
+default definitions), checks each against the JSON Schemas in schema/ and
+the rules that span files, and reports every problem of the run at once,
+sorted by file and line, with paths relative to the current directory.
+Both usagekit's layout (definitions/events, definitions/metrics/...) and
+GitLab's (config/events, config/metrics/counts_28d/...) are understood.
+
+  --format FORMAT  the report format (default text): ` + strings.Join(report.Formats(), ", ") + `
+
+Exit status: 0 no problems, 1 problems found, 2 bad usage.`,
+		run: runValidate,
+	})
+}
+
+func runValidate(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	format := fl.String("format", "text", "the report `format`: "+strings.Join(report.Formats(), ", "))
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if report.Summary(*format) == "" {
+		fmt.Fprintf(stderr, "usagekit validate: unknown format %q; known formats: %s\n", *format, strings.Join(report.Formats(), ", "))
+		return exitUsage
+	}
+	paths := fl.Args()
+	if len(paths) == 0 {
+		paths = []string{"definitions"}
+	}
+	res := generator.LoadResult(paths...)
+	if err := report.Write(stdout, *format, res); err != nil {
+		fmt.Fprintf(stderr, "usagekit validate: %v\n", err)
+		return exitUsage
+	}
+	if len(res.Diagnostics) > 0 {
+		return exitProblems
+	}
+	return exitOK
+}
