@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"time"
 
 	"github.com/usagekit/usagekit/runtime/dbcount"
@@ -134,7 +133,9 @@ func (e *Engine) guarded(ctx context.Context, d *Descriptor) (any, error) {
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
-				ch <- reply{err: fmt.Errorf("%s: %w: %v\n%s", d.KeyPath, ErrPanic, p, debug.Stack())}
+				// The value only: a stack trace would carry file paths into
+				// the payload's metadata.
+				ch <- reply{err: fmt.Errorf("%s: %w: %v", d.KeyPath, ErrPanic, p)}
 			}
 		}()
 		v, err := e.one(ctx, d)

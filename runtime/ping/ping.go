@@ -222,7 +222,8 @@ func (p *Pinger) Build(ctx context.Context) (*Payload, error) {
 		}
 		meta := MetricMeta{Name: r.KeyPath, TimeElapsed: r.Elapsed.Seconds()}
 		if err != nil {
-			meta.Error = err.Error()
+			// The name is beside the error already.
+			meta.Error = strings.TrimPrefix(err.Error(), r.KeyPath+": ")
 			// A failure to place the value (a key_path clash) cannot place
 			// -1 either; put reports that in the metadata only.
 			_ = put(pl.Data, r.KeyPath, Failed)
