@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -222,5 +223,54 @@ func TestJUnitNoProblems(t *testing.T) {
 	s := doc.Suites[0]
 	if *s.Failures != 0 || len(s.Cases) != 2 || *s.Cases[0].Name != "a.yml" {
 		t.Errorf("unexpected report:\n%s", b.Bytes())
+	}
+}
+
+// TestCIFormatsRegistered writes a whole run through the registry, as
+// usagekit validate --format does.
+func TestCIFormatsRegistered(t *testing.T) {
+	for _, name := range []string{"codequality", "junit", "github"} {
+		if !slices.Contains(Formats(), name) || Summary(name) == "" {
+			t.Errorf("format %s not registered with a summary", name)
+		}
+	}
+	var b bytes.Buffer
+	if err := Write(&b, "junit", sampleResult()); err != nil {
+		t.Fatal(err)
+	}
+	var doc junitDoc
+	if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var cases []string
+	for _, c := range doc.Suites[0].Cases {
+		state := "ok"
+		if c.Failure != nil {
+			state = "failed"
+		}
+		cases = append(cases, *c.Name+" "+state)
+	}
+	want := "definitions/events/a.yml ok,definitions/events/b.yml failed,definitions/metrics/m.yml failed,definitions/metrics/n.yml ok"
+	if got := strings.Join(cases, ","); got != want {
+		t.Errorf("test cases = %s\nwant %s", got, want)
+	}
+
+	b.Reset()
+	if err := Write(&b, "github", sampleResult()); err != nil {
+		t.Fatal(err)
+	}
+	want = "::error file=definitions/events/b.yml,title=usagekit yaml::file is empty; expected a mapping with an action (event) or a key_path (metric)\n" +
+		"::error file=definitions/metrics/m.yml,line=11,col=13,title=usagekit schema::time_frame: \"30d\" is not one of 7d, 28d, all, none\n"
+	if b.String() != want {
+		t.Errorf("github:\n%s\nwant\n%s", b.String(), want)
+	}
+
+	b.Reset()
+	if err := Write(&b, "codequality", sampleResult()); err != nil {
+		t.Fatal(err)
+	}
+	var issues []codeQualityIssue
+	if err := json.Unmarshal(b.Bytes(), &issues); err != nil || len(issues) != 2 || issues[1].Location.Lines.Begin != 11 {
+		t.Errorf("codequality: %v\n%s", err, b.Bytes())
 	}
 }

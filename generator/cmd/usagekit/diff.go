@@ -144,41 +144,14 @@ func relabel(b *diff.Base, s *model.Set) *model.Set {
 	return s
 }
 
-// diffFormats are the output formats of diff.
-var diffFormats = []string{"text", "codequality", "junit", "github"}
+func formatNames() []string { return report.Formats() }
 
-func formatNames() []string { return diffFormats }
+func formatList() string { return strings.Join(report.Formats(), ", ") }
 
-func formatList() string { return strings.Join(diffFormats, ", ") }
-
-// writeFindings writes findings in format; junit lists every definition
-// file of the working tree as a test case.
+// writeFindings writes the findings through the report registry, as a run
+// over the working tree's files whose problems are the findings.
 func writeFindings(w io.Writer, format string, head *generator.Result, findings diag.List) error {
-	switch format {
-	case "codequality":
-		return report.WriteCodeQuality(w, findings)
-	case "junit":
-		return report.WriteJUnit(w, setFiles(head.Set), findings)
-	case "github":
-		return report.WriteGitHub(w, findings)
-	}
-	for _, d := range findings {
-		if _, err := fmt.Fprintln(w, d); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// setFiles lists the files the definitions of s came from.
-func setFiles(s *model.Set) []string {
-	var files []string
-	for _, e := range s.Events {
-		files = append(files, e.File)
-	}
-	for _, m := range s.Metrics {
-		files = append(files, m.File)
-	}
-	slices.Sort(files)
-	return slices.Compact(files)
+	r := *head
+	r.Diagnostics = findings
+	return report.Write(w, format, &r)
 }

@@ -138,11 +138,12 @@ func TestDiffCommand(t *testing.T) {
 		stdout string
 		stderr string
 	}{
-		{name: "no changes", code: exitOK},
+		{name: "no changes", code: exitOK, stdout: "checked 4 files: 2 events, 2 metrics, 0 problems\n"},
 		{
-			name: "additions only",
-			head: map[string]*string{"definitions/metrics/counts_7d/new.yml": ptr(diffMetric("counts.new", "7d", "create_issue", "user.id"))},
-			code: exitOK,
+			name:   "additions only",
+			head:   map[string]*string{"definitions/metrics/counts_7d/new.yml": ptr(diffMetric("counts.new", "7d", "create_issue", "user.id"))},
+			code:   exitOK,
+			stdout: "checked 5 files: 2 events, 3 metrics, 0 problems\n",
 		},
 		{
 			name: "breaking changes",
@@ -155,7 +156,8 @@ func TestDiffCommand(t *testing.T) {
 			stdout: "definitions/events/create_issue.yml:4:1: identifier project removed from event create_issue: callers pass it and unique counts over it would stop; add a new event instead\n" +
 				"definitions/events/create_issue.yml:11:3: type of property weight of event create_issue changed from integer to number: callers and filters written for integer would break\n" +
 				"definitions/metrics/counts_7d/users_searching.yml:11:1: time_frame of counts.users_searching changed from 7d to 28d: the series would silently change meaning; add a new key_path and remove this one\n" +
-				"definitions/metrics/counts_all/count_total_create_issue.yml:1:1: metric counts.count_total_create_issue deleted while active: set status: removed with milestone_removed and removed_by_url first, so collectors know the series ended on purpose\n",
+				"definitions/metrics/counts_all/count_total_create_issue.yml:1:1: metric counts.count_total_create_issue deleted while active: set status: removed with milestone_removed and removed_by_url first, so collectors know the series ended on purpose\n" +
+				"checked 3 files: 2 events, 1 metric, 4 problems\n",
 		},
 		{
 			name: "base file that no longer parses is skipped",
@@ -164,8 +166,9 @@ func TestDiffCommand(t *testing.T) {
 				"definitions/events/broken.yml":                     nil,
 				"definitions/metrics/counts_7d/users_searching.yml": ptr(diffMetric("counts.users_searching", "7d", "search_code", "project.id")),
 			},
-			code:   exitProblems,
-			stdout: "definitions/metrics/counts_7d/users_searching.yml:16:1: unique of counts.users_searching changed from user.id to project.id: the series would silently change meaning; add a new key_path and remove this one\n",
+			code: exitProblems,
+			stdout: "definitions/metrics/counts_7d/users_searching.yml:16:1: unique of counts.users_searching changed from user.id to project.id: the series would silently change meaning; add a new key_path and remove this one\n" +
+				"checked 4 files: 2 events, 2 metrics, 1 problem\n",
 			stderr: "usagekit diff: at HEAD: definitions/events/broken.yml:",
 		},
 		{name: "unknown revision", args: []string{"--base", "no-such-rev"}, code: exitUsage, stderr: "usagekit diff: unknown revision \"no-such-rev\"\n"},
@@ -226,5 +229,15 @@ func TestDiffCommandFormats(t *testing.T) {
 	run([]string{"diff", "--base", "HEAD", "--format", "github"}, &stdout, &stderr)
 	if want := "::error file=definitions/metrics/counts_all/count_total_create_issue.yml,line=1,col=1,title=usagekit key-path-deleted::metric counts.count_total_create_issue deleted while active"; !strings.HasPrefix(stdout.String(), want) {
 		t.Errorf("github output = %q", stdout.String())
+	}
+
+	stdout.Reset()
+	run([]string{"diff", "--base", "HEAD", "--format", "junit"}, &stdout, &stderr)
+	for _, want := range []string{`tests="4" failures="1"`,
+		`<testcase name="definitions/metrics/counts_all/count_total_create_issue.yml" classname="usagekit" file="definitions/metrics/counts_all/count_total_create_issue.yml" time="0">`,
+		`<testcase name="definitions/events/create_issue.yml" classname="usagekit" file="definitions/events/create_issue.yml" time="0"></testcase>`} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("junit output lacks %s:\n%s", want, stdout.String())
+		}
 	}
 }
