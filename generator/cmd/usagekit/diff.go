@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -61,6 +62,10 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 	b, err := diff.Extract(*base, paths)
 	if err != nil {
 		fmt.Fprintf(stderr, "usagekit %v\n", err) // err starts with "diff: "
+		if errors.Is(err, diff.ErrUnknownRevision) {
+			// The usual cause in CI: a shallow clone without the target branch.
+			fmt.Fprintf(stderr, "usagekit diff: in a CI clone, fetch the base first, e.g. git fetch --depth=1 origin main\n")
+		}
 		return exitUsage
 	}
 	defer b.Close()

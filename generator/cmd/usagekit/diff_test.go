@@ -171,7 +171,7 @@ func TestDiffCommand(t *testing.T) {
 				"checked 4 files: 2 events, 2 metrics, 1 problem\n",
 			stderr: "usagekit diff: at HEAD: definitions/events/broken.yml:",
 		},
-		{name: "unknown revision", args: []string{"--base", "no-such-rev"}, code: exitUsage, stderr: "usagekit diff: unknown revision \"no-such-rev\"\n"},
+		{name: "unknown revision", args: []string{"--base", "no-such-rev"}, code: exitUsage, stderr: "usagekit diff: unknown revision \"no-such-rev\"\nusagekit diff: in a CI clone, fetch the base first, e.g. git fetch --depth=1 origin main\n"},
 		{name: "path outside", args: []string{"--base", "HEAD", ".."}, code: exitUsage, stderr: "usagekit diff: path outside the repository: .. is not under "},
 		{name: "no base", args: []string{}, code: exitUsage, stderr: "usagekit diff: --base REV is required\n"},
 		{name: "unknown format", args: []string{"--base", "HEAD", "--format", "xml"}, code: exitUsage, stderr: "usagekit diff: unknown format \"xml\""},

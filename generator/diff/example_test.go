@@ -1,0 +1,28 @@
+package diff_test
+
+import (
+	"fmt"
+
+	"github.com/usagekit/usagekit/generator/diff"
+	"github.com/usagekit/usagekit/generator/model"
+)
+
+func ExampleCompare() {
+	base := &model.Set{Metrics: []*model.Metric{{
+		Pos: model.Pos{File: "metrics/users.yml", Line: 1, Col: 1}, File: "metrics/users.yml",
+		KeyPath: "counts.users", Status: model.Active, TimeFrame: model.Weekly,
+		Events: []*model.EventRule{{Event: "page_viewed", Unique: model.UniqueUser}},
+	}}}
+	head := &model.Set{Metrics: []*model.Metric{{
+		Pos: model.Pos{File: "metrics/users.yml", Line: 1, Col: 1}, File: "metrics/users.yml",
+		KeyPath: "counts.users", Status: model.Active, TimeFrame: model.Monthly,
+		Events: []*model.EventRule{{Event: "page_viewed", Unique: model.UniqueUser}},
+	}}}
+	for _, d := range diff.Compare(base, head) {
+		fmt.Println(d.Rule)
+		fmt.Println(d)
+	}
+	// Output:
+	// time-frame-changed
+	// metrics/users.yml:1:1: time_frame of counts.users changed from 7d to 28d: the series would silently change meaning; add a new key_path and remove this one
+}
