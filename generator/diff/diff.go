@@ -133,9 +133,15 @@ func compareEvents(l *diag.List, base, head *model.Set) {
 					users = append(users, m.KeyPath)
 				}
 			}
-			if len(users) > 0 {
+			switch len(users) {
+			case 0:
+			case 1:
 				add(l, b.Pos, b.File, RuleEventDeleted,
 					"event %s deleted while metric %s still names it: its counts would stop; remove or change the metric first",
+					b.Action, users[0])
+			default:
+				add(l, b.Pos, b.File, RuleEventDeleted,
+					"event %s deleted while metrics %s still name it: their counts would stop; remove or change the metrics first",
 					b.Action, strings.Join(users, ", "))
 			}
 			continue

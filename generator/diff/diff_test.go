@@ -149,6 +149,15 @@ func TestCompare(t *testing.T) {
 			want: []string{"events/page_viewed.yml:1:1: event page_viewed deleted while metric counts.views still names it: its counts would stop; remove or change the metric first [event-deleted]"},
 		},
 		{
+			name: "event deleted while two metrics name it",
+			head: func(s *model.Set) {
+				s.Events = s.Events[:1]
+				s.Metrics = append(s.Metrics, &model.Metric{KeyPath: "counts.views_weekly", File: "metrics/views2.yml", TimeFrame: model.Weekly,
+					Status: model.Active, Events: []*model.EventRule{{Event: "page_viewed"}}})
+			},
+			want: []string{"events/page_viewed.yml:1:1: event page_viewed deleted while metrics counts.views, counts.views_weekly still name it: their counts would stop; remove or change the metrics first [event-deleted]"},
+		},
+		{
 			name: "event deleted with its metric removed",
 			head: func(s *model.Set) {
 				s.Events = s.Events[:1]
