@@ -25,6 +25,7 @@ func FuzzLoad(f *testing.F) {
 			return nil
 		})
 	}
+	addCorpusSeeds(f)
 	f.Add([]byte(validEvent))
 	f.Add([]byte("key_path: counts.a\ntime_frame: [7d, 28d]\nevents:\n  - name: a\n    unique: user.id\n    filter: {label: x, value: 1.5}\n"))
 	f.Add([]byte("a: &a [x, x]\nb: &b [*a, *a]\n"))
