@@ -31,13 +31,13 @@ type keyInfo struct {
 
 // aggSlot merges one key's work from all shards.
 type aggSlot struct {
-	n      int64
-	sum    float64
-	ints   []int64
-	strs   []string
-	shards int    // shards that contributed members
-	last   int    // last contributing shard
-	round  uint64 // flush that last touched the slot
+	n     int64
+	sum   float64
+	ints  []int64
+	strs  []string
+	round uint64 // flush that last touched the slot
+	// members the shards will add, counted before appending
+	needInts, needStrs int
 }
 
 // flusher is the state of the one flush running at a time.
@@ -91,10 +91,13 @@ func (t *Tracker) Flush(ctx context.Context) error {
 		sh.mu.Unlock()
 	}
 	for i := range t.shards {
+		f.collect(t.shards[i].spare, true)
+	}
+	for i := range t.shards {
 		st := t.shards[i].spare
 		events += st.events
 		bytes += st.bytes
-		f.collect(st, i)
+		f.collect(st, false)
 		st.reset()
 	}
 	batch := f.build()
@@ -216,7 +219,7 @@ func (f *flusher) prune(week int32) {
 func (f *flusher) slot(k slotKey) *aggSlot {
 	a := f.agg[k]
 	if a == nil {
-		a = &aggSlot{last: -1}
+		a = &aggSlot{}
 		f.agg[k] = a
 	}
 	if a.round != f.round {
@@ -226,8 +229,10 @@ func (f *flusher) slot(k slotKey) *aggSlot {
 	return a
 }
 
-// collect adds one shard's aggregated state to the slots of this flush.
-func (f *flusher) collect(st *state, shard int) {
+// collect adds one shard's aggregated state to the slots of this flush. A
+// first pass over all shards with sizing set only counts members, so each
+// slot grows once instead of copying its members at every doubling.
+func (f *flusher) collect(st *state, sizing bool) {
 	for dw, ds := range st.descs {
 		if !ds.used {
 			continue
@@ -250,22 +255,24 @@ func (f *flusher) collect(st *state, shard int) {
 					continue
 				}
 				a := f.slot(slotKey{dw.d, int32(i), w})
+				if sizing {
+					a.needInts += len(rs.ints)
+					a.needStrs += len(rs.strs)
+					continue
+				}
+				if a.needInts > 0 || a.needStrs > 0 {
+					a.ints = slices.Grow(a.ints, a.needInts)
+					a.strs = slices.Grow(a.strs, a.needStrs)
+					a.needInts, a.needStrs = 0, 0
+				}
 				switch rule.Kind {
 				case event.Total, event.Sum:
 					a.n += rs.n
 					a.sum += rs.sum
 				case event.UniqueCount:
 					a.n += rs.n
-					for m := range rs.ints {
-						a.ints = append(a.ints, m)
-					}
-					for m := range rs.strs {
-						a.strs = append(a.strs, m)
-					}
-					if a.last != shard {
-						a.shards++
-						a.last = shard
-					}
+					a.ints = append(a.ints, rs.ints...)
+					a.strs = append(a.strs, rs.strs...)
 				}
 			}
 		}
@@ -304,14 +311,10 @@ func (f *flusher) build() *store.Batch {
 		case event.Sum:
 			b.Incrs = append(b.Incrs, store.Incr{Key: ki.key, By: a.sum, Float: true, Expire: expire})
 		case event.UniqueCount:
-			// Shards hold disjoint users, so only other attributes can
-			// repeat across shards.
-			if a.shards > 1 && rule.Unique != event.UniqueUser {
-				slices.Sort(a.ints)
-				a.ints = slices.Compact(a.ints)
-				slices.Sort(a.strs)
-				a.strs = slices.Compact(a.strs)
-			}
+			slices.Sort(a.ints)
+			a.ints = slices.Compact(a.ints)
+			slices.Sort(a.strs)
+			a.strs = slices.Compact(a.strs)
 			members := make([]string, 0, len(a.ints)+len(a.strs))
 			arena = arena[:0]
 			ends := make([]int, 0, len(a.ints))
@@ -332,14 +335,10 @@ func (f *flusher) build() *store.Batch {
 			members = append(members, a.strs...)
 			b.Adds = append(b.Adds, store.Add{Key: ki.key, Members: members, Expire: expire})
 		}
-		a.n, a.sum, a.shards, a.last = 0, 0, 0, -1
-		a.ints, a.strs = a.ints[:0], a.strs[:0]
-		if cap(a.ints) > maxKeptMap*16 {
-			a.ints = nil
-		}
-		if cap(a.strs) > maxKeptMap*16 {
-			a.strs = nil
-		}
+		a.n, a.sum = 0, 0
+		a.ints = keep(a.ints)
+		clear(a.strs)
+		a.strs = keep(a.strs)
 	}
 	f.order = f.order[:0]
 	return b

@@ -10,8 +10,8 @@ import (
 )
 
 // numShards spreads concurrent Track calls over independent locks. Events
-// are sharded by user (else project, else namespace), so the members of a
-// user's unique keys never meet in two shards.
+// are sharded by user (else project, else namespace), so one goroutine's
+// events rarely wait for another's.
 const (
 	shardBits = 5
 	numShards = 1 << shardBits
@@ -25,7 +25,8 @@ const (
 	costRule      = 64
 	costIntMember = 48
 	costStrMember = 64 // plus the string's length
-	maxKeptMap    = 1024
+	// maxKept bounds the capacity of member slices kept between flushes.
+	maxKept = 1 << 14
 )
 
 type shard struct {
@@ -39,7 +40,10 @@ type shard struct {
 
 // state is the work aggregated since the last flush, per event and week.
 type state struct {
-	descs  map[descWeek]*descState
+	descs map[descWeek]*descState
+	// latest is the entry of descs each event last used: one lookup by
+	// pointer on the hot path instead of hashing a composite key.
+	latest map[*event.Descriptor]*descState
 	bytes  int64
 	events int64
 }
@@ -50,22 +54,25 @@ type descWeek struct {
 }
 
 type descState struct {
+	week  int32
 	rules []ruleState
 	used  bool
 }
 
 // ruleState aggregates one rule: n events (for totals and sums), their sum,
-// and the distinct members of a unique rule, kept as numbers or strings and
-// only formatted when flushed.
+// and the members of a unique rule, kept as numbers or strings and only
+// deduplicated and formatted when flushed. Appending is what keeps the hot
+// path fast: a set of every user seen in a flush interval is megabytes of
+// randomly probed memory, while the tail of a slice stays in cache.
 type ruleState struct {
 	n    int64
 	sum  float64
-	ints map[int64]struct{}
-	strs map[string]struct{}
+	ints []int64
+	strs []string
 }
 
 func newState() *state {
-	return &state{descs: make(map[descWeek]*descState)}
+	return &state{descs: make(map[descWeek]*descState), latest: make(map[*event.Descriptor]*descState)}
 }
 
 func shardOf(r *event.Record) int {
@@ -106,23 +113,26 @@ func member(u event.Unique, r *event.Record) (n int64, s string, isStr, ok bool)
 // work would go past budget: an event is kept or dropped whole, so the
 // drop counter accounts exactly for what is lost.
 func (s *state) add(d *event.Descriptor, r *event.Record, wk int32, budget int64) bool {
-	ds := s.descs[descWeek{d, wk}]
-	if ds == nil {
-		cost := costDesc + costRule*int64(len(d.Rules))
-		if s.bytes+cost > budget {
-			return false
+	ds := s.latest[d]
+	if ds == nil || ds.week != wk {
+		ds = s.descs[descWeek{d, wk}]
+		if ds == nil {
+			cost := costDesc + costRule*int64(len(d.Rules))
+			if s.bytes+cost > budget {
+				return false
+			}
+			ds = &descState{week: wk, rules: make([]ruleState, len(d.Rules))}
+			s.descs[descWeek{d, wk}] = ds
+			s.bytes += cost
 		}
-		ds = &descState{rules: make([]ruleState, len(d.Rules))}
-		s.descs[descWeek{d, wk}] = ds
-		s.bytes += cost
+		s.latest[d] = ds
 	}
 	match := d.Always | r.Match
 	if len(d.Rules) < 64 {
 		match &= 1<<len(d.Rules) - 1
 	}
-	// Cheap upper bound first; count exactly only near the limit.
-	worst := int64(bits.OnesCount64(match)) * (costStrMember + int64(len(r.Label)+len(r.Property)))
-	if s.bytes+worst > budget && s.bytes+ds.newCost(d, r, match) > budget {
+	// An upper bound of what the event adds; exact only near the limit.
+	if worst := int64(bits.OnesCount64(match)) * (costStrMember + int64(len(r.Label)+len(r.Property))); s.bytes+worst > budget && s.bytes+cost(d, r, match) > budget {
 		return false
 	}
 	for m := match; m != 0; m &= m - 1 {
@@ -144,21 +154,11 @@ func (s *state) add(d *event.Descriptor, r *event.Record, wk int32, budget int64
 			}
 			rs.n++
 			if isStr {
-				if rs.strs == nil {
-					rs.strs = make(map[string]struct{})
-				}
-				if _, dup := rs.strs[str]; !dup {
-					rs.strs[str] = struct{}{}
-					s.bytes += costStrMember + int64(len(str))
-				}
+				rs.strs = append(rs.strs, str)
+				s.bytes += costStrMember + int64(len(str))
 			} else {
-				if rs.ints == nil {
-					rs.ints = make(map[int64]struct{})
-				}
-				if _, dup := rs.ints[n]; !dup {
-					rs.ints[n] = struct{}{}
-					s.bytes += costIntMember
-				}
+				rs.ints = append(rs.ints, n)
+				s.bytes += costIntMember
 			}
 		}
 	}
@@ -167,54 +167,52 @@ func (s *state) add(d *event.Descriptor, r *event.Record, wk int32, budget int64
 	return true
 }
 
-// newCost is what adding r would charge: only members not yet present.
-func (ds *descState) newCost(d *event.Descriptor, r *event.Record, match uint64) int64 {
-	var cost int64
+// cost is what adding r charges: one member per unique rule that has one.
+func cost(d *event.Descriptor, r *event.Record, match uint64) int64 {
+	var c int64
 	for m := match; m != 0; m &= m - 1 {
 		i := bits.TrailingZeros64(m)
 		if d.Rules[i].Kind != event.UniqueCount {
 			continue
 		}
-		n, str, isStr, ok := member(d.Rules[i].Unique, r)
-		switch {
+		switch _, str, isStr, ok := member(d.Rules[i].Unique, r); {
 		case !ok:
 		case isStr:
-			if _, dup := ds.rules[i].strs[str]; !dup {
-				cost += costStrMember + int64(len(str))
-			}
+			c += costStrMember + int64(len(str))
 		default:
-			if _, dup := ds.rules[i].ints[n]; !dup {
-				cost += costIntMember
-			}
+			c += costIntMember
 		}
 	}
-	return cost
+	return c
 }
 
-// reset empties s for reuse. Maps stay allocated for the next round unless
-// they grew large, so a burst does not pin its memory; events idle for a
-// whole round are forgotten.
+// reset empties s for reuse. Slices stay allocated for the next round
+// unless they grew large, so a burst does not pin its memory; events idle
+// for a whole round are forgotten.
 func (s *state) reset() {
 	for k, ds := range s.descs {
 		if !ds.used {
 			delete(s.descs, k)
+			if s.latest[k.d] == ds {
+				delete(s.latest, k.d)
+			}
 			continue
 		}
 		ds.used = false
 		for i := range ds.rules {
 			rs := &ds.rules[i]
 			rs.n, rs.sum = 0, 0
-			if len(rs.ints) > maxKeptMap {
-				rs.ints = nil
-			} else {
-				clear(rs.ints)
-			}
-			if len(rs.strs) > maxKeptMap {
-				rs.strs = nil
-			} else {
-				clear(rs.strs)
-			}
+			rs.ints = keep(rs.ints)
+			clear(rs.strs) // let go of the callers' strings
+			rs.strs = keep(rs.strs)
 		}
 	}
 	s.bytes, s.events = 0, 0
+}
+
+func keep[T any](s []T) []T {
+	if cap(s) > maxKept {
+		return nil
+	}
+	return s[:0]
 }

@@ -99,10 +99,15 @@ type Tracker struct {
 	// the flusher holds.
 	budget atomic.Int64
 	week   atomic.Pointer[weekSpan]
-	closed atomic.Bool
-	kick   chan struct{}
-	stop   chan struct{}
-	done   chan struct{}
+	// current, with the default clock, is the week now, moved on by a timer
+	// at each week's end so Track reads no clock; nil with Options.Now.
+	current   atomic.Pointer[weekSpan]
+	weekMu    sync.Mutex
+	weekTimer *time.Timer
+	closed    atomic.Bool
+	kick      chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
 
 	sinkPanics atomic.Uint64
 	flushing   flusher // guarded by its own mutex
@@ -127,7 +132,8 @@ func New(opts Options) *Tracker {
 	if opts.ErrorInterval <= 0 {
 		opts.ErrorInterval = time.Minute
 	}
-	if opts.Now == nil {
+	coarse := opts.Now == nil
+	if coarse {
 		opts.Now = time.Now
 	}
 	t := &Tracker{
@@ -137,6 +143,9 @@ func New(opts Options) *Tracker {
 		kick:  make(chan struct{}, 1),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
+	}
+	if coarse {
+		t.followWeek()
 	}
 	for i := range t.shards {
 		t.shards[i].cur = newState()
@@ -166,7 +175,12 @@ func (t *Tracker) Track(ctx context.Context, d *event.Descriptor, r *event.Recor
 	if t.opts.Sink != nil {
 		t.forward(ctx, d, r)
 	}
-	wk := t.weekOf(t.now())
+	var wk int32
+	if w := t.current.Load(); w != nil {
+		wk = w.code
+	} else {
+		wk = t.weekOf(t.now())
+	}
 	sh := &t.shards[shardOf(r)]
 	budget := t.budget.Load()
 	sh.mu.Lock()
@@ -196,14 +210,23 @@ func (t *Tracker) Track(ctx context.Context, d *event.Descriptor, r *event.Recor
 // only an event sink consumes.
 func (t *Tracker) WantsCustom() bool { return t != nil && t.opts.Sink != nil }
 
+// records lends the sink a copy of the caller's record: handing the
+// caller's own pointer to an interface would move every record of every
+// Track call to the heap, sink or not.
+var records = sync.Pool{New: func() any { return new(event.Record) }}
+
 func (t *Tracker) forward(ctx context.Context, d *event.Descriptor, r *event.Record) {
+	rc := records.Get().(*event.Record)
+	*rc = *r
 	defer func() {
+		*rc = event.Record{}
+		records.Put(rc)
 		if p := recover(); p != nil {
 			t.sinkPanics.Add(1)
 			t.reports.report(reportSink, fmt.Errorf("%w on event %s: %v", ErrPanic, d.Name, p))
 		}
 	}()
-	t.opts.Sink.Event(ctx, d.Name, r)
+	t.opts.Sink.Event(ctx, d.Name, rc)
 }
 
 // weekSpan caches the current ISO week so the hot path compares two
@@ -223,6 +246,25 @@ func (t *Tracker) weekOf(now time.Time) int32 {
 	code := int32(wk.Year*100 + wk.Week)
 	t.week.Store(&weekSpan{start: mon.UnixNano(), end: mon.AddDate(0, 0, 7).UnixNano(), code: code})
 	return code
+}
+
+// followWeek sets current to this week and arms a timer for the next.
+func (t *Tracker) followWeek() {
+	now := time.Now()
+	t.weekOf(now)
+	w := t.week.Load()
+	t.current.Store(w)
+	wait := max(time.Duration(w.end-now.UnixNano()), time.Millisecond)
+	if t.closed.Load() {
+		return
+	}
+	t.weekMu.Lock()
+	defer t.weekMu.Unlock()
+	if t.weekTimer == nil {
+		t.weekTimer = time.AfterFunc(wait, t.followWeek)
+	} else {
+		t.weekTimer.Reset(wait)
+	}
 }
 
 func weekFromCode(code int32) keys.Week {
@@ -285,6 +327,11 @@ func (t *Tracker) Close(ctx context.Context) error {
 	}
 	if t.closed.CompareAndSwap(false, true) {
 		close(t.stop)
+		t.weekMu.Lock()
+		if t.weekTimer != nil {
+			t.weekTimer.Stop()
+		}
+		t.weekMu.Unlock()
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
