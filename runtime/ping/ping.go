@@ -57,6 +57,9 @@ const (
 	KeyHostname   = "hostname"
 	KeyVersion    = "version"
 	KeyRecordedAt = "recorded_at"
+	// KeyCollectedDataCategories is filled with the permitted categories
+	// when a definition declares it without a value of its own.
+	KeyCollectedDataCategories = "settings.collected_data_categories"
 )
 
 // Options configure a Pinger.
@@ -154,7 +157,8 @@ func (p *Pinger) Permitted(d *metric.Descriptor) bool {
 
 // Descriptors returns the metrics a ping computes: the permitted metrics and
 // the instance facts, in key_path order. A defined fact without a value of
-// its own (uuid, hostname, version, recorded_at) takes the instance's.
+// its own (uuid, hostname, version, recorded_at, the facts of Instance.Facts
+// and settings.collected_data_categories) takes the Pinger's.
 func (p *Pinger) Descriptors(recordedAt time.Time) []*metric.Descriptor {
 	inst := p.opt.Instance
 	facts := map[string]any{
@@ -166,18 +170,24 @@ func (p *Pinger) Descriptors(recordedAt time.Time) []*metric.Descriptor {
 	for k, v := range inst.Facts {
 		facts[k] = v
 	}
+	// GitLab's settings.collected_data_categories is known here too, but
+	// only reported when defined.
+	known := map[string]any{KeyCollectedDataCategories: slices.Clone(p.opt.Categories)}
 	var out []*metric.Descriptor
 	for _, d := range p.opt.Metrics {
 		if !p.Permitted(d) {
 			continue
 		}
-		if v, ok := facts[d.KeyPath]; ok {
+		v, ok := facts[d.KeyPath]
+		if ok {
 			delete(facts, d.KeyPath)
-			if d.Value == nil && d.Database == nil && len(d.Events) == 0 {
-				c := *d
-				c.Value = constant(v)
-				d = &c
-			}
+		} else {
+			v, ok = known[d.KeyPath]
+		}
+		if ok && d.Value == nil && d.Database == nil && len(d.Events) == 0 {
+			c := *d
+			c.Value = constant(v)
+			d = &c
 		}
 		out = append(out, d)
 	}

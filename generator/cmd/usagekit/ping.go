@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/redis/go-redis/v9"
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+
+	"github.com/usagekit/usagekit/generator"
+	"github.com/usagekit/usagekit/generator/describe"
+	"github.com/usagekit/usagekit/generator/diag"
+	"github.com/usagekit/usagekit/runtime/dbcount"
+	"github.com/usagekit/usagekit/runtime/metric"
+	"github.com/usagekit/usagekit/runtime/ping"
+	"github.com/usagekit/usagekit/runtime/store/redisstore"
+)
+
+func init() {
+	register(command{
+		name:    "ping",
+		summary: "compute the usage ping from definitions and print or send it",
+		usage: `usagekit ping [flags]
+
+Computes every active and broken metric of the definitions, straight from
+the YAML, against Redis (event counters) and optionally a database, and
+prints the payload as JSON. With --send it posts the payload and then its
+metadata to a collector instead, retrying failures.
+
+Metrics that need application code (system, license, instrumentation
+classes other than the event ones) cannot be computed here and report -1
+with their error in the metadata; uuid, hostname, version and recorded_at
+come from the flags.
+
+  --definitions DIR   the definitions (default definitions)
+  --redis URL         Redis holding the counters (default $REDIS_URL)
+  --database URL      postgres://... (PostgreSQL) or sqlite:PATH (SQLite)
+  --now TIME          compute as of TIME (RFC 3339 or YYYY-MM-DD, UTC); default now
+  --send URL          post the payload to the collector at URL
+  --gzip              compress what --send posts
+  --uuid UUID         the instance UUID (required with --send)
+  --hostname NAME     the instance host name (default this host's)
+  --version VERSION   the instance version (default the usagekit version)
+  --no-optional       leave metrics of data_category optional out
+  --metadata          print {"payload": ..., "metadata": ...}
+  --timeout D         per-metric timeout (default 30s)
+
+Exit status: 0 computed (and sent), 1 the definitions have problems or
+sending failed, 2 bad usage or a service could not be reached.`,
+		run: runPing,
+	})
+}
+
+// previewUUID stands in for the instance UUID in a preview.
+const previewUUID = "00000000-0000-0000-0000-000000000000"
+
+func runPing(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("ping", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	defs := fl.String("definitions", "definitions", "the definitions `dir`ectory")
+	redisURL := fl.String("redis", os.Getenv("REDIS_URL"), "Redis `url` holding the counters")
+	dbURL := fl.String("database", "", "database `url`: postgres://... or sqlite:PATH")
+	nowFlag := fl.String("now", "", "compute as of `time` (RFC 3339 or YYYY-MM-DD)")
+	sendURL := fl.String("send", "", "post the payload to the collector at `url`")
+	gz := fl.Bool("gzip", false, "compress what --send posts")
+	uuid := fl.String("uuid", "", "the instance `uuid`")
+	hostname := fl.String("hostname", "", "the instance host `name`")
+	ver := fl.String("version", version(), "the instance `version`")
+	noOptional := fl.Bool("no-optional", false, "leave optional metrics out")
+	withMeta := fl.Bool("metadata", false, "print the metadata too")
+	timeout := fl.Duration("timeout", metric.DefaultTimeout, "per-metric `timeout`")
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(stderr, "usagekit ping: "+format+"\n", a...)
+		return code
+	}
+	if fl.NArg() > 0 {
+		return fail(exitUsage, "unexpected argument %q; definitions are given with --definitions", fl.Arg(0))
+	}
+	if *redisURL == "" {
+		return fail(exitUsage, "--redis URL (or $REDIS_URL) is required: event metrics are read from Redis")
+	}
+	if *sendURL != "" && *uuid == "" {
+		return fail(exitUsage, "--send needs --uuid: the collector tells instances apart by it")
+	}
+	if *uuid == "" {
+		*uuid = previewUUID
+	}
+	now := time.Now
+	if *nowFlag != "" {
+		t, err := parseNow(*nowFlag)
+		if err != nil {
+			return fail(exitUsage, "%v", err)
+		}
+		now = func() time.Time { return t }
+	}
+
+	set, err := generator.Load(*defs)
+	if err != nil {
+		list, ok := diag.From(err)
+		if !ok {
+			return fail(exitUsage, "%v", err)
+		}
+		for _, d := range list {
+			fmt.Fprintln(stderr, d.String())
+		}
+		return fail(exitProblems, "%d problem(s) in %s; nothing was computed", len(list), *defs)
+	}
+
+	ropt, err := redis.ParseURL(*redisURL)
+	if err != nil {
+		return fail(exitUsage, "--redis: %v", err)
+	}
+	rdb := redis.NewClient(ropt)
+	defer rdb.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return fail(exitUsage, "connecting to Redis at %s: %v", ropt.Addr, err)
+	}
+	eopt := metric.EngineOptions{Store: redisstore.New(rdb, redisstore.Options{}), Now: now, Timeout: *timeout}
+	if *dbURL != "" {
+		driver, dsn, dialect, err := openArgs(*dbURL)
+		if err != nil {
+			return fail(exitUsage, "--database: %v", err)
+		}
+		db, err := sql.Open(driver, dsn)
+		if err != nil {
+			return fail(exitUsage, "--database: %v", err)
+		}
+		defer db.Close()
+		if err := db.PingContext(ctx); err != nil {
+			return fail(exitUsage, "connecting to the database: %v", err)
+		}
+		eopt.DB, eopt.Dialect = db, dialect
+	}
+
+	popt := ping.Options{
+		Engine:     metric.NewEngine(eopt),
+		Metrics:    describe.Metrics(set),
+		Instance:   ping.Instance{UUID: *uuid, Hostname: *hostname, Version: *ver},
+		NoOptional: *noOptional,
+	}
+	if *sendURL != "" {
+		popt.Client = ping.NewClient(*sendURL, ping.ClientOptions{Gzip: *gz})
+		pl, err := ping.New(popt).Send(ctx)
+		if err != nil {
+			return fail(exitProblems, "%v", err)
+		}
+		fmt.Fprintf(stdout, "sent %d metrics to %s (uuid %s, recorded_at %s)\n", len(pl.Metrics), *sendURL, pl.UUID,
+			pl.RecordedAt.Format(time.RFC3339))
+		return exitOK
+	}
+	pl, err := ping.New(popt).Build(ctx)
+	if err != nil {
+		return fail(exitUsage, "%v", err)
+	}
+	var out any = pl
+	if *withMeta {
+		out = struct {
+			Payload  *ping.Payload `json:"payload"`
+			Metadata ping.Metadata `json:"metadata"`
+		}{pl, pl.Metadata()}
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return fail(exitUsage, "encoding the payload: %v", err)
+	}
+	stdout.Write(append(b, '\n')) //nolint:errcheck // nothing to do about a closed stdout
+	return exitOK
+}
+
+// parseNow reads --now: RFC 3339, or a date meaning midnight UTC.
+func parseNow(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("--now %q: want RFC 3339 (2026-11-25T12:00:00Z) or a date (2026-11-25)", s)
+}
+
+// openArgs maps a database URL to a database/sql driver, its data source
+// name and the SQL dialect.
+func openArgs(u string) (driver, dsn, dialect string, err error) {
+	switch {
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return "pgx", u, dbcount.Postgres, nil
+	case strings.HasPrefix(u, "sqlite://"):
+		return "sqlite", strings.TrimPrefix(u, "sqlite://"), dbcount.SQLite, nil
+	case strings.HasPrefix(u, "sqlite:"):
+		return "sqlite", strings.TrimPrefix(u, "sqlite:"), dbcount.SQLite, nil
+	}
+	return "", "", "", fmt.Errorf("%q: want postgres://... or sqlite:PATH", u)
+}
