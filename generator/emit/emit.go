@@ -125,13 +125,15 @@ func Emit(set *model.Set, opts Options) ([]File, error) {
 	return files, nil
 }
 
-// job is one file to render: its name, the source its header names, and the
-// top-level declarations.
+// job is one file to render: its name, the source its header names, and
+// how to build its top-level declarations. Building happens in the
+// rendering workers, so that it runs in parallel and each file's tree is
+// garbage as soon as the file is formatted.
 type job struct {
 	name   string
 	source string
 	pos    model.Pos // of the definition, for file-name collisions
-	decls  []jen.Code
+	decls  func() []jen.Code
 }
 
 func render(j job, pkg string) (File, error) {
@@ -143,7 +145,7 @@ func render(j job, pkg string) (File, error) {
 	f.ImportName(pathMetric, "metric")
 	f.ImportName(pathTrack, "track")
 	f.NoFormat = true
-	for i, d := range j.decls {
+	for i, d := range j.decls() {
 		if i > 0 {
 			f.Line()
 		}

@@ -27,11 +27,11 @@ func (g *gen) files() []job {
 			name:   fileName("event", ep.ev.Action),
 			source: g.opts.sourceName(ep.ev.File),
 			pos:    ep.ev.Pos,
-			decls:  g.eventDecls(ep),
+			decls:  func() []jen.Code { return eventDecls(ep) },
 		})
 	}
 	jobs = append(jobs, g.metricJobs()...)
-	jobs = append(jobs, job{name: "usagekit" + FileSuffix, source: g.opts.rootName(), decls: g.packageDecls()})
+	jobs = append(jobs, job{name: "usagekit" + FileSuffix, source: g.opts.rootName(), decls: g.packageDecls})
 	return jobs
 }
 
@@ -43,7 +43,7 @@ var identParams = map[model.Identifier]struct{ param, field, typ string }{
 	model.FeatureEnabledByNamespaceIDs: {"featureEnabledByNamespaceIDs", "FeatureEnabledByNamespaceIDs", ""},
 }
 
-func (g *gen) eventDecls(ep *eventPlan) []jen.Code {
+func eventDecls(ep *eventPlan) []jen.Code {
 	var decls []jen.Code
 	for _, f := range ep.fields {
 		if f.enum != "" {

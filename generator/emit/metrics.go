@@ -13,6 +13,7 @@ import (
 // each, named after the file's key_path.
 func (g *gen) metricJobs() []job {
 	var jobs []job
+	var groups [][]*metricPlan
 	index := map[string]int{}
 	for _, mp := range g.plan.metrics {
 		i, ok := index[mp.m.File]
@@ -24,8 +25,19 @@ func (g *gen) metricJobs() []job {
 				source: g.opts.sourceName(mp.m.File),
 				pos:    mp.m.Pos,
 			})
+			groups = append(groups, nil)
 		}
-		jobs[i].decls = append(jobs[i].decls, metricDecls(mp)...)
+		groups[i] = append(groups[i], mp)
+	}
+	for i := range jobs {
+		group := groups[i]
+		jobs[i].decls = func() []jen.Code {
+			var decls []jen.Code
+			for _, mp := range group {
+				decls = append(decls, metricDecls(mp)...)
+			}
+			return decls
+		}
 	}
 	return jobs
 }
