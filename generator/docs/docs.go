@@ -28,7 +28,7 @@ func Generate(set *model.Set) ([]File, error) {
 	var files []File
 	files = append(files, File{Name: "index.md", Data: markdownIndex(set, groups)})
 	for _, g := range groups {
-		files = append(files, File{Name: groupFile(g.name), Data: markdownGroup(g)})
+		files = append(files, File{Name: g.file, Data: markdownGroup(g, groups)})
 	}
 	page, err := htmlPage(set)
 	if err != nil {
@@ -44,6 +44,7 @@ const noGroup = "(no product group)"
 
 type group struct {
 	name    string
+	file    string // its Markdown page, unique among groups
 	events  []*model.Event
 	metrics []*model.Metric
 }
@@ -84,6 +85,17 @@ func groupsOf(set *model.Set) []*group {
 		}
 		return cmp.Compare(a.name, b.name)
 	})
+	// Names that reduce to the same file ("source_code", "Source Code")
+	// get numbered pages, in sorted order so the numbers are stable.
+	taken := map[string]bool{}
+	for _, g := range out {
+		base := strings.TrimSuffix(groupFile(g.name), ".md")
+		g.file = base + ".md"
+		for n := 2; taken[g.file]; n++ {
+			g.file = fmt.Sprintf("%s-%d.md", base, n)
+		}
+		taken[g.file] = true
+	}
 	return out
 }
 
@@ -117,12 +129,12 @@ func markdownIndex(set *model.Set, groups []*group) []byte {
 	fmt.Fprintf(&b, "%d events and %d metrics. The searchable page is [index.html](index.html).\n\n", len(set.Events), len(set.Metrics))
 	b.WriteString("| Product group | Events | Metrics |\n|---|---:|---:|\n")
 	for _, g := range groups {
-		fmt.Fprintf(&b, "| [%s](%s) | %d | %d |\n", mdCell(g.name), groupFile(g.name), len(g.events), len(g.metrics))
+		fmt.Fprintf(&b, "| [%s](%s) | %d | %d |\n", mdCell(g.name), g.file, len(g.events), len(g.metrics))
 	}
 	return b.Bytes()
 }
 
-func markdownGroup(g *group) []byte {
+func markdownGroup(g *group, groups []*group) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# %s\n\n[Back to the index](../index.md)\n", mdText(g.name))
 	if len(g.events) > 0 {
@@ -146,7 +158,7 @@ func markdownGroup(g *group) []byte {
 		for _, m := range g.metrics {
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %s |\n",
 				m.KeyPath, mdCell(m.Description), mdCell(m.DataSource), m.TimeFrame,
-				metricEventLinks(g, m), metricStatus(m), mdCell(strings.Join(m.Tiers, ", ")))
+				metricEventLinks(g, groups, m), metricStatus(m), mdCell(strings.Join(m.Tiers, ", ")))
 		}
 	}
 	return b.Bytes()
@@ -154,7 +166,7 @@ func markdownGroup(g *group) []byte {
 
 // metricEventLinks links each event a metric names to its entry, on this
 // page or on its own group's page.
-func metricEventLinks(g *group, m *model.Metric) string {
+func metricEventLinks(g *group, groups []*group, m *model.Metric) string {
 	var parts []string
 	for _, action := range metricEvents(m) {
 		target := "#event-" + action
@@ -173,8 +185,12 @@ func metricEventLinks(g *group, m *model.Metric) string {
 			eg = noGroup
 		}
 		if eg != g.name {
-			// Group pages share a directory.
-			target = path.Base(groupFile(eg)) + target
+			for _, o := range groups {
+				if o.name == eg {
+					// Group pages share a directory.
+					target = path.Base(o.file) + target
+				}
+			}
 		}
 		parts = append(parts, "[`"+action+"`]("+target+")")
 	}

@@ -139,3 +139,23 @@ func TestGroupFile(t *testing.T) {
 		}
 	}
 }
+
+func TestGroupPagesDistinct(t *testing.T) {
+	set := &model.Set{Events: []*model.Event{
+		{Action: "a", ProductGroup: "source_code"},
+		{Action: "b", ProductGroup: "Source Code"},
+		{Action: "c", ProductGroup: "source-code"},
+	}}
+	files, err := Generate(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Name)
+	}
+	want := "groups/source-code-2.md groups/source-code-3.md groups/source-code.md index.html index.md"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("files = %s\nwant %s", got, want)
+	}
+}
