@@ -122,7 +122,7 @@ func Metric(dir string, set *model.Set, o MetricOptions) (File, []string, error)
 	}
 	errs = append(errs, subset("tier", o.Tiers, tiers)...)
 	if len(o.ProductCategories) == 0 && first != nil {
-		errs = append(errs, fmt.Errorf("product categories are required for an active metric, and event %s has none to inherit", first.Action))
+		errs = append(errs, fmt.Errorf("product categories are required for an active metric (--product-categories), and event %s has none to inherit", first.Action))
 	}
 	if o.DataCategory == "" {
 		o.DataCategory = "optional"

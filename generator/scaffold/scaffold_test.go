@@ -166,7 +166,7 @@ func TestMetricErrors(t *testing.T) {
 		{"no time frame", MetricOptions{Events: []string{"page_viewed"}, TimeFrames: []string{}}, "at least one time frame is required"},
 		{"two events unnamed", MetricOptions{Events: []string{"page_viewed", "export_issues"}}, "a metric of several events needs a name (--name)"},
 		{"bad name", MetricOptions{Events: []string{"page_viewed"}, Name: "Bad Name"}, `metric name "Bad Name" must match ^[a-z0-9_]+$`},
-		{"no categories to inherit", MetricOptions{Events: []string{"bare"}}, "product categories are required for an active metric, and event bare has none to inherit"},
+		{"no categories to inherit", MetricOptions{Events: []string{"bare"}}, "product categories are required for an active metric (--product-categories), and event bare has none to inherit"},
 		{"bad data category", MetricOptions{Events: []string{"page_viewed"}, DataCategory: "secret"}, `data category "secret" is not one of operational, optional, subscription, standard`},
 	}
 	for _, tt := range tests {

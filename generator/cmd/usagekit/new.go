@@ -265,6 +265,17 @@ func newMetric(args []string, p *prompter, stdout, stderr io.Writer) int {
 	}
 	o.Events, o.TimeFrames, o.ProductCategories, o.Tiers = events.vals, frames.list(), cats.list(), tiers.list()
 	res := generator.LoadResult(*dir)
+	if e := res.Set.Event(o.Events[0]); p.interactive && o.ProductCategories == nil && e != nil && len(e.ProductCategories) == 0 {
+		// Active metrics need categories; the event has none to inherit.
+		var answer string
+		p.need(&answer, "--product-categories", "Product categories (comma-separated)")
+		if err := p.err("metric"); err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitUsage
+		}
+		cats.Set(answer)
+		o.ProductCategories = cats.list()
+	}
 	f, keys, err := scaffold.Metric(*dir, res.Set, o)
 	if err != nil {
 		fmt.Fprintf(stderr, "usagekit new metric: %s\n", strings.ReplaceAll(err.Error(), "\n", "\n  "))

@@ -137,11 +137,27 @@ func TestNewInteractive(t *testing.T) {
 		t.Errorf("event file: %v\n%s", err, data)
 	}
 
+	// The event has no product categories to inherit, so they are asked for.
+	input = "Users.\nhttps://example.com/mr/2\nteam_planning, exports\n"
+	asTerminal(t, &input)
+	code, out, errOut = runNewCmd("metric", "--dir", dir, "--event", "export_issues", "--milestone", "17.4")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	want := "Description (what the number means): Introduced by URL (the merge request): Product categories (comma-separated): "
+	if errOut != want || !strings.HasPrefix(out, "created ") {
+		t.Errorf("stderr %q\nwant   %q\nstdout %s", errOut, want, out)
+	}
+	data, _ = os.ReadFile(filepath.Join(dir, "metrics", "counts_all", "count_total_export_issues.yml"))
+	if !strings.Contains(string(data), "product_categories:\n  - team_planning\n  - exports\n") {
+		t.Errorf("metric file:\n%s", data)
+	}
+
 	// Flags given are not asked for; input that ends early names the rest.
 	input = "Users.\n"
 	asTerminal(t, &input)
 	code, _, errOut = runNewCmd("metric", "--dir", dir, "--event", "export_issues", "--milestone", "17.4")
-	want := "Description (what the number means): Introduced by URL (the merge request): usagekit new metric: missing required flag: --introduced-by-url (input ended)\n"
+	want = "Description (what the number means): Introduced by URL (the merge request): usagekit new metric: missing required flag: --introduced-by-url (input ended)\n"
 	if code != exitUsage || errOut != want {
 		t.Errorf("exit %d\nstderr %q\nwant   %q", code, errOut, want)
 	}
