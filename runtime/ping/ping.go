@@ -157,8 +157,10 @@ func (p *Pinger) Permitted(d *metric.Descriptor) bool {
 
 // Descriptors returns the metrics a ping computes: the permitted metrics and
 // the instance facts, in key_path order. A defined fact without a value of
-// its own (uuid, hostname, version, recorded_at, the facts of Instance.Facts
-// and settings.collected_data_categories) takes the Pinger's.
+// its own (hostname, version, the facts of Instance.Facts and
+// settings.collected_data_categories) takes the Pinger's; uuid and
+// recorded_at are always the Pinger's, so that the payload matches its
+// idempotency key.
 func (p *Pinger) Descriptors(recordedAt time.Time) []*metric.Descriptor {
 	inst := p.opt.Instance
 	facts := map[string]any{
@@ -184,7 +186,10 @@ func (p *Pinger) Descriptors(recordedAt time.Time) []*metric.Descriptor {
 		} else {
 			v, ok = known[d.KeyPath]
 		}
-		if ok && d.Value == nil && d.Database == nil && len(d.Events) == 0 {
+		// uuid and recorded_at are the ping's own, whatever the
+		// application's method says: the collector deduplicates by them.
+		own := d.KeyPath == KeyUUID || d.KeyPath == KeyRecordedAt
+		if ok && (own || d.Value == nil && d.Database == nil && len(d.Events) == 0) {
 			c := *d
 			c.Value = constant(v)
 			d = &c
