@@ -42,7 +42,9 @@ func (app) InstallationType(context.Context) (string, error)   { return "docker"
 func (app) LicenseExpiresAt(context.Context) (string, error)   { return "2027-06-30", nil }
 func (app) LicensePlan(context.Context) (string, error)        { return "premium", nil }
 func (app) LicenseUserCount(context.Context) (int64, error)    { return 100, nil }
-func (app) RecordedAt(context.Context) (string, error)         { return "ignored: the ping records its own time", nil }
+func (app) RecordedAt(context.Context) (string, error) {
+	return "ignored: the ping records its own time", nil
+}
 func (app) RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly(context.Context) (int64, error) {
 	return 0, fmt.Errorf("legacy tracker retired")
 }
