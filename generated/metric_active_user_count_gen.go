@@ -34,5 +34,5 @@ func valueActiveUserCount(app Instrumentation) metric.ValueFunc {
 //
 // Number of active users, as the license counts them.
 func ActiveUserCount(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return valueAs[int64](e.Value(ctx, withValue(metricActiveUserCount, valueActiveUserCount(app))))
+	return asResult[int64](e.Value(ctx, withValue(metricActiveUserCount, valueActiveUserCount(app))))
 }

@@ -28,7 +28,7 @@ var metricCountsCIPipelinesCreatedMonthly = metric.Descriptor{
 //
 // Count of pipelines created.
 func CountsCIPipelinesCreatedMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsCIPipelinesCreatedMonthly))
+	return asResult[int64](e.Value(ctx, &metricCountsCIPipelinesCreatedMonthly))
 }
 
 // metricCountsCIPipelinesCreatedWeekly describes counts.ci_pipelines_created_weekly.
@@ -52,5 +52,5 @@ var metricCountsCIPipelinesCreatedWeekly = metric.Descriptor{
 //
 // Count of pipelines created.
 func CountsCIPipelinesCreatedWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsCIPipelinesCreatedWeekly))
+	return asResult[int64](e.Value(ctx, &metricCountsCIPipelinesCreatedWeekly))
 }

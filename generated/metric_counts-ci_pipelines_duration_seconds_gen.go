@@ -29,5 +29,5 @@ var metricCountsCIPipelinesDurationSeconds = metric.Descriptor{
 //
 // Total duration in seconds of every finished pipeline.
 func CountsCIPipelinesDurationSeconds(ctx context.Context, e *metric.Engine) (float64, error) {
-	return valueAs[float64](e.Value(ctx, &metricCountsCIPipelinesDurationSeconds))
+	return asResult[float64](e.Value(ctx, &metricCountsCIPipelinesDurationSeconds))
 }

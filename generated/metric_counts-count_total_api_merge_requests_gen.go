@@ -25,5 +25,5 @@ var metricCountsCountTotalAPIMergeRequests = metric.Descriptor{
 //
 // Count of merge requests opened through the API.
 func CountsCountTotalAPIMergeRequests(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsCountTotalAPIMergeRequests))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalAPIMergeRequests))
 }

@@ -25,5 +25,5 @@ var metricCountsCountTotalApproveMergeRequestMonthly = metric.Descriptor{
 //
 // Monthly count of merge request approvals.
 func CountsCountTotalApproveMergeRequestMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsCountTotalApproveMergeRequestMonthly))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalApproveMergeRequestMonthly))
 }

@@ -25,5 +25,5 @@ var metricCountsCountTotalConfidentialIssues = metric.Descriptor{
 //
 // Count of issues created confidential.
 func CountsCountTotalConfidentialIssues(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsCountTotalConfidentialIssues))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalConfidentialIssues))
 }

@@ -25,7 +25,7 @@ var metricCountsCountTotalCreateIssue = metric.Descriptor{
 //
 // Count of issues created.
 func CountsCountTotalCreateIssue(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsCountTotalCreateIssue))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalCreateIssue))
 }
 
 // metricCountsCountTotalCreateIssueMonthly describes counts.count_total_create_issue_monthly.
@@ -46,7 +46,7 @@ var metricCountsCountTotalCreateIssueMonthly = metric.Descriptor{
 //
 // Count of issues created.
 func CountsCountTotalCreateIssueMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsCountTotalCreateIssueMonthly))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalCreateIssueMonthly))
 }
 
 // metricCountsCountTotalCreateIssueWeekly describes counts.count_total_create_issue_weekly.
@@ -67,5 +67,5 @@ var metricCountsCountTotalCreateIssueWeekly = metric.Descriptor{
 //
 // Count of issues created.
 func CountsCountTotalCreateIssueWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsCountTotalCreateIssueWeekly))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalCreateIssueWeekly))
 }

@@ -25,5 +25,5 @@ var metricCountsCountTotalCreateProject = metric.Descriptor{
 //
 // Count of projects created, of every kind.
 func CountsCountTotalCreateProject(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsCountTotalCreateProject))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalCreateProject))
 }

@@ -25,7 +25,7 @@ var metricCountsCountTotalFailedPipelinesMonthly = metric.Descriptor{
 //
 // Count of pipelines that finished with the failed status.
 func CountsCountTotalFailedPipelinesMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsCountTotalFailedPipelinesMonthly))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalFailedPipelinesMonthly))
 }
 
 // metricCountsCountTotalFailedPipelinesWeekly describes counts.count_total_failed_pipelines_weekly.
@@ -46,5 +46,5 @@ var metricCountsCountTotalFailedPipelinesWeekly = metric.Descriptor{
 //
 // Count of pipelines that finished with the failed status.
 func CountsCountTotalFailedPipelinesWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsCountTotalFailedPipelinesWeekly))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalFailedPipelinesWeekly))
 }

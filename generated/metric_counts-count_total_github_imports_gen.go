@@ -25,5 +25,5 @@ var metricCountsCountTotalGithubImports = metric.Descriptor{
 //
 // Count of projects imported from GitHub.
 func CountsCountTotalGithubImports(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsCountTotalGithubImports))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalGithubImports))
 }

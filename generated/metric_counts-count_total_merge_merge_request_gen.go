@@ -25,7 +25,7 @@ var metricCountsCountTotalMergeMergeRequest = metric.Descriptor{
 //
 // Count of merge requests merged.
 func CountsCountTotalMergeMergeRequest(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsCountTotalMergeMergeRequest))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalMergeMergeRequest))
 }
 
 // metricCountsCountTotalMergeMergeRequestMonthly describes counts.count_total_merge_merge_request_monthly.
@@ -46,7 +46,7 @@ var metricCountsCountTotalMergeMergeRequestMonthly = metric.Descriptor{
 //
 // Count of merge requests merged.
 func CountsCountTotalMergeMergeRequestMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsCountTotalMergeMergeRequestMonthly))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalMergeMergeRequestMonthly))
 }
 
 // metricCountsCountTotalMergeMergeRequestWeekly describes counts.count_total_merge_merge_request_weekly.
@@ -67,5 +67,5 @@ var metricCountsCountTotalMergeMergeRequestWeekly = metric.Descriptor{
 //
 // Count of merge requests merged.
 func CountsCountTotalMergeMergeRequestWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsCountTotalMergeMergeRequestWeekly))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalMergeMergeRequestWeekly))
 }

@@ -25,5 +25,5 @@ var metricCountsCountTotalPushedRepositoryPipelines = metric.Descriptor{
 //
 // Count of pipelines started by a push and configured in the repository.
 func CountsCountTotalPushedRepositoryPipelines(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsCountTotalPushedRepositoryPipelines))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalPushedRepositoryPipelines))
 }

@@ -29,5 +29,5 @@ var metricCountsCountTotalRetryPipelineJob = metric.Descriptor{
 // The metric is broken: its value is known to be wrong until it is repaired.
 // See https://code.example.com/acme/forge/-/issues/2207.
 func CountsCountTotalRetryPipelineJob(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsCountTotalRetryPipelineJob))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalRetryPipelineJob))
 }

@@ -25,5 +25,5 @@ var metricCountsCountTotalSingleStagePipelinesMonthly = metric.Descriptor{
 //
 // Monthly count of pipelines created with a single stage.
 func CountsCountTotalSingleStagePipelinesMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsCountTotalSingleStagePipelinesMonthly))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalSingleStagePipelinesMonthly))
 }

@@ -29,5 +29,5 @@ var metricCountsIssueWeightSum = metric.Descriptor{
 //
 // Sum of the weights of all open issues.
 func CountsIssueWeightSum(ctx context.Context, e *metric.Engine) (float64, error) {
-	return valueAs[float64](e.Value(ctx, &metricCountsIssueWeightSum))
+	return asResult[float64](e.Value(ctx, &metricCountsIssueWeightSum))
 }

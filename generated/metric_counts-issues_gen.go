@@ -28,5 +28,5 @@ var metricCountsIssues = metric.Descriptor{
 //
 // Count of issues.
 func CountsIssues(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsIssues))
+	return asResult[int64](e.Value(ctx, &metricCountsIssues))
 }

@@ -28,5 +28,5 @@ var metricCountsMergeRequests = metric.Descriptor{
 //
 // Count of merge requests.
 func CountsMergeRequests(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsMergeRequests))
+	return asResult[int64](e.Value(ctx, &metricCountsMergeRequests))
 }

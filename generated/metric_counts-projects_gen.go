@@ -28,5 +28,5 @@ var metricCountsProjects = metric.Descriptor{
 //
 // Count of projects.
 func CountsProjects(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsProjects))
+	return asResult[int64](e.Value(ctx, &metricCountsProjects))
 }

@@ -29,5 +29,5 @@ var metricCountsProjectsPublic = metric.Descriptor{
 //
 // Count of public projects.
 func CountsProjectsPublic(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsProjectsPublic))
+	return asResult[int64](e.Value(ctx, &metricCountsProjectsPublic))
 }

@@ -25,7 +25,7 @@ var metricCountsSumPipelineDurationSecondsMonthly = metric.Descriptor{
 //
 // Total duration in seconds of the pipelines that reached a final status.
 func CountsSumPipelineDurationSecondsMonthly(ctx context.Context, e *metric.Engine) (float64, error) {
-	return valueAs[float64](e.Value(ctx, &metricCountsSumPipelineDurationSecondsMonthly))
+	return asResult[float64](e.Value(ctx, &metricCountsSumPipelineDurationSecondsMonthly))
 }
 
 // metricCountsSumPipelineDurationSecondsWeekly describes counts.sum_pipeline_duration_seconds_weekly.
@@ -46,5 +46,5 @@ var metricCountsSumPipelineDurationSecondsWeekly = metric.Descriptor{
 //
 // Total duration in seconds of the pipelines that reached a final status.
 func CountsSumPipelineDurationSecondsWeekly(ctx context.Context, e *metric.Engine) (float64, error) {
-	return valueAs[float64](e.Value(ctx, &metricCountsSumPipelineDurationSecondsWeekly))
+	return asResult[float64](e.Value(ctx, &metricCountsSumPipelineDurationSecondsWeekly))
 }

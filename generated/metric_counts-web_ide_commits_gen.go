@@ -34,5 +34,5 @@ func valueCountsWebIdeCommits(app Instrumentation) metric.ValueFunc {
 //
 // Count of commits made from the Web IDE.
 func CountsWebIdeCommits(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return valueAs[int64](e.Value(ctx, withValue(metricCountsWebIdeCommits, valueCountsWebIdeCommits(app))))
+	return asResult[int64](e.Value(ctx, withValue(metricCountsWebIdeCommits, valueCountsWebIdeCommits(app))))
 }

@@ -29,5 +29,5 @@ var metricCountsMonthlyCIPipelinesAverageDurationSeconds = metric.Descriptor{
 //
 // Average duration in seconds of the pipelines created in the last 28 days.
 func CountsMonthlyCIPipelinesAverageDurationSeconds(ctx context.Context, e *metric.Engine) (float64, error) {
-	return valueAs[float64](e.Value(ctx, &metricCountsMonthlyCIPipelinesAverageDurationSeconds))
+	return asResult[float64](e.Value(ctx, &metricCountsMonthlyCIPipelinesAverageDurationSeconds))
 }

@@ -28,5 +28,5 @@ var metricCountsMonthlyIssues = metric.Descriptor{
 //
 // Count of issues created in the last 28 days.
 func CountsMonthlyIssues(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsMonthlyIssues))
+	return asResult[int64](e.Value(ctx, &metricCountsMonthlyIssues))
 }

@@ -28,5 +28,5 @@ var metricCountsWeeklyProjectsWithIssues = metric.Descriptor{
 //
 // Count of projects in which an issue was created in the last 7 days.
 func CountsWeeklyProjectsWithIssues(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricCountsWeeklyProjectsWithIssues))
+	return asResult[int64](e.Value(ctx, &metricCountsWeeklyProjectsWithIssues))
 }

@@ -34,5 +34,5 @@ func valueHostname(app Instrumentation) metric.ValueFunc {
 //
 // Host name of the instance.
 func Hostname(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return valueAs[string](e.Value(ctx, withValue(metricHostname, valueHostname(app))))
+	return asResult[string](e.Value(ctx, withValue(metricHostname, valueHostname(app))))
 }

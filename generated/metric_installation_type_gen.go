@@ -34,5 +34,5 @@ func valueInstallationType(app Instrumentation) metric.ValueFunc {
 //
 // How the instance was installed (package, docker, helm, source).
 func InstallationType(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return valueAs[string](e.Value(ctx, withValue(metricInstallationType, valueInstallationType(app))))
+	return asResult[string](e.Value(ctx, withValue(metricInstallationType, valueInstallationType(app))))
 }

@@ -33,5 +33,5 @@ func valueLicenseExpiresAt(app Instrumentation) metric.ValueFunc {
 //
 // Expiry date of the installed license.
 func LicenseExpiresAt(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return valueAs[string](e.Value(ctx, withValue(metricLicenseExpiresAt, valueLicenseExpiresAt(app))))
+	return asResult[string](e.Value(ctx, withValue(metricLicenseExpiresAt, valueLicenseExpiresAt(app))))
 }

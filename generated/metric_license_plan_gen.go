@@ -33,5 +33,5 @@ func valueLicensePlan(app Instrumentation) metric.ValueFunc {
 //
 // The plan of the installed license.
 func LicensePlan(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return valueAs[string](e.Value(ctx, withValue(metricLicensePlan, valueLicensePlan(app))))
+	return asResult[string](e.Value(ctx, withValue(metricLicensePlan, valueLicensePlan(app))))
 }

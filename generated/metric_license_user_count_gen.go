@@ -33,5 +33,5 @@ func valueLicenseUserCount(app Instrumentation) metric.ValueFunc {
 //
 // Number of seats the installed license allows.
 func LicenseUserCount(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return valueAs[int64](e.Value(ctx, withValue(metricLicenseUserCount, valueLicenseUserCount(app))))
+	return asResult[int64](e.Value(ctx, withValue(metricLicenseUserCount, valueLicenseUserCount(app))))
 }

@@ -34,5 +34,5 @@ func valueRecordedAt(app Instrumentation) metric.ValueFunc {
 //
 // When the usage ping payload was generated, as an RFC 3339 timestamp.
 func RecordedAt(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return valueAs[string](e.Value(ctx, withValue(metricRecordedAt, valueRecordedAt(app))))
+	return asResult[string](e.Value(ctx, withValue(metricRecordedAt, valueRecordedAt(app))))
 }

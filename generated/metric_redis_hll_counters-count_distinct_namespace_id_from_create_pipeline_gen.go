@@ -25,7 +25,7 @@ var metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly = me
 //
 // Count of unique namespaces in which a pipeline was created.
 func RedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly))
 }
 
 // metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly describes redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_weekly.
@@ -46,5 +46,5 @@ var metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly = met
 //
 // Count of unique namespaces in which a pipeline was created.
 func RedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly))
 }

@@ -25,5 +25,5 @@ var metricRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly = 
 //
 // Monthly count of unique projects in which a merge request was opened.
 func RedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly))
 }

@@ -25,5 +25,5 @@ var metricRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly = met
 //
 // Weekly count of unique projects that received a push.
 func RedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly))
 }

@@ -25,5 +25,5 @@ var metricRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeek
 //
 // Weekly count of unique users who generated a merge request summary.
 func RedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly))
 }

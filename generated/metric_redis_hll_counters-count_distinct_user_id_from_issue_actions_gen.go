@@ -28,7 +28,7 @@ var metricRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly = metric.De
 //
 // Count of unique users who created, closed, reopened or commented on an issue.
 func RedisHllCountersCountDistinctUserIDFromIssueActionsMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly))
 }
 
 // metricRedisHllCountersCountDistinctUserIDFromIssueActionsWeekly describes redis_hll_counters.count_distinct_user_id_from_issue_actions_weekly.
@@ -52,5 +52,5 @@ var metricRedisHllCountersCountDistinctUserIDFromIssueActionsWeekly = metric.Des
 //
 // Count of unique users who created, closed, reopened or commented on an issue.
 func RedisHllCountersCountDistinctUserIDFromIssueActionsWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromIssueActionsWeekly))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromIssueActionsWeekly))
 }

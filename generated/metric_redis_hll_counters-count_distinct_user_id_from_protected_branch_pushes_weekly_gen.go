@@ -25,5 +25,5 @@ var metricRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly = m
 //
 // Weekly count of unique users who pushed to a protected branch.
 func RedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly))
 }

@@ -25,5 +25,5 @@ var metricRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly = met
 //
 // Monthly count of unique users owning a pipeline started by a schedule.
 func RedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly))
 }

@@ -25,5 +25,5 @@ var metricRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly = metric.Descr
 //
 // Weekly count of unique users who ran a search.
 func RedisHllCountersCountDistinctUserIDFromSearchCodeWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly))
 }

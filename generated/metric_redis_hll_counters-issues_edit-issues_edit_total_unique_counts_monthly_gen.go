@@ -34,5 +34,5 @@ func valueRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly(app Instr
 //
 // Monthly count of unique users who edited an issue through the legacy tracker.
 func RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return valueAs[int64](e.Value(ctx, withValue(metricRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly, valueRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly(app))))
+	return asResult[int64](e.Value(ctx, withValue(metricRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly, valueRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly(app))))
 }

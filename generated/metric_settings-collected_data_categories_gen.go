@@ -34,5 +34,5 @@ func valueSettingsCollectedDataCategories(app Instrumentation) metric.ValueFunc 
 //
 // The data categories this instance reports in its usage ping.
 func SettingsCollectedDataCategories(ctx context.Context, e *metric.Engine, app Instrumentation) (map[string]any, error) {
-	return valueAs[map[string]any](e.Value(ctx, withValue(metricSettingsCollectedDataCategories, valueSettingsCollectedDataCategories(app))))
+	return asResult[map[string]any](e.Value(ctx, withValue(metricSettingsCollectedDataCategories, valueSettingsCollectedDataCategories(app))))
 }

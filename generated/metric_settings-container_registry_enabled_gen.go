@@ -34,5 +34,5 @@ func valueSettingsContainerRegistryEnabled(app Instrumentation) metric.ValueFunc
 //
 // Whether the container registry is enabled.
 func SettingsContainerRegistryEnabled(ctx context.Context, e *metric.Engine, app Instrumentation) (bool, error) {
-	return valueAs[bool](e.Value(ctx, withValue(metricSettingsContainerRegistryEnabled, valueSettingsContainerRegistryEnabled(app))))
+	return asResult[bool](e.Value(ctx, withValue(metricSettingsContainerRegistryEnabled, valueSettingsContainerRegistryEnabled(app))))
 }

@@ -34,5 +34,5 @@ func valueSettingsDatabaseAdapter(app Instrumentation) metric.ValueFunc {
 //
 // The database adapter in use.
 func SettingsDatabaseAdapter(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return valueAs[string](e.Value(ctx, withValue(metricSettingsDatabaseAdapter, valueSettingsDatabaseAdapter(app))))
+	return asResult[string](e.Value(ctx, withValue(metricSettingsDatabaseAdapter, valueSettingsDatabaseAdapter(app))))
 }

@@ -34,5 +34,5 @@ func valueSettingsGitalyClusters(app Instrumentation) metric.ValueFunc {
 //
 // Number of Gitaly clusters configured.
 func SettingsGitalyClusters(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return valueAs[int64](e.Value(ctx, withValue(metricSettingsGitalyClusters, valueSettingsGitalyClusters(app))))
+	return asResult[int64](e.Value(ctx, withValue(metricSettingsGitalyClusters, valueSettingsGitalyClusters(app))))
 }

@@ -34,5 +34,5 @@ func valueSettingsGitalyApdex(app Instrumentation) metric.ValueFunc {
 //
 // Gitaly application performance index over the last 7 days.
 func SettingsGitalyApdex(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return valueAs[int64](e.Value(ctx, withValue(metricSettingsGitalyApdex, valueSettingsGitalyApdex(app))))
+	return asResult[int64](e.Value(ctx, withValue(metricSettingsGitalyApdex, valueSettingsGitalyApdex(app))))
 }

@@ -28,7 +28,7 @@ var metricUsageActivityByStageCreateMergeRequestsAuthorsMonthly = metric.Descrip
 //
 // Count of unique users who opened a merge request.
 func UsageActivityByStageCreateMergeRequestsAuthorsMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricUsageActivityByStageCreateMergeRequestsAuthorsMonthly))
+	return asResult[int64](e.Value(ctx, &metricUsageActivityByStageCreateMergeRequestsAuthorsMonthly))
 }
 
 // metricUsageActivityByStageCreateMergeRequestsAuthorsWeekly describes usage_activity_by_stage.create.merge_requests_authors_weekly.
@@ -52,5 +52,5 @@ var metricUsageActivityByStageCreateMergeRequestsAuthorsWeekly = metric.Descript
 //
 // Count of unique users who opened a merge request.
 func UsageActivityByStageCreateMergeRequestsAuthorsWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return valueAs[int64](e.Value(ctx, &metricUsageActivityByStageCreateMergeRequestsAuthorsWeekly))
+	return asResult[int64](e.Value(ctx, &metricUsageActivityByStageCreateMergeRequestsAuthorsWeekly))
 }

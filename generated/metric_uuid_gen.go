@@ -34,5 +34,5 @@ func valueUUID(app Instrumentation) metric.ValueFunc {
 //
 // Unique identifier of the instance.
 func UUID(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return valueAs[string](e.Value(ctx, withValue(metricUUID, valueUUID(app))))
+	return asResult[string](e.Value(ctx, withValue(metricUUID, valueUUID(app))))
 }

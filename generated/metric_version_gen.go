@@ -34,5 +34,5 @@ func valueVersion(app Instrumentation) metric.ValueFunc {
 //
 // Version of the application running on the instance.
 func Version(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return valueAs[string](e.Value(ctx, withValue(metricVersion, valueVersion(app))))
+	return asResult[string](e.Value(ctx, withValue(metricVersion, valueVersion(app))))
 }

@@ -169,9 +169,9 @@ func Metrics(app Instrumentation) []*metric.Descriptor {
 	}
 }
 
-// valueAs converts what metric.Engine.Value returns to a calculator's result
+// asResult converts what metric.Engine.Value returns to a calculator's result
 // type. Counts come back as int64 and sums as float64; either converts to the other.
-func valueAs[T int64 | float64 | string | bool | map[string]any](v any, err error) (T, error) {
+func asResult[T int64 | float64 | string | bool | map[string]any](v any, err error) (T, error) {
 	var zero T
 	if err != nil {
 		return zero, err

@@ -95,7 +95,7 @@ func metricDecls(mp *metricPlan) []jen.Code {
 	}
 	calc := docComment(about, userText(m.Description), status, deprecated(m.MilestoneRemoved, m.RemovedByURL))
 	calc.Func().Id(mp.name).Params(params...).Params(resultType(m), jen.Error()).Block(
-		jen.Return(jen.Id("valueAs").Index(resultType(m)).Call(
+		jen.Return(jen.Id("asResult").Index(resultType(m)).Call(
 			jen.Id("e").Dot("Value").Call(jen.Id("ctx"), descriptor),
 		)),
 	)
@@ -222,7 +222,7 @@ func (g *gen) packageDecls() []jen.Code {
 	})
 	decls = append(decls, metrics)
 	if len(g.plan.metrics) > 0 {
-		decls = append(decls, valueAsDecl())
+		decls = append(decls, asResultDecl())
 	}
 	if len(code) > 0 {
 		decls = append(decls, withValueDecl())
@@ -230,11 +230,11 @@ func (g *gen) packageDecls() []jen.Code {
 	return decls
 }
 
-func valueAsDecl() jen.Code {
-	s := docComment("valueAs converts what metric.Engine.Value returns to a calculator's result\n" +
+func asResultDecl() jen.Code {
+	s := docComment("asResult converts what metric.Engine.Value returns to a calculator's result\n" +
 		"type. Counts come back as int64 and sums as float64; either converts to the other.")
 	t := jen.Id("T")
-	s.Func().Id("valueAs").Types(
+	s.Func().Id("asResult").Types(
 		jen.Id("T").Union(jen.Int64(), jen.Float64(), jen.String(), jen.Bool(), jen.Map(jen.String()).Any()),
 	).Params(jen.Id("v").Any(), jen.Err().Error()).Params(t.Clone(), jen.Error()).Block(
 		jen.Var().Id("zero").Add(t.Clone()),
