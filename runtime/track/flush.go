@@ -71,9 +71,10 @@ func (f *flusher) init() {
 }
 
 // Flush writes everything tracked so far, together with work kept from
-// failed flushes, in one pipeline, within WriteTimeout or ctx's deadline. On failure the work is kept (within
-// MaxPendingBytes) for the next flush and the error is returned; callers of
-// Track never see it.
+// failed flushes: pipelined writes of at most MaxBatch updates, each within
+// WriteTimeout and all within ctx. On failure the writes not yet done are
+// kept (within MaxPendingBytes) for the next flush and the error is
+// returned; callers of Track never see it.
 func (t *Tracker) Flush(ctx context.Context) error {
 	f := &t.flushing
 	f.mu.Lock()
@@ -132,9 +133,20 @@ func (t *Tracker) Flush(ctx context.Context) error {
 	}
 	t.budget.Store(max(0, limit-bytes) / numShards)
 
-	actx, cancel := context.WithTimeout(ctx, t.opts.WriteTimeout)
-	err := t.store.Apply(actx, batch)
-	cancel()
+	// Chunks bound what one timeout can leave in doubt: a write that timed
+	// out may still land and be sent again, but only that chunk.
+	chunks := split(batch, t.opts.MaxBatch)
+	var err error
+	done := 0
+	for _, c := range chunks {
+		actx, cancel := context.WithTimeout(ctx, t.opts.WriteTimeout)
+		err = t.store.Apply(actx, c)
+		cancel()
+		if err != nil {
+			break
+		}
+		done++
+	}
 
 	f.statMu.Lock()
 	defer f.statMu.Unlock()
@@ -151,17 +163,82 @@ func (t *Tracker) Flush(ctx context.Context) error {
 	}
 	f.errors++
 	f.failing.Store(true)
-	if f.held == nil {
-		f.held = batch
-		f.heldIncr = make(map[string]int, len(batch.Incrs))
-		for i, in := range batch.Incrs {
-			f.heldIncr[in.Key] = i
-		}
+	rest := join(chunks[done:])
+	if done > 0 {
+		f.heldBytes = int64(float64(bytes) * float64(weight(rest)) / float64(max(1, weight(batch))))
+	}
+	f.held = rest
+	f.heldIncr = make(map[string]int, len(rest.Incrs))
+	for i, in := range rest.Incrs {
+		f.heldIncr[in.Key] = i
 	}
 	f.heldEvents = total
+	t.budget.Store(max(0, limit-f.heldBytes) / numShards)
 	err = fmt.Errorf("%w: %d events (%d of them retried) kept for the next flush: %w", ErrFlush, total, retrying, err)
 	t.reports.report(reportFlush, err)
 	return err
+}
+
+// weight is the size of a batch in updates: one per counter, one per
+// member (an Add without members still costs one).
+func weight(b *store.Batch) int {
+	n := len(b.Incrs)
+	for _, a := range b.Adds {
+		n += max(1, len(a.Members))
+	}
+	return n
+}
+
+// split cuts b into batches of at most max updates, splitting large sets
+// of members over several PFADDs.
+func split(b *store.Batch, limit int) []*store.Batch {
+	if weight(b) <= limit {
+		return []*store.Batch{b}
+	}
+	var out []*store.Batch
+	cur, n := &store.Batch{}, 0
+	push := func() {
+		if cur.Len() > 0 {
+			out = append(out, cur)
+			cur, n = &store.Batch{}, 0
+		}
+	}
+	for _, in := range b.Incrs {
+		cur.Incrs = append(cur.Incrs, in)
+		if n++; n >= limit {
+			push()
+		}
+	}
+	for _, a := range b.Adds {
+		ms := a.Members
+		for {
+			if n >= limit {
+				push()
+			}
+			part := ms[:min(len(ms), limit-n)]
+			cur.Adds = append(cur.Adds, store.Add{Key: a.Key, Members: part, Expire: a.Expire})
+			n += max(1, len(part))
+			ms = ms[len(part):]
+			if len(ms) == 0 {
+				break
+			}
+		}
+	}
+	push()
+	return out
+}
+
+// join is the inverse of split, for the chunks a failed flush keeps.
+func join(chunks []*store.Batch) *store.Batch {
+	if len(chunks) == 1 {
+		return chunks[0]
+	}
+	b := &store.Batch{}
+	for _, c := range chunks {
+		b.Incrs = append(b.Incrs, c.Incrs...)
+		b.Adds = append(b.Adds, c.Adds...)
+	}
+	return b
 }
 
 // merge adds b to the held batch: increments of one key add up, members go

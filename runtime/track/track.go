@@ -54,7 +54,11 @@ type Options struct {
 	// including work kept after a failed flush. Events that would go past
 	// it are dropped and counted. Default 64 MiB.
 	MaxPendingBytes int64
-	// WriteTimeout bounds one flush. Default 5s.
+	// MaxBatch bounds the updates (counters plus unique members) of one
+	// write to the store; a flush sends as many writes as it needs.
+	// Default 50,000.
+	MaxBatch int
+	// WriteTimeout bounds one write to the store. Default 5s.
 	WriteTimeout time.Duration
 	// Sync writes every event through before Track returns (one pipelined
 	// round trip), for tests and low volume. Failures are still only
@@ -125,6 +129,9 @@ func New(opts Options) *Tracker {
 	}
 	if opts.MaxPendingBytes <= 0 {
 		opts.MaxPendingBytes = 64 << 20
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 50_000
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = 5 * time.Second
@@ -318,7 +325,8 @@ func (t *Tracker) run() {
 }
 
 // Close stops background flushing and writes everything tracked before it,
-// retrying until ctx is done (a ctx without deadline gets WriteTimeout).
+// retrying until ctx is done (a ctx without deadline gets six times
+// WriteTimeout).
 // Events it could not write are counted as dropped and reported in the
 // error. Events tracked after Close are dropped.
 func (t *Tracker) Close(ctx context.Context) error {
@@ -335,7 +343,7 @@ func (t *Tracker) Close(ctx context.Context) error {
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t.opts.WriteTimeout)
+		ctx, cancel = context.WithTimeout(ctx, 6*t.opts.WriteTimeout)
 		defer cancel()
 	}
 	select {

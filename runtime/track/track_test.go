@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/usagekit/usagekit/runtime/event"
+	"github.com/usagekit/usagekit/runtime/store"
 	"github.com/usagekit/usagekit/runtime/store/memstore"
 )
 
@@ -266,5 +268,92 @@ func TestMemoryBound(t *testing.T) {
 	t.Logf("limit %d MiB, heap grew %.1f MiB, %d of %d events dropped", limit>>20, float64(grown)/(1<<20), s.Dropped, s.Tracked)
 	if grown > 2*limit {
 		t.Errorf("heap grew %d bytes for a %d byte limit", grown, limit)
+	}
+}
+
+// flaky fails exactly the Apply calls whose numbers (from 1) are listed,
+// applying nothing of them.
+type flaky struct {
+	recorder
+	calls int
+	fail  map[int]bool
+}
+
+func (f *flaky) Apply(ctx context.Context, b *store.Batch) error {
+	f.calls++
+	if f.fail[f.calls] {
+		return errDown
+	}
+	return f.recorder.Apply(ctx, b)
+}
+
+// A flush is cut into writes of at most MaxBatch updates; when one fails,
+// only it and the ones after it are sent again, so nothing is counted twice.
+func TestChunkedFlushRetriesOnlyTheRest(t *testing.T) {
+	ms := memstore.New(memstore.Options{})
+	st := &flaky{recorder: recorder{Store: ms}, fail: map[int]bool{2: true}}
+	tr := New(Options{Store: st, FlushInterval: -1, MaxBatch: 10})
+	ctx := context.Background()
+	for i := range 25 {
+		trackIssue(ctx, tr, event.UserID(i+1), event.ProjectID(i+1), "", nil)
+	}
+	if err := tr.Flush(ctx); !errors.Is(err, errDown) {
+		t.Fatalf("first flush: %v", err)
+	}
+	if err := tr.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// 2 counters + 25 users + 25 projects = 52 updates: 6 writes of at most
+	// 10, the second failing once.
+	if st.calls != 7 {
+		t.Errorf("%d writes, want 7", st.calls)
+	}
+	sent := 0
+	for _, b := range st.batches {
+		if w := weight(&b); w > 10 {
+			t.Errorf("a write of %d updates", w)
+		}
+		sent += weight(&b)
+	}
+	if sent != 52 {
+		t.Errorf("%d updates applied, want 52: some sent twice or lost", sent)
+	}
+	week := weekFromCode(tr.weekOf(time.Now())).Suffix()
+	if v, _ := ms.Get(total); v != 25 {
+		t.Errorf("total %v", v)
+	}
+	if n := ms.Count("{hll_counters}_issue_created-user" + week); n != 25 {
+		t.Errorf("users %d", n)
+	}
+	if s := tr.Stats(); s.Flushed != 25 || s.FlushErrors != 1 || s.Retried != 25 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestSplit(t *testing.T) {
+	b := &store.Batch{
+		Incrs: []store.Incr{{Key: "a", By: 1}, {Key: "b", By: 2}},
+		Adds:  []store.Add{{Key: "h", Members: []string{"1", "2", "3", "4", "5"}, Expire: time.Hour}, {Key: "e"}},
+	}
+	chunks := split(b, 3)
+	var got []string
+	for _, c := range chunks {
+		var parts []string
+		for _, in := range c.Incrs {
+			parts = append(parts, in.Key)
+		}
+		for _, a := range c.Adds {
+			parts = append(parts, a.Key+strings.Join(a.Members, ""))
+			if a.Key == "h" && a.Expire != time.Hour {
+				t.Error("a split PFADD lost its expiry")
+			}
+		}
+		got = append(got, strings.Join(parts, " "))
+	}
+	if want := []string{"a b h1", "h234", "h5 e"}; !slices.Equal(got, want) {
+		t.Errorf("split: %q, want %q", got, want)
+	}
+	if j := join(chunks); weight(j) != weight(b) {
+		t.Errorf("join weighs %d, want %d", weight(j), weight(b))
 	}
 }
