@@ -317,3 +317,27 @@ func TestDatabaseMetricWindows(t *testing.T) {
 		}
 	}
 }
+
+func TestUserInWeeksOneAndTwoCountsOnce(t *testing.T) {
+	s := redisstore.New(redistest.Client(t, redisDB), redisstore.Options{})
+	// Now is in 2027-W03: 28d covers 2026-W52, 2026-W53, 2027-W01 and
+	// 2027-W02 (2026 has 53 ISO weeks), 7d covers 2027-W02.
+	now := at(2027, 3)
+	apply(t, s,
+		write{event: "push", when: at(2027, 1), user: "1"},
+		write{event: "push", when: at(2027, 2), user: "1"},
+		write{event: "push", when: at(2026, 53), user: "2"},
+		write{event: "push", when: now, user: "3"}, // the current week never counts
+	)
+	e := metric.NewEngine(metric.EngineOptions{Store: s, Now: func() time.Time { return now }})
+	res := e.Compute(context.Background(), []*metric.Descriptor{
+		{KeyPath: "m", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{ev("push", "user.id")}},
+		{KeyPath: "w", TimeFrame: metric.Weekly, DataSource: "internal_events", Events: []metric.EventRule{ev("push", "user.id")}},
+		{KeyPath: "t", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{ev("push", "")}},
+	})
+	for i, want := range []int64{2, 1, 3} {
+		if res[i].Err != nil || res[i].Value != want {
+			t.Errorf("%s = %v, %v; want %d", res[i].KeyPath, res[i].Value, res[i].Err, want)
+		}
+	}
+}
