@@ -61,8 +61,9 @@ type Options struct {
 	// WriteTimeout bounds one write to the store. Default 5s.
 	WriteTimeout time.Duration
 	// Sync writes every event through before Track returns (one pipelined
-	// round trip), for tests and low volume. Failures are still only
-	// reported to ErrorHandler and retried.
+	// round trip), for tests and low volume; Track then waits for the store,
+	// up to WriteTimeout. Failures are still only reported to ErrorHandler
+	// and retried.
 	Sync bool
 	// ErrorHandler hears about failed flushes, dropped events and sink
 	// panics, at most once per ErrorInterval for each kind. Default: none;
@@ -71,7 +72,9 @@ type Options struct {
 	// ErrorInterval is the least time between two reports of one kind.
 	// Default 1m.
 	ErrorInterval time.Duration
-	// Now is the clock that decides an event's ISO week. Default time.Now.
+	// Now is the clock that decides an event's ISO week; Track calls it
+	// for every event. Default: the system clock, read by a timer at each
+	// week's end instead, so Track reads no clock at all.
 	Now func() time.Time
 	// Sink, when set, receives every tracked record.
 	Sink Sink
@@ -262,11 +265,11 @@ func (t *Tracker) followWeek() {
 	w := t.week.Load()
 	t.current.Store(w)
 	wait := max(time.Duration(w.end-now.UnixNano()), time.Millisecond)
-	if t.closed.Load() {
-		return
-	}
 	t.weekMu.Lock()
 	defer t.weekMu.Unlock()
+	if t.closed.Load() {
+		return // Close stopped the timer; do not restart it
+	}
 	if t.weekTimer == nil {
 		t.weekTimer = time.AfterFunc(wait, t.followWeek)
 	} else {
