@@ -70,7 +70,7 @@ func BenchmarkTrack(b *testing.B) {
 	ctx := context.Background()
 	for _, g := range []int{1, 2} {
 		b.Run(strconv.Itoa(g)+"goroutines", func(b *testing.B) {
-			tr := New(Options{FlushInterval: -1, MaxPendingBytes: 1 << 30})
+			tr := New(Options{FlushInterval: -1, MaxPendingBytes: 1 << 40})
 			b.ReportAllocs()
 			b.ResetTimer()
 			var wg sync.WaitGroup
