@@ -177,8 +177,10 @@ func (s *Scheduler) lock(ctx context.Context, w keys.Week) (release func(), ok b
 
 // Run sends the ping at every weekly slot until ctx ends, and returns
 // ctx's error. A replica that starts after this week's slot sends at once
-// if nobody has; a failed send is retried after RetryInterval within the
-// week.
+// if nobody has. Until the week's ping is out, Run looks again every
+// RetryInterval: after a failed send, while another replica holds the lock
+// (it may fail and release it), and while the instance is opted out (it may
+// opt in); each look is one SET NX when the lock is taken.
 func (s *Scheduler) Run(ctx context.Context) error {
 	for {
 		now := s.opt.Now()
@@ -192,9 +194,11 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			next := s.slot.In(w.Add(1))
-			wait = next.Sub(now)
-			if err != nil && !errors.Is(err, ErrNoUUID) {
+			wait = s.slot.In(w.Add(1)).Sub(now)
+			if !sent && !errors.Is(err, ErrNoUUID) {
+				// Not sent: this send failed, another replica holds the
+				// lock (and may fail), or the instance opted out (and may
+				// opt in). Look again within the week.
 				wait = min(wait, s.opt.RetryInterval)
 			}
 		}

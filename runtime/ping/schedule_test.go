@@ -195,3 +195,25 @@ func TestRun(t *testing.T) {
 		t.Errorf("results\n got %q\nwant %q", results, want)
 	}
 }
+
+func TestRunLooksAgainWhileNotSent(t *testing.T) {
+	c := newCollector(t, nil)
+	clock := &fakeClock{t: now}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	looks := 0
+	var sentAt time.Time
+	s := ping.NewScheduler(smallPinger(c.URL, "inst-3"), ping.ScheduleOptions{Now: clock.Now, After: clock.After, RetryInterval: time.Hour,
+		// Opted out for the first two looks, then in.
+		OptOut: func() bool { looks++; return looks <= 2 },
+		OnResult: func(sent bool, err error) {
+			if sent {
+				sentAt = clock.Now()
+				cancel()
+			}
+		}})
+	s.Run(ctx)
+	if want := now.Add(2 * time.Hour); !sentAt.Equal(want) || c.count("/") != 1 {
+		t.Errorf("sent at %v (%d requests), want %v: an hour after each opted-out look", sentAt, c.count("/"), want)
+	}
+}
