@@ -42,19 +42,35 @@ func (r *Result) Err() error { return r.Diagnostics.Err() }
 // (directories or files) and reports everything it found. It never fails
 // as a whole: unreadable paths are diagnostics like any other problem.
 func LoadResult(paths ...string) *Result {
-	lr := load.Load(paths...)
-	res := &Result{Files: lr.Files, Paths: lr.Paths}
-	for _, d := range lr.Documents {
-		switch d.Kind {
+	files, walkDiags := load.Files(paths...)
+	res := &Result{Files: len(files)}
+	for _, f := range files {
+		res.Paths = append(res.Paths, f.Path)
+	}
+	// Each file is read, decoded, checked against its schema and turned
+	// into its part of the model by one goroutine, and its YAML tree is
+	// dropped right after: memory stays flat however many files there are.
+	parts := make([]validate.Part, len(files))
+	kinds := make([]load.Kind, len(files))
+	load.Parallel(len(files), func(i int) {
+		doc, diags := load.ReadFile(files[i])
+		if doc != nil {
+			kinds[i] = doc.Kind
+			parts[i] = validate.CheckDocument(doc)
+		}
+		parts[i].Diagnostics = append(diags, parts[i].Diagnostics...)
+	})
+	for _, k := range kinds {
+		switch k {
 		case load.Event:
 			res.Events++
 		case load.Metric:
 			res.Metrics++
 		}
 	}
-	set, diags := validate.Validate(lr.Documents)
+	set, diags := validate.Link(parts)
 	res.Set = set
-	res.Diagnostics = append(lr.Diagnostics, diags...).Sort()
+	res.Diagnostics = append(walkDiags, diags...).Sort()
 	return res
 }
 

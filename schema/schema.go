@@ -40,10 +40,23 @@ func FS() fs.FS { return files }
 
 // Set is the compiled schemas of one format version.
 type Set struct {
+	// Event and Metric are the schemas as written. CheckEvent and
+	// CheckMetric report the same problems faster.
 	Event, Metric *jsonschema.Schema
+	event, metric *split
 	// raw holds each schema document decoded, by URL, to look up the
 	// keyword behind a validation error.
 	raw map[string]any
+}
+
+// CheckEvent validates a decoded event definition and returns the schema's
+// errors: none when it is valid.
+func (s *Set) CheckEvent(v map[string]any) []*jsonschema.ValidationError { return s.event.validate(v) }
+
+// CheckMetric validates a decoded metric definition and returns the
+// schema's errors: none when it is valid.
+func (s *Set) CheckMetric(v map[string]any) []*jsonschema.ValidationError {
+	return s.metric.validate(v)
 }
 
 var compiled = sync.OnceValues(func() (*Set, error) { return compile(Current) })
@@ -58,6 +71,7 @@ func compile(version string) (*Set, error) {
 	c.Draft = jsonschema.Draft2020
 	c.AssertFormat = true // uri must be a URI, as GitLab's validator asserts
 	s := &Set{raw: map[string]any{}}
+	splits := map[string]func() (*split, error){}
 	entries, err := fs.ReadDir(files, version)
 	if err != nil {
 		return nil, fmt.Errorf("schema: reading %s: %w", version, err)
@@ -76,12 +90,27 @@ func compile(version string) (*Set, error) {
 		if err := c.AddResource(Base+name, strings.NewReader(string(data))); err != nil {
 			return nil, fmt.Errorf("schema: adding %s: %w", name, err)
 		}
+		if e.Name() == "event.json" || e.Name() == "metric.json" {
+			m, _ := doc.(map[string]any)
+			if splits[e.Name()], err = prepareSplit(c, Base+name, m, s.raw); err != nil {
+				return nil, fmt.Errorf("schema: splitting %s: %w", name, err)
+			}
+		}
+	}
+	if splits["event.json"] == nil || splits["metric.json"] == nil {
+		return nil, fmt.Errorf("schema: %s lacks event.json or metric.json", version)
 	}
 	if s.Event, err = c.Compile(Base + version + "/event.json"); err != nil {
 		return nil, fmt.Errorf("schema: compiling %s/event.json: %w", version, err)
 	}
 	if s.Metric, err = c.Compile(Base + version + "/metric.json"); err != nil {
 		return nil, fmt.Errorf("schema: compiling %s/metric.json: %w", version, err)
+	}
+	if s.event, err = splits["event.json"](); err != nil {
+		return nil, fmt.Errorf("schema: compiling the split %s/event.json: %w", version, err)
+	}
+	if s.metric, err = splits["metric.json"](); err != nil {
+		return nil, fmt.Errorf("schema: compiling the split %s/metric.json: %w", version, err)
 	}
 	return s, nil
 }

@@ -47,30 +47,16 @@ type Result struct {
 // order in which that happens. Problems are returned in the Result, never as
 // an error: one bad file does not hide the others.
 func Load(paths ...string) *Result {
-	res := &Result{}
-	files := walk(paths, &res.Diagnostics)
-	res.Files = len(files)
+	files, walkDiags := Files(paths...)
+	res := &Result{Files: len(files), Diagnostics: walkDiags}
 	for _, f := range files {
-		res.Paths = append(res.Paths, f.display)
+		res.Paths = append(res.Paths, f.Path)
 	}
 	docs := make([]*Document, len(files))
 	diags := make([]diag.List, len(files))
-
-	var wg sync.WaitGroup
-	next := make(chan int)
-	workers := min(runtime.GOMAXPROCS(0), len(files))
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				docs[i], diags[i] = readFile(files[i])
-			}
-		})
-	}
-	for i := range files {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	Parallel(len(files), func(i int) {
+		docs[i], diags[i] = ReadFile(files[i])
+	})
 
 	for i := range files {
 		if docs[i] != nil {
@@ -81,42 +67,75 @@ func Load(paths ...string) *Result {
 	return res
 }
 
-// readFile reads and decodes one file, turning a panic anywhere below into a
+// Parallel calls fn(0) ... fn(n-1) on GOMAXPROCS goroutines and returns
+// when all calls have.
+func Parallel(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	next := make(chan int, min(n, 256))
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// ReadFile reads and decodes one file, turning a panic anywhere below into a
 // diagnostic for that file so one pathological input cannot stop the run.
-func readFile(f file) (doc *Document, diags diag.List) {
+func ReadFile(f File) (doc *Document, diags diag.List) {
 	defer func() {
 		if r := recover(); r != nil {
 			doc = nil
-			diags = diag.List{{Path: f.display, Rule: "internal",
+			diags = diag.List{{Path: f.Path, Rule: "internal",
 				Message: fmt.Sprintf("internal error while reading this file (please report it): %v", r)}}
 		}
 	}()
-	data, err := readLimited(f.fsPath)
+	data, err := readLimited(f.FSPath)
 	if err != nil {
-		return nil, diag.List{{Path: f.display, Rule: "path", Message: err.Error()}}
+		return nil, diag.List{{Path: f.Path, Rule: "path", Message: err.Error()}}
 	}
-	return Parse(f.display, data)
+	return Parse(f.Path, data)
 }
 
 // readLimited reads at most MaxFileSize bytes and fails on anything larger,
-// without reading the rest.
+// without reading the rest. The buffer is sized from the file's size, so a
+// definition takes one read (and one more to see the end).
 func readLimited(path string) ([]byte, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open: %s", statMessage(err))
 	}
 	defer fh.Close()
-	if info, err := fh.Stat(); err == nil && info.Size() > MaxFileSize {
-		return nil, fmt.Errorf("file is %s; the limit is 1 MiB", sizeText(info.Size()))
+	size := int64(512)
+	if info, err := fh.Stat(); err == nil {
+		if info.Size() > MaxFileSize {
+			return nil, fmt.Errorf("file is %s; the limit is 1 MiB", sizeText(info.Size()))
+		}
+		size = info.Size() + 1
 	}
-	data, err := io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("cannot read: %s", errText(err))
+	data := make([]byte, 0, size)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := fh.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if len(data) > MaxFileSize {
+			return nil, fmt.Errorf("file is larger than 1 MiB, the limit")
+		}
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot read: %s", errText(err))
+		}
 	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("file is larger than 1 MiB, the limit")
-	}
-	return data, nil
 }
 
 func sizeText(n int64) string {

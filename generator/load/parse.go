@@ -110,29 +110,32 @@ func Parse(path string, data []byte) (*Document, diag.List) {
 		diags.Add(path, line, col, "yaml", "invalid UTF-8 (byte 0x%02x); definition files must be UTF-8 text", b)
 		return nil, diags
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
+	if more := secondDocument(data); !more {
+		// The common case: one document, parsed from memory.
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			return nil, syntaxError(path, data, err)
+		}
+		if doc.Kind == 0 {
 			diags.Add(path, 0, 0, "yaml", "file is empty; expected a mapping with an action (event) or a key_path (metric)")
 			return nil, diags
 		}
-		line, msg := yamlError(err)
-		if tl, tc, ok := tabIndent(data); ok && (line == 0 || tl <= line) {
-			diags.Add(path, tl, tc, "yaml", "tab character in indentation; YAML indents with spaces only")
-			return nil, diags
+	} else {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		if err := dec.Decode(&doc); err != nil {
+			if errors.Is(err, io.EOF) {
+				diags.Add(path, 0, 0, "yaml", "file is empty; expected a mapping with an action (event) or a key_path (metric)")
+				return nil, diags
+			}
+			return nil, syntaxError(path, data, err)
 		}
-		diags.Add(path, line, 0, "yaml", "invalid YAML: %s", msg)
-		return nil, diags
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		diags.Add(path, extra.Line, extra.Column, "yaml", "a second YAML document starts here; a definition file holds exactly one")
-		return nil, diags
-	} else if !errors.Is(err, io.EOF) {
-		line, msg := yamlError(err)
-		diags.Add(path, line, 0, "yaml", "invalid YAML: %s", msg)
-		return nil, diags
+		var extra yaml.Node
+		if err := dec.Decode(&extra); err == nil {
+			diags.Add(path, extra.Line, extra.Column, "yaml", "a second YAML document starts here; a definition file holds exactly one")
+			return nil, diags
+		} else if !errors.Is(err, io.EOF) {
+			return nil, syntaxError(path, data, err)
+		}
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
@@ -157,6 +160,32 @@ func Parse(path string, data []byte) (*Document, diag.List) {
 		return nil, diags
 	}
 	return d, nil
+}
+
+// syntaxError reports a go-yaml error, pointing at a tab in indentation
+// when there is one before the error: go-yaml's message for it does not say
+// which character is wrong.
+func syntaxError(path string, data []byte, err error) diag.List {
+	var diags diag.List
+	line, msg := yamlError(err)
+	if tl, tc, ok := tabIndent(data); ok && (line == 0 || tl <= line) {
+		diags.Add(path, tl, tc, "yaml", "tab character in indentation; YAML indents with spaces only")
+		return diags
+	}
+	diags.Add(path, line, 0, "yaml", "invalid YAML: %s", msg)
+	return diags
+}
+
+// secondDocument reports whether data may hold more than one YAML document:
+// a line after the first that starts with a document marker (--- or ...).
+// Only then is the slower stream decoder needed to find out.
+func secondDocument(data []byte) bool {
+	for _, marker := range [][]byte{[]byte("\n---"), []byte("\n...")} {
+		if bytes.Contains(data, marker) {
+			return true
+		}
+	}
+	return false
 }
 
 // kindOf decides what a document defines: the nearest events or metrics

@@ -11,10 +11,13 @@ import (
 	"github.com/usagekit/usagekit/generator/diag"
 )
 
-// file is one definition file found by the walk.
-type file struct {
-	display string // path as reported, relative to the working directory when possible
-	fsPath  string // path to open
+// File is one definition file found by Files.
+type File struct {
+	// Path is the file as reported, relative to the working directory when
+	// it lies below it.
+	Path string
+	// FSPath is the path to open.
+	FSPath string
 }
 
 // isYAML reports whether name has a YAML extension. Other files in a tree
@@ -43,15 +46,18 @@ func displayPath(p, wd string) string {
 	return filepath.ToSlash(filepath.Clean(p))
 }
 
-// walk collects the YAML files under paths, following symbolic links but
-// refusing to enter a directory twice on the same branch (a symlink loop).
-// Files named on the command line are taken whatever their extension.
-func walk(paths []string, diags *diag.List) []file {
+// Files collects the YAML files under paths (directories or files), sorted
+// by Path, following symbolic links but refusing to enter a directory twice
+// on the same branch (a symlink loop). Files named directly are taken
+// whatever their extension; a file reached twice is listed once. Paths that
+// do not exist and unreadable directories are diagnostics.
+func Files(paths ...string) ([]File, diag.List) {
+	var diags diag.List
 	wd, _ := os.Getwd()
-	var files []file
+	var files []File
 	seen := map[string]bool{}
-	add := func(f file) {
-		key := filepath.Clean(f.fsPath)
+	add := func(f File) {
+		key := filepath.Clean(f.FSPath)
 		if abs, err := filepath.Abs(key); err == nil {
 			key = abs
 		}
@@ -68,19 +74,19 @@ func walk(paths []string, diags *diag.List) []file {
 			continue
 		}
 		if !info.IsDir() {
-			add(file{display: display, fsPath: root})
+			add(File{Path: display, FSPath: root})
 			continue
 		}
-		w := walker{diags: diags, add: add}
+		w := walker{diags: &diags, add: add}
 		w.dir(root, display, []os.FileInfo{info})
 	}
-	slices.SortFunc(files, func(a, b file) int { return strings.Compare(a.display, b.display) })
-	return files
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	return files, diags
 }
 
 type walker struct {
 	diags *diag.List
-	add   func(file)
+	add   func(File)
 }
 
 // dir walks one directory. ancestors holds the directories on the way down,
@@ -132,7 +138,7 @@ func (w walker) dir(fsPath, display string, ancestors []os.FileInfo) {
 			}
 			w.dir(childFS, childDisplay, append(ancestors[:len(ancestors):len(ancestors)], info))
 		case typ.IsRegular() && isYAML(name):
-			w.add(file{display: childDisplay, fsPath: childFS})
+			w.add(File{Path: childDisplay, FSPath: childFS})
 		}
 	}
 }

@@ -1,14 +1,11 @@
 package validate
 
 import (
-	"errors"
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 	"go.yaml.in/yaml/v3"
@@ -17,35 +14,6 @@ import (
 	"github.com/usagekit/usagekit/generator/load"
 	"github.com/usagekit/usagekit/schema"
 )
-
-// checkSchemas validates every document against its JSON Schema, in
-// parallel, and maps each failure to the YAML node that caused it.
-func checkSchemas(docs []*load.Document) diag.List {
-	set, err := schema.Compiled()
-	if err != nil {
-		return diag.List{{Path: "schema", Rule: "internal", Message: err.Error()}}
-	}
-	out := make([]diag.List, len(docs))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(runtime.GOMAXPROCS(0), len(docs)) {
-		wg.Go(func() {
-			for i := range next {
-				out[i] = checkSchema(set, docs[i])
-			}
-		})
-	}
-	for i := range docs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	var all diag.List
-	for _, l := range out {
-		all = append(all, l...)
-	}
-	return all
-}
 
 // checkSchema validates one document. A panic in the validator becomes a
 // diagnostic for the file rather than ending the run.
@@ -56,20 +24,19 @@ func checkSchema(set *schema.Set, d *load.Document) (diags diag.List) {
 				Message: fmt.Sprintf("internal error while validating this file (please report it): %v", r)}}
 		}
 	}()
-	s := set.Event
+	var errs []*jsonschema.ValidationError
 	if d.Kind == load.Metric {
-		s = set.Metric
+		errs = set.CheckMetric(d.Value)
+	} else {
+		errs = set.CheckEvent(d.Value)
 	}
-	err := s.Validate(d.Value)
-	if err == nil {
+	if len(errs) == 0 {
 		return nil
 	}
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return diag.List{{Path: d.Path, Rule: "schema", Message: err.Error()}}
-	}
 	m := mapper{doc: d, set: set}
-	m.visit(ve, "", "")
+	for _, ve := range errs {
+		m.visit(ve, "", "")
+	}
 	return m.diags
 }
 

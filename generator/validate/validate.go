@@ -11,20 +11,53 @@ import (
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/load"
 	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/schema"
 )
 
 // Validate checks docs and returns the model and every problem found. The
 // model is complete even when there are problems (invalid values are left
 // zero), so callers can still show what was understood; it is only fit for
-// code generation when the list is empty.
+// code generation when the list is empty. Documents are checked in
+// parallel.
 func Validate(docs []*load.Document) (*model.Set, diag.List) {
-	var diags diag.List
-	diags = append(diags, checkSchemas(docs)...)
+	parts := make([]Part, len(docs))
+	load.Parallel(len(docs), func(i int) { parts[i] = CheckDocument(docs[i]) })
+	return Link(parts)
+}
+
+// Part is what one document contributes: its event or its metrics (one per
+// time frame) and the problems found in the document alone.
+type Part struct {
+	Events      []*model.Event
+	Metrics     []*model.Metric
+	Diagnostics diag.List
+}
+
+// CheckDocument validates one document against its schema and builds its
+// part of the model. The document is not needed afterwards, so a caller
+// streaming many files can let each go once checked.
+func CheckDocument(d *load.Document) Part {
+	set, err := schema.Compiled()
+	if err != nil {
+		return Part{Diagnostics: diag.List{{Path: d.Path, Rule: "internal", Message: err.Error()}}}
+	}
+	p := Part{Diagnostics: checkSchema(set, d)}
+	if problem := build(&p, d); problem != nil {
+		p.Diagnostics = append(p.Diagnostics, *problem)
+	}
+	return p
+}
+
+// Link joins the parts of a run into the model: it sorts events and
+// metrics, resolves the events metrics name, and applies the rules that
+// span files. The diagnostics returned include the parts'.
+func Link(parts []Part) (*model.Set, diag.List) {
 	set := &model.Set{}
-	for _, d := range docs {
-		if err := build(set, d); err != nil {
-			diags = append(diags, *err)
-		}
+	var diags diag.List
+	for _, p := range parts {
+		set.Events = append(set.Events, p.Events...)
+		set.Metrics = append(set.Metrics, p.Metrics...)
+		diags = append(diags, p.Diagnostics...)
 	}
 	slices.SortStableFunc(set.Events, func(a, b *model.Event) int {
 		return cmp.Or(cmp.Compare(a.Action, b.Action), cmp.Compare(a.File, b.File))
@@ -39,7 +72,7 @@ func Validate(docs []*load.Document) (*model.Set, diag.List) {
 
 // build adds one document to the model. A panic while building becomes a
 // diagnostic for the file, so one pathological file cannot end the run.
-func build(set *model.Set, d *load.Document) (problem *diag.Diagnostic) {
+func build(p *Part, d *load.Document) (problem *diag.Diagnostic) {
 	defer func() {
 		if r := recover(); r != nil {
 			problem = &diag.Diagnostic{Path: d.Path, Rule: "internal",
@@ -48,9 +81,9 @@ func build(set *model.Set, d *load.Document) (problem *diag.Diagnostic) {
 	}()
 	switch d.Kind {
 	case load.Event:
-		set.Events = append(set.Events, buildEvent(d))
+		p.Events = append(p.Events, buildEvent(d))
 	case load.Metric:
-		set.Metrics = append(set.Metrics, buildMetrics(d)...)
+		p.Metrics = append(p.Metrics, buildMetrics(d)...)
 	}
 	return nil
 }
