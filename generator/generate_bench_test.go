@@ -34,4 +34,17 @@ func BenchmarkGenerate(b *testing.B) {
 		}
 		b.ReportMetric(float64(files), "files")
 	})
+	// Emit alone, from the loaded model: the generator's own share.
+	set, err := generator.Load(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run(fmt.Sprintf("emit-only/defs=%d", n), func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := emit.Emit(set, emit.Options{Package: "generated", Root: dir, RootName: "definitions"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

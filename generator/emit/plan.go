@@ -115,7 +115,7 @@ func planEvent(ev *model.Event, pkg *scope, diags *diag.List) *eventPlan {
 		}
 	}
 	for _, m := range ev.Metrics {
-		if computed(m) {
+		if computed(m) && !slices.Contains(ep.feeds, m) {
 			ep.feeds = append(ep.feeds, m)
 		}
 	}
