@@ -90,13 +90,10 @@ func Emit(set *model.Set, opts Options) ([]File, error) {
 		return nil, fmt.Errorf("emit: package name %q is not a Go identifier", opts.Package)
 	}
 	var diags diag.List
-	p := plan(set, &diags)
-	if err := diags.Err(); err != nil {
-		return nil, err
-	}
-	g := &gen{opts: opts, plan: p}
+	g := &gen{opts: opts, plan: plan(set, &diags)}
 	jobs := g.files()
-	if err := checkFileNames(jobs); err != nil {
+	checkFileNames(jobs, &diags)
+	if err := diags.Err(); err != nil {
 		return nil, err
 	}
 	files := make([]File, len(jobs))
@@ -166,8 +163,7 @@ func render(j job, pkg string) (File, error) {
 
 // checkFileNames reports two definitions whose files would have the same
 // name (file systems may ignore case, so names compare case-insensitively).
-func checkFileNames(jobs []job) error {
-	var diags diag.List
+func checkFileNames(jobs []job, diags *diag.List) {
 	seen := map[string]job{}
 	for _, j := range jobs {
 		k := strings.ToLower(j.name)
@@ -178,7 +174,6 @@ func checkFileNames(jobs []job) error {
 		}
 		seen[k] = j
 	}
-	return diags.Err()
 }
 
 // fileName is kind_<name>_gen.go, with name reduced to lower-case letters,
