@@ -3,9 +3,10 @@
 // active event, the event registry, metric descriptors and typed
 // calculators, and the Instrumentation interface the application implements.
 //
-// Emit returns the files in memory and never writes; writing them, checking
-// them against disk and golden tests are thin steps over it. The output is
-// gofmt-clean and byte-identical for the same input.
+// Emit returns the files in memory and never writes: Diff (usagekit
+// generate --check, the staleness test), Write (usagekit generate) and the
+// golden tests are thin steps over it. The output is gofmt-clean and
+// byte-identical for the same input.
 package emit
 
 import (
