@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
@@ -122,6 +123,7 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 		return fail(exitProblems, "%d problem(s) in %s; nothing was computed", len(list), *defs)
 	}
 
+	quietRedis.Do(func() { redis.SetLogger(discardLog{}) })
 	ropt, err := redis.ParseURL(*redisURL)
 	if err != nil {
 		return fail(exitUsage, "--redis: %v", err)
@@ -184,6 +186,14 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 	stdout.Write(append(b, '\n')) //nolint:errcheck // nothing to do about a closed stdout
 	return exitOK
 }
+
+// quietRedis silences go-redis's own logging once: the command reports
+// connection failures itself, in one line.
+var quietRedis sync.Once
+
+type discardLog struct{}
+
+func (discardLog) Printf(context.Context, string, ...any) {}
 
 // parseNow reads --now: RFC 3339, or a date meaning midnight UTC.
 func parseNow(s string) (time.Time, error) {
