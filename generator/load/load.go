@@ -17,8 +17,8 @@
 package load
 
 import (
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"sync"
@@ -104,38 +104,20 @@ func ReadFile(f File) (doc *Document, diags diag.List) {
 }
 
 // readLimited reads at most MaxFileSize bytes and fails on anything larger,
-// without reading the rest. The buffer is sized from the file's size, so a
-// definition takes one read (and one more to see the end).
+// without reading the rest.
 func readLimited(path string) ([]byte, error) {
-	fh, err := os.Open(path)
+	data, err := readFile(path, MaxFileSize+1)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open: %s", statMessage(err))
+		return nil, err
 	}
-	defer fh.Close()
-	size := int64(512)
-	if info, err := fh.Stat(); err == nil {
-		if info.Size() > MaxFileSize {
-			return nil, fmt.Errorf("file is %s; the limit is 1 MiB", sizeText(info.Size()))
+	if len(data) > MaxFileSize {
+		msg := "file is larger than 1 MiB, the limit"
+		if info, err := os.Stat(path); err == nil {
+			msg = fmt.Sprintf("file is %s; the limit is 1 MiB", sizeText(info.Size()))
 		}
-		size = info.Size() + 1
+		return nil, errors.New(msg)
 	}
-	data := make([]byte, 0, size)
-	for {
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
-		}
-		n, err := fh.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
-		if len(data) > MaxFileSize {
-			return nil, fmt.Errorf("file is larger than 1 MiB, the limit")
-		}
-		if err == io.EOF {
-			return data, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("cannot read: %s", errText(err))
-		}
-	}
+	return data, nil
 }
 
 func sizeText(n int64) string {

@@ -1,0 +1,23 @@
+//go:build !unix
+
+package load
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// readFile reads up to limit bytes of the file at path.
+func readFile(path string, limit int) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open: %s", statMessage(err))
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read: %s", errText(err))
+	}
+	return data, nil
+}
