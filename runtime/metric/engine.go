@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/usagekit/usagekit/runtime/dbcount"
@@ -49,6 +50,10 @@ type EngineOptions struct {
 	// database cancels a slower one and the batch is retried at half the
 	// size. Default dbcount.DefaultStatementTimeout.
 	StatementTimeout time.Duration
+	// Workers is how many database and application metrics run at once.
+	// Default 1: one at a time, so a ping never adds more than one query to
+	// the database's load.
+	Workers int
 }
 
 // DefaultTimeout is the per-metric timeout used when EngineOptions.Timeout is
@@ -68,6 +73,9 @@ func NewEngine(opt EngineOptions) *Engine {
 	}
 	if opt.Timeout <= 0 {
 		opt.Timeout = DefaultTimeout
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = 1
 	}
 	e := &Engine{opt: opt}
 	if opt.DB != nil {
@@ -102,21 +110,29 @@ func (e *Engine) Value(ctx context.Context, d *Descriptor) (any, error) {
 // Compute computes every metric of ds, in order, and never stops at a
 // failure: each Result carries its own error. Event metrics are read from
 // the store in a few batched round trips; database and application metrics
-// run one at a time, each under the timeout, with panics recovered.
+// run Workers at a time, each under the timeout, with panics recovered.
 func (e *Engine) Compute(ctx context.Context, ds []*Descriptor) []Result {
 	out := make([]Result, len(ds))
 	for i, d := range ds {
 		out[i].KeyPath = d.KeyPath
 	}
 	e.computeEvents(ctx, ds, out)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, e.opt.Workers)
 	for i, d := range ds {
 		if isEventMetric(d) {
 			continue
 		}
-		start := time.Now()
-		v, err := e.guarded(ctx, d)
-		out[i].Value, out[i].Err, out[i].Elapsed = v, err, time.Since(start)
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			start := time.Now()
+			v, err := e.guarded(ctx, d)
+			out[i].Value, out[i].Err, out[i].Elapsed = v, err, time.Since(start)
+		}()
 	}
+	wg.Wait()
 	return out
 }
 

@@ -341,3 +341,35 @@ func TestUserInWeeksOneAndTwoCountsOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestWorkers(t *testing.T) {
+	// Two metrics that each wait for the other finish only when they run
+	// at the same time.
+	a, b := make(chan struct{}), make(chan struct{})
+	meet := func(mine, theirs chan struct{}) metric.ValueFunc {
+		return func(ctx context.Context) (any, error) {
+			close(mine)
+			select {
+			case <-theirs:
+				return "met", nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
+	ds := []*metric.Descriptor{
+		{KeyPath: "a", DataSource: "system", Value: meet(a, b)},
+		{KeyPath: "b", DataSource: "system", Value: meet(b, a)},
+	}
+	res := metric.NewEngine(metric.EngineOptions{Workers: 2, Timeout: 10 * time.Second}).Compute(context.Background(), ds)
+	if res[0].Value != "met" || res[1].Value != "met" {
+		t.Errorf("with two workers: %+v", res)
+	}
+	// One at a time (the default), the first times out waiting.
+	a, b = make(chan struct{}), make(chan struct{})
+	ds[0].Value, ds[1].Value = meet(a, b), meet(b, a)
+	res = metric.NewEngine(metric.EngineOptions{Timeout: 100 * time.Millisecond}).Compute(context.Background(), ds)
+	if !errors.Is(res[0].Err, metric.ErrTimeout) || res[1].Value != "met" {
+		t.Errorf("with one worker: %+v", res)
+	}
+}
