@@ -92,6 +92,11 @@ type Options struct {
 	// MinBatchSize is the size below which a cancelled batch is not halved
 	// again but reported as ErrCanceled. Default 1.
 	MinBatchSize int64
+	// MaxBatches bounds the statements of one query: over a sparse range
+	// (ids up to a billion in a small table) the batch grows so that the
+	// range takes at most MaxBatches statements. Default 10,000, GitLab's
+	// loop limit.
+	MaxBatches int64
 }
 
 // DefaultStatementTimeout is used when Options.StatementTimeout is zero.
@@ -116,6 +121,9 @@ func New(db *sql.DB, opt Options) *Counter {
 	}
 	if opt.MinBatchSize <= 0 {
 		opt.MinBatchSize = 1
+	}
+	if opt.MaxBatches <= 0 {
+		opt.MaxBatches = 10_000
 	}
 	return &Counter{db: db, opt: opt}
 }

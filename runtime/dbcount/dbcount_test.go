@@ -351,3 +351,22 @@ func TestContextCancelIsNotHalved(t *testing.T) {
 		t.Errorf("err = %v, stats %+v: want an error and no halving when the caller gives up", err, st)
 	}
 }
+
+func TestSparseRangeBoundsStatements(t *testing.T) {
+	lite, _ := openSQLite(t)
+	if _, err := lite.Exec(`CREATE TABLE events (id integer PRIMARY KEY, user_id integer)`); err != nil {
+		t.Fatal(err)
+	}
+	// Three rows spread over ids 1 to 3e12: batches of 100,000 would take
+	// thirty million statements.
+	for _, id := range []int64{1, 1_500_000_000_000, 3_000_000_000_000} {
+		if _, err := lite.Exec(`INSERT INTO events VALUES (?, ?)`, id, id%7); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, st, err := dbcount.New(lite, dbcount.Options{MaxBatches: 50}).RunStats(context.Background(),
+		dbcount.Query{Operation: "count", Table: "events"})
+	if err != nil || v != int64(3) || st.Batches > 50 {
+		t.Errorf("count %v, %+v, %v; want 3 in at most 50 statements", v, st, err)
+	}
+}

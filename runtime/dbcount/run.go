@@ -152,6 +152,13 @@ func (c *Counter) run(ctx context.Context, p *plan, st *Stats) (any, error) {
 		// distinct_count over a non-integer column: one statement.
 		return c.single(ctx, conn, p)
 	}
+	if lo <= hi {
+		// Ceiling of span/MaxBatches, without overflowing on huge spans.
+		span := uint64(hi - lo)
+		if need := int64(span/uint64(c.opt.MaxBatches)) + 1; need > p.batch {
+			p.batch = need
+		}
+	}
 	var total, count float64
 	for start := lo; start <= hi && lo <= hi; {
 		end := hi
