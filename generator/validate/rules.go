@@ -56,12 +56,23 @@ func (c *checker) add(p model.Pos, rule, format string, args ...any) {
 // rules") and settles filter value types on the model.
 func checkRules(set *model.Set) diag.List {
 	c := &checker{set: set}
-	c.events()
-	c.keyPaths()
+	c.guard(model.Pos{File: "definitions"}, c.events)
+	c.guard(model.Pos{File: "definitions"}, c.keyPaths)
 	for _, m := range set.Metrics {
-		c.metricRules(m)
+		c.guard(m.Pos, func() { c.metricRules(m) })
 	}
 	return c.diags
+}
+
+// guard runs a check, turning a panic into a diagnostic at p: a defect in
+// one rule must not hide every other problem of the run.
+func (c *checker) guard(p model.Pos, check func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.add(model.Pos{File: p.File}, "internal", "internal error while checking this definition (please report it): %v", r)
+		}
+	}()
+	check()
 }
 
 func posText(p model.Pos) string {

@@ -180,7 +180,7 @@ func (m *mapper) leaf(e *jsonschema.ValidationError) {
 		if len(vals) > maxListed {
 			file := strings.TrimPrefix(holder(e.AbsoluteKeywordLocation), schema.Base)
 			file, _, _ = strings.Cut(file, "#")
-			m.add(n, "%s%s is not one of the %d values listed in schema/%s", at, show(n), len(vals), file)
+			m.add(n, "%s%s is not one of the %d values listed in schema/%s%s", at, show(n), len(vals), file, closest(n, vals))
 			return
 		}
 		m.add(n, "%s%s is not one of %s", at, show(n), plainList(vals))
@@ -225,6 +225,26 @@ func (m *mapper) leaf(e *jsonschema.ValidationError) {
 	default:
 		m.add(n, "%s%s", at, e.Message)
 	}
+}
+
+// closest suggests the enum value nearest to a mistyped string, if one is
+// near enough to be what was meant.
+func closest(n *yaml.Node, vals []any) string {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	best, bestDist := "", 3
+	for _, v := range vals {
+		if s, ok := v.(string); ok {
+			if d := distance(strings.ToLower(n.Value), s, bestDist); d < bestDist {
+				best, bestDist = s, d
+			}
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
 // duplicateItem reports the second occurrence of the first repeated item.

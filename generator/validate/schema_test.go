@@ -120,6 +120,9 @@ func TestSchemaMessages(t *testing.T) {
 		{"product group", me, with(baseMetric, "product_group: my_team"), []string{
 			"metrics/issues.yml:3:16: product_group: \"my_team\" is not one of the 70 values listed in schema/v1/product_groups.json",
 		}},
+		{"product group typo", me, with(baseMetric, "product_group: project_managment"), []string{
+			`metrics/issues.yml:3:16: product_group: "project_managment" is not one of the 70 values listed in schema/v1/product_groups.json (did you mean "project_management"?)`,
+		}},
 		{"active metric without categories", me, with(baseMetric, "product_categories: -"), []string{
 			"metrics/issues.yml:6:1: an active metric needs product_categories (at least one)",
 		}},
