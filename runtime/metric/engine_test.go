@@ -216,7 +216,7 @@ func TestApplicationMetricsFailAlone(t *testing.T) {
 	e := metric.NewEngine(metric.EngineOptions{
 		Store:   redisstore.New(rdb, redisstore.Options{}),
 		Now:     func() time.Time { return at(2026, 48) },
-		Timeout: 200 * time.Millisecond,
+		Timeout: 500 * time.Millisecond,
 	})
 	boom := errors.New("license server unreachable")
 	released := make(chan struct{})
@@ -240,12 +240,12 @@ func TestApplicationMetricsFailAlone(t *testing.T) {
 	}
 	check(0, "1.2.3", nil, "")
 	check(1, nil, boom, "license: license server unreachable")
-	check(2, nil, metric.ErrTimeout, "hangs: metric: timed out after 200ms")
+	check(2, nil, metric.ErrTimeout, "hangs: metric: timed out after 500ms")
 	check(3, nil, metric.ErrPanic, "panics: metric: panicked: nil map")
 	check(4, nil, metric.ErrNoSource, "orphan: metric: no way to compute the metric (data_source prometheus)")
 	check(5, nil, metric.ErrNoDatabase, "db: metric: no database configured")
 	check(6, int64(0), nil, "")
-	if res[2].Elapsed < 200*time.Millisecond {
+	if res[2].Elapsed < 500*time.Millisecond {
 		t.Errorf("hanging metric elapsed %v, want at least the timeout", res[2].Elapsed)
 	}
 	// Without a store, event metrics fail and the rest still compute.
