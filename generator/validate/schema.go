@@ -233,10 +233,13 @@ func closest(n *yaml.Node, vals []any) string {
 	if n == nil || n.Kind != yaml.ScalarNode {
 		return ""
 	}
+	// Older GitLab files write groups as labels ("group::source code").
+	text := strings.ToLower(strings.TrimPrefix(n.Value, "group::"))
+	text = strings.ReplaceAll(text, " ", "_")
 	best, bestDist := "", 3
 	for _, v := range vals {
 		if s, ok := v.(string); ok {
-			if d := distance(strings.ToLower(n.Value), s, bestDist); d < bestDist {
+			if d := distance(text, s, bestDist); d < bestDist {
 				best, bestDist = s, d
 			}
 		}

@@ -123,6 +123,9 @@ func TestSchemaMessages(t *testing.T) {
 		{"product group typo", me, with(baseMetric, "product_group: project_managment"), []string{
 			`metrics/issues.yml:3:16: product_group: "project_managment" is not one of the 70 values listed in schema/v1/product_groups.json (did you mean "project_management"?)`,
 		}},
+		{"product group as a label", ev, with(baseEvent, `product_group: "group::source code"`), []string{
+			`events/create_issue.yml:3:16: product_group: "group::source code" is not one of the 70 values listed in schema/v1/product_groups.json (did you mean "source_code"?)`,
+		}},
 		{"active metric without categories", me, with(baseMetric, "product_categories: -"), []string{
 			"metrics/issues.yml:6:1: an active metric needs product_categories (at least one)",
 		}},
