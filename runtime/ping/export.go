@@ -185,10 +185,15 @@ func (r *retryAfter) Unwrap() error { return r.error }
 // so that many instances failing together do not retry together. A
 // collector's Retry-After, when longer, wins.
 func (c *Client) backoff(i int, last error) time.Duration {
-	d := c.opt.MinBackoff << (i - 1)
-	if d > c.opt.MaxBackoff || d <= 0 {
-		d = c.opt.MaxBackoff
+	d := c.opt.MinBackoff
+	for range i - 1 {
+		if d >= c.opt.MaxBackoff/2 {
+			d = c.opt.MaxBackoff
+			break
+		}
+		d *= 2
 	}
+	d = min(d, c.opt.MaxBackoff)
 	d -= time.Duration(rand.Int64N(int64(d)/2 + 1))
 	var ra *retryAfter
 	if errors.As(last, &ra) && ra.wait > d {
