@@ -28,8 +28,11 @@ import (
 //go:embed v1/*.json
 var files embed.FS
 
-// Base is the URL prefix of the schemas' $id values; a schema's URL is Base
-// followed by its path in this directory, such as v1/event.json.
+// Base is the URL the schemas are compiled under: a schema's URL is Base
+// followed by its path in this directory, such as v1/event.json, and
+// validation errors locate keywords by it. The files carry no $id, so an
+// editor resolves their references (product_groups.json) next to the file
+// it read.
 const Base = "https://raw.githubusercontent.com/usagekit/usagekit/main/schema/"
 
 // Current is the format version new definitions are checked against.
