@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/usagekit/usagekit/runtime/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/store"
 )
@@ -133,5 +135,86 @@ func TestHashTag(t *testing.T) {
 		if got := hashTag(key); got != want {
 			t.Errorf("hashTag(%q) = %q, want %q", key, got, want)
 		}
+	}
+}
+
+// countingHook records the commands the client sends and in how many
+// round trips, leaving out the handshake of new connections.
+type countingHook struct {
+	trips int
+	names []string
+}
+
+var handshake = map[string]bool{"hello": true, "select": true, "client": true, "auth": true, "ping": true}
+
+func (h *countingHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *countingHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if !handshake[cmd.Name()] {
+			h.trips++
+			h.names = append(h.names, cmd.Name())
+		}
+		return next(ctx, cmd)
+	}
+}
+func (h *countingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		counted := false
+		for _, c := range cmds {
+			if !handshake[c.Name()] {
+				h.names = append(h.names, c.Name())
+				counted = true
+			}
+		}
+		if counted {
+			h.trips++
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// Read answers any number of lookups in one round trip: one MGET per hash
+// tag for all counters, one PFCOUNT per unique lookup.
+func TestReadIsOneRoundTrip(t *testing.T) {
+	rdb := redistest.Client(t, 3)
+	ctx := context.Background()
+	rdb.Set(ctx, "{event_counters}_a-2026-47", 2, 0)
+	rdb.Set(ctx, "{event_counters}_a-2026-48", 3, 0)
+	rdb.Set(ctx, "{event_sums}_a-operator:sum(value)-2026-48", 1.5, 0)
+	rdb.PFAdd(ctx, "{hll_counters}_a-user-2026-47", 1, 2)
+	rdb.PFAdd(ctx, "{hll_counters}_a-user-2026-48", 2, 3)
+	h := &countingHook{}
+	rdb.AddHook(h)
+	s := New(rdb, Options{})
+	var lookups []store.Lookup
+	for range 5 {
+		lookups = append(lookups,
+			store.Lookup{Keys: []string{"{event_counters}_a-2026-47", "{event_counters}_a-2026-48", "{event_sums}_a-operator:sum(value)-2026-48"}},
+			store.Lookup{Keys: []string{"{hll_counters}_a-user-2026-47", "{hll_counters}_a-user-2026-48"}, Unique: true})
+	}
+	got, err := s.Read(ctx, lookups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got {
+		want := 6.5
+		if i%2 == 1 {
+			want = 3
+		}
+		if v != want {
+			t.Errorf("lookup %d = %v, want %v", i, v, want)
+		}
+	}
+	mgets, pfcounts := 0, 0
+	for _, n := range h.names {
+		switch n {
+		case "mget":
+			mgets++
+		case "pfcount":
+			pfcounts++
+		}
+	}
+	if h.trips != 1 || mgets != 2 || pfcounts != 5 {
+		t.Errorf("%d round trips, %d MGET, %d PFCOUNT (%v); want 1, 2 (one per hash tag), 5", h.trips, mgets, pfcounts, h.names)
 	}
 }
