@@ -53,9 +53,14 @@ func Cluster(t testing.TB) *redis.ClusterClient {
 	}
 	// Slots split in three contiguous ranges, then the nodes meet.
 	for i, n := range nodes {
+		// CLUSTER ADDSLOTS (not ADDSLOTSRANGE) works on every version.
 		lo, hi := i*16384/len(nodes), (i+1)*16384/len(nodes)-1
-		if err := n.ClusterAddSlotsRange(ctx, lo, hi).Err(); err != nil {
-			t.Fatalf("CLUSTER ADDSLOTSRANGE %d %d on %s: %v", lo, hi, addrs[i], err)
+		slots := make([]int, 0, hi-lo+1)
+		for s := lo; s <= hi; s++ {
+			slots = append(slots, s)
+		}
+		if err := n.ClusterAddSlots(ctx, slots...).Err(); err != nil {
+			t.Fatalf("CLUSTER ADDSLOTS %d..%d on %s: %v", lo, hi, addrs[i], err)
 		}
 	}
 	for i := 1; i < len(nodes); i++ {
