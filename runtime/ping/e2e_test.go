@@ -183,7 +183,7 @@ func TestEndToEnd(t *testing.T) {
 		db := databases(t, now())[name]
 		t.Run(name, func(t *testing.T) {
 			p := ping.New(ping.Options{
-				Engine:   metric.NewEngine(metric.EngineOptions{Store: rs, DB: db, Now: now, Timeout: 2 * time.Second}),
+				Engine:   metric.NewEngine(metric.EngineOptions{Store: rs, DB: db, Now: now, Timeout: time.Second}),
 				Metrics:  generated.Metrics(app{}),
 				Instance: ping.Instance{UUID: "1c1e6b5e-0b8e-4f37-9d55-6d1f2c0b4a7e", Version: "2.3.0", Hostname: "forge.example.com"},
 			})
@@ -211,7 +211,7 @@ func TestEndToEnd(t *testing.T) {
 			want := map[string]string{
 				"redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly": "legacy tracker retired",
 				"settings.gitaly.clusters": "metric: panicked: gitaly config not loaded",
-				"settings.gitaly_apdex":    "metric: timed out after 2s",
+				"settings.gitaly_apdex":    "metric: timed out after 1s",
 			}
 			if fmt.Sprint(errs) != fmt.Sprint(want) {
 				t.Errorf("metric errors:\n got %v\nwant %v", errs, want)

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -56,8 +57,9 @@ func rule(event, unique string) []metric.EventRule {
 }
 
 // fixture writes a few weeks of counts to Redis and returns a Pinger over
-// metrics of every kind, including ones that fail, hang and panic.
-func fixture(t *testing.T, opt ping.Options) (*ping.Pinger, func()) {
+// metrics of every kind, including ones that fail and panic, and with hang
+// one that hangs (costing its timeout, a second, on every Build).
+func fixture(t *testing.T, opt ping.Options, hang bool) (*ping.Pinger, func()) {
 	t.Helper()
 	st := redisstore.New(redistest.Client(t, redisDB), redisstore.Options{})
 	var b store.Batch
@@ -101,11 +103,14 @@ func fixture(t *testing.T, opt ping.Options) (*ping.Pinger, func()) {
 		{KeyPath: "version", TimeFrame: "none", DataSource: "system", DataCategory: "standard", Status: "active"},
 		{KeyPath: "counts.no_category", TimeFrame: "all", DataSource: "internal_events", Status: "active", Events: rule("issue_created", "")},
 	}
+	if !hang {
+		opt.Metrics = slices.DeleteFunc(opt.Metrics, func(d *metric.Descriptor) bool { return d.KeyPath == "settings.hanging" })
+	}
 	return ping.New(opt), func() { close(release) }
 }
 
 func TestBuild(t *testing.T) {
-	p, done := fixture(t, ping.Options{})
+	p, done := fixture(t, ping.Options{}, true)
 	defer done()
 	pl, err := p.Build(context.Background())
 	if err != nil {
@@ -136,7 +141,7 @@ func TestBuild(t *testing.T) {
 }
 
 func TestBuildWithoutOptional(t *testing.T) {
-	p, done := fixture(t, ping.Options{NoOptional: true})
+	p, done := fixture(t, ping.Options{NoOptional: true}, false)
 	defer done()
 	pl, err := p.Build(context.Background())
 	if err != nil {
@@ -151,7 +156,7 @@ func TestBuildWithoutOptional(t *testing.T) {
 	if counts["issues_created"] != int64(18) {
 		t.Errorf("operational metric counts.issues_created = %v, want 18", counts["issues_created"])
 	}
-	p2, done2 := fixture(t, ping.Options{Categories: []string{ping.Standard}})
+	p2, done2 := fixture(t, ping.Options{Categories: []string{ping.Standard}}, false)
 	defer done2()
 	pl, err = p2.Build(context.Background())
 	if err != nil {
@@ -172,7 +177,7 @@ func TestBuildNeedsUUID(t *testing.T) {
 }
 
 func TestPreview(t *testing.T) {
-	p, done := fixture(t, ping.Options{})
+	p, done := fixture(t, ping.Options{}, false)
 	defer done()
 	srv := httptest.NewServer(p.Handler())
 	defer srv.Close()
@@ -198,7 +203,7 @@ func TestPreview(t *testing.T) {
 	}
 	err = json.NewDecoder(resp.Body).Decode(&both)
 	resp.Body.Close()
-	if err != nil || both.Payload["version"] != "1.4.0" || len(both.Metadata.Metrics) != 18 {
+	if err != nil || both.Payload["version"] != "1.4.0" || len(both.Metadata.Metrics) != 17 {
 		t.Errorf("preview with metadata: %v %v, %d metrics", err, both.Payload, len(both.Metadata.Metrics))
 	}
 	resp, err = http.Post(srv.URL+"/", "application/json", nil)
