@@ -165,15 +165,24 @@ func render(j job, pkg string) (File, error) {
 // checkFileNames reports two definitions whose files would have the same
 // name (file systems may ignore case, so names compare case-insensitively).
 func checkFileNames(jobs []job, diags *diag.List) {
+	// A definition already reported (two events with one action collide
+	// on their Go names first) is not reported again for its file name.
+	reported := map[model.Pos]bool{}
+	for _, d := range *diags {
+		reported[model.Pos{File: d.Path, Line: d.Line, Col: d.Col}] = true
+	}
 	seen := map[string]job{}
 	for _, j := range jobs {
 		k := strings.ToLower(j.name)
-		if prev, ok := seen[k]; ok {
-			diags.Add(j.pos.File, j.pos.Line, j.pos.Col, "file-name",
-				"the generated file %s would also hold the definitions of %s; give one of them another key_path", j.name, prev.pos.File)
+		prev, ok := seen[k]
+		if !ok {
+			seen[k] = j
 			continue
 		}
-		seen[k] = j
+		if !reported[j.pos] {
+			diags.Add(j.pos.File, j.pos.Line, j.pos.Col, "file-name",
+				"the generated file %s would also hold the definitions of %s; give one of them another key_path", j.name, prev.pos.File)
+		}
 	}
 }
 
