@@ -141,6 +141,15 @@ func TestEmitErrors(t *testing.T) {
 			want: "defs/metrics/w.yml:1:1: the generated file metric_counts-x_gen.go would also hold the definitions of defs/metrics/m.yml; give one of them another key_path",
 		},
 		{
+			name: "two events with one action, reported once",
+			set: func() *model.Set {
+				a, b := event("show"), event("show")
+				b.File, b.Pos = "defs/events/show2.yml", pos("defs/events/show2.yml", 3)
+				return &model.Set{Events: []*model.Event{a, b}}
+			}(),
+			want: "defs/events/show2.yml:3:1: event show maps to the Go package-level name TrackShow, already used by event show (defs/events/show.yml:3:1); rename one of them",
+		},
+		{
 			name: "every problem at once, sorted",
 			set: &model.Set{Metrics: []*model.Metric{
 				{Pos: pos("defs/metrics/w.yml", 1), File: "defs/metrics/w.yml", KeyPath: "counts.x_weekly", BaseKeyPath: "counts.x", Status: model.Active, TimeFrame: model.Weekly, DataSource: "system", ValueType: "number"},
