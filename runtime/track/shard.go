@@ -132,7 +132,7 @@ func (s *state) add(d *event.Descriptor, r *event.Record, wk int32, budget int64
 		match &= 1<<len(d.Rules) - 1
 	}
 	// An upper bound of what the event adds; exact only near the limit.
-	if worst := int64(bits.OnesCount64(match)) * (costStrMember + int64(len(r.Label)+len(r.Property))); s.bytes+worst > budget && s.bytes+cost(d, r, match) > budget {
+	if worst := int64(bits.OnesCount64(match)) * (costStrMember + int64(len(r.Label)+len(r.Property))); s.bytes+worst > budget && s.bytes+ds.cost(d, r, match) > budget {
 		return false
 	}
 	for m := match; m != 0; m &= m - 1 {
@@ -153,10 +153,15 @@ func (s *state) add(d *event.Descriptor, r *event.Record, wk int32, budget int64
 				continue
 			}
 			rs.n++
+			// A burst by one user (or of one label) repeats the last
+			// member; skipping it keeps such bursts from filling the
+			// buffer. Other repeats go when the flush deduplicates.
 			if isStr {
-				rs.strs = append(rs.strs, str)
-				s.bytes += costStrMember + int64(len(str))
-			} else {
+				if k := len(rs.strs); k == 0 || rs.strs[k-1] != str {
+					rs.strs = append(rs.strs, str)
+					s.bytes += costStrMember + int64(len(str))
+				}
+			} else if k := len(rs.ints); k == 0 || rs.ints[k-1] != n {
 				rs.ints = append(rs.ints, n)
 				s.bytes += costIntMember
 			}
@@ -167,20 +172,26 @@ func (s *state) add(d *event.Descriptor, r *event.Record, wk int32, budget int64
 	return true
 }
 
-// cost is what adding r charges: one member per unique rule that has one.
-func cost(d *event.Descriptor, r *event.Record, match uint64) int64 {
+// cost is what adding r charges: one member per unique rule that has one,
+// unless it repeats the rule's last member.
+func (ds *descState) cost(d *event.Descriptor, r *event.Record, match uint64) int64 {
 	var c int64
 	for m := match; m != 0; m &= m - 1 {
 		i := bits.TrailingZeros64(m)
 		if d.Rules[i].Kind != event.UniqueCount {
 			continue
 		}
-		switch _, str, isStr, ok := member(d.Rules[i].Unique, r); {
+		rs := &ds.rules[i]
+		switch n, str, isStr, ok := member(d.Rules[i].Unique, r); {
 		case !ok:
 		case isStr:
-			c += costStrMember + int64(len(str))
+			if k := len(rs.strs); k == 0 || rs.strs[k-1] != str {
+				c += costStrMember + int64(len(str))
+			}
 		default:
-			c += costIntMember
+			if k := len(rs.ints); k == 0 || rs.ints[k-1] != n {
+				c += costIntMember
+			}
 		}
 	}
 	return c

@@ -357,3 +357,21 @@ func TestSplit(t *testing.T) {
 		t.Errorf("join weighs %d, want %d", weight(j), weight(b))
 	}
 }
+
+// Near the limit an event that only repeats members already buffered still
+// fits; a new member does not.
+func TestRepeatsFitAtTheLimit(t *testing.T) {
+	tr := New(Options{FlushInterval: -1, MaxPendingBytes: 1})
+	// Give every shard room for exactly one event description and one
+	// member of each of the four unique rules that apply.
+	room := costDesc + costRule*int64(len(issueCreated.Rules)) + 3*costIntMember + costStrMember + 3
+	tr.budget.Store(room)
+	ctx := context.Background()
+	for range 100 {
+		trackIssue(ctx, tr, 42, 7, "bug", ptr(1))
+	}
+	trackIssue(ctx, tr, 42, 8, "bug", ptr(1)) // a new project: no room
+	if s := tr.Stats(); s.Tracked != 101 || s.Dropped != 1 || s.PendingBytes != room {
+		t.Errorf("stats %+v, want 101 tracked, 1 dropped, %d bytes", s, room)
+	}
+}
