@@ -96,19 +96,29 @@ func ReadFile(f File) (doc *Document, diags diag.List) {
 				Message: fmt.Sprintf("internal error while reading this file (please report it): %v", r)}}
 		}
 	}()
-	data, err := readLimited(f.FSPath)
+	bp := buffers.Get().(*[]byte)
+	defer buffers.Put(bp)
+	data, err := readLimited(f.FSPath, bp)
 	if err != nil {
 		return nil, diag.List{{Path: f.Path, Rule: "path", Message: err.Error()}}
 	}
+	// Nothing decoded keeps a reference to data, so the buffer is reused.
 	return Parse(f.Path, data)
 }
 
+// buffers holds read buffers, so reading thousands of files does not
+// allocate thousands of buffers.
+var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 8192); return &b }}
+
 // readLimited reads at most MaxFileSize bytes and fails on anything larger,
 // without reading the rest.
-func readLimited(path string) ([]byte, error) {
-	data, err := readFile(path, MaxFileSize+1)
+func readLimited(path string, bp *[]byte) ([]byte, error) {
+	data, err := readFile(path, MaxFileSize+1, *bp)
 	if err != nil {
 		return nil, err
+	}
+	if cap(data) <= 64<<10 {
+		*bp = data // keep a grown buffer, unless an odd file made it huge
 	}
 	if len(data) > MaxFileSize {
 		msg := "file is larger than 1 MiB, the limit"

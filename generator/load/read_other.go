@@ -8,8 +8,8 @@ import (
 	"os"
 )
 
-// readFile reads up to limit bytes of the file at path.
-func readFile(path string, limit int) ([]byte, error) {
+// readFile reads up to limit bytes of the file at path; buf is unused.
+func readFile(path string, limit int, _ []byte) ([]byte, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open: %s", statMessage(err))

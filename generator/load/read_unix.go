@@ -7,10 +7,11 @@ import (
 	"syscall"
 )
 
-// readFile reads up to limit bytes of the file at path. It uses the system
-// calls directly: os.Open registers every file with the runtime's poller
-// and stats it, which costs more than reading a definition does.
-func readFile(path string, limit int) ([]byte, error) {
+// readFile reads up to limit bytes of the file at path into buf (which it
+// may grow) and returns the bytes. It uses the system calls directly:
+// os.Open registers every file with the runtime's poller and stats it,
+// which costs more than reading a definition does.
+func readFile(path string, limit int, buf []byte) ([]byte, error) {
 	var fd int
 	var err error
 	for {
@@ -23,7 +24,7 @@ func readFile(path string, limit int) ([]byte, error) {
 		return nil, fmt.Errorf("cannot open: %s", errnoText(err))
 	}
 	defer syscall.Close(fd)
-	buf := make([]byte, 0, min(4096, limit))
+	buf = buf[:0]
 	for len(buf) < limit {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
