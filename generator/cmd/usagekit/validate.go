@@ -23,6 +23,8 @@ the rules that span files, and reports every problem of the run at once,
 sorted by file and line, with paths relative to the current directory.
 Both usagekit's layout (definitions/events, definitions/metrics/...) and
 GitLab's (config/events, config/metrics/counts_28d/...) are understood.
+The rules that span files see only the files given: check a metric
+together with the events it counts.
 
   --format FORMAT  the report format (default text): ` + strings.Join(report.Formats(), ", ") + `
 
