@@ -181,10 +181,18 @@ func (c *checker) metricRules(m *model.Metric) {
 	if len(m.Events) == 0 {
 		return
 	}
+	// The first rule with a name sets how the metric counts; entries the
+	// schema rejected (a bare string) are not compared.
+	first := -1
 	for i, r := range m.Events {
 		at := "events[" + strconv.Itoa(i) + "]"
-		if i > 0 && ruleKind(r) != ruleKind(m.Events[0]) {
-			c.add(r.Pos, ruleMixedRules, "%s %s, but events[0] %s; the rules of one metric count the same way (make separate metrics)", at, ruleKind(r), ruleKind(m.Events[0]))
+		if r.Event == "" {
+			continue
+		}
+		if first < 0 {
+			first = i
+		} else if ruleKind(r) != ruleKind(m.Events[first]) {
+			c.add(r.Pos, ruleMixedRules, "%s %s, but events[%d] %s; the rules of one metric count the same way (make separate metrics)", at, ruleKind(r), first, ruleKind(m.Events[first]))
 		}
 		if r.Unique != "" && m.TimeFrame != model.Weekly && m.TimeFrame != model.Monthly && m.TimeFrame != "" {
 			c.add(r.Pos, ruleUniqueTimeFrame, "%s.unique: unique counts need time_frame 7d or 28d, not %s", at, m.TimeFrame)
@@ -194,9 +202,7 @@ func (c *checker) metricRules(m *model.Metric) {
 		}
 		e := r.Ref
 		if e == nil {
-			if r.Event != "" {
-				c.add(r.Pos, ruleUnknownEvent, "%s.name: unknown event %q; no event definition has this action%s", at, r.Event, c.suggest(r.Event))
-			}
+			c.add(r.Pos, ruleUnknownEvent, "%s.name: unknown event %q; no event definition has this action%s", at, r.Event, c.suggest(r.Event))
 			continue
 		}
 		if e.Status == model.Removed && m.Status != model.Removed {

@@ -96,6 +96,9 @@ func TestCrossFileRules(t *testing.T) {
 		{"sum and total mixed", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    operator: sum(value)", "  - name: create_issue")}, []string{
 			`definitions/metrics/issues.yml:17:5: events[1] counts occurrences, but events[0] adds up value; the rules of one metric count the same way (make separate metrics)`,
 		}},
+		{"invalid entries are not compared", map[string]string{ev: richEvent, me: rule("  - create_issue", "  - name: create_issue", "    unique: user.id")}, []string{
+			`definitions/metrics/issues.yml:15:5: events[0]: "create_issue" is a string; expected a mapping`,
+		}},
 		{"unique with operator", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    unique: user.id", "    operator: sum(value)")}, []string{
 			`definitions/metrics/issues.yml:15:5: events[0]: unique and operator cannot be combined; a rule counts unique values or adds up value`,
 		}},
