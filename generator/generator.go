@@ -11,7 +11,11 @@
 package generator
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/usagekit/usagekit/generator/diag"
+	"github.com/usagekit/usagekit/generator/groups"
 	"github.com/usagekit/usagekit/generator/load"
 	"github.com/usagekit/usagekit/generator/model"
 	"github.com/usagekit/usagekit/generator/validate"
@@ -47,16 +51,35 @@ func LoadResult(paths ...string) *Result {
 	for _, f := range files {
 		res.Paths = append(res.Paths, f.Path)
 	}
+	// Product group lists are not definitions: each definition is checked
+	// against the list nearest above it (groups.Resolver), and a list
+	// named or walked into is checked even when no definition uses it.
+	resolver := groups.NewResolver()
+	defs := files[:0:0]
+	for _, f := range files {
+		if groups.IsList(f.Path) {
+			resolver.Read(f.FSPath)
+		} else {
+			defs = append(defs, f)
+		}
+	}
+	lists := make([]*groups.List, len(defs))
+	for i, f := range defs {
+		var err error
+		if lists[i], err = resolver.For(f.FSPath); err != nil {
+			walkDiags.Add(f.Path, 0, 0, "internal", "%v", err)
+		}
+	}
 	// Each file is read, decoded, checked against its schema and turned
 	// into its part of the model by one goroutine, and its YAML tree is
 	// dropped right after: memory stays flat however many files there are.
-	parts := make([]validate.Part, len(files))
-	kinds := make([]load.Kind, len(files))
-	load.Parallel(len(files), func(i int) {
-		doc, diags := load.ReadFile(files[i])
-		if doc != nil {
+	parts := make([]validate.Part, len(defs))
+	kinds := make([]load.Kind, len(defs))
+	load.Parallel(len(defs), func(i int) {
+		doc, diags := load.ReadFile(defs[i])
+		if doc != nil && lists[i] != nil {
 			kinds[i] = doc.Kind
-			parts[i] = validate.CheckDocument(doc)
+			parts[i] = validate.CheckDocumentWith(doc, lists[i])
 		}
 		parts[i].Diagnostics = append(diags, parts[i].Diagnostics...)
 	})
@@ -69,9 +92,35 @@ func LoadResult(paths ...string) *Result {
 		}
 	}
 	set, diags := validate.Link(parts)
+	set.ProductGroups = productGroups(resolver.Projects())
 	res.Set = set
+	diags = append(diags, resolver.Diagnostics()...)
 	res.Diagnostics = append(walkDiags, diags...).Sort()
 	return res
+}
+
+// productGroups joins the project lists read into the model's groups,
+// sorted by name; a group in two lists keeps the first description given.
+func productGroups(lists []*groups.List) []model.ProductGroup {
+	var out []model.ProductGroup
+	seen := map[string]int{}
+	for _, l := range lists {
+		for _, g := range l.Groups {
+			if i, ok := seen[g.Name]; ok {
+				if out[i].Description == "" {
+					out[i].Description = g.Description
+				}
+				continue
+			}
+			seen[g.Name] = len(out)
+			out = append(out, model.ProductGroup{
+				Pos:  model.Pos{File: l.Path, Line: g.Line, Col: g.Col},
+				Name: g.Name, Description: g.Description,
+			})
+		}
+	}
+	slices.SortFunc(out, func(a, b model.ProductGroup) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // Load loads and validates the definition files under paths and returns the

@@ -22,6 +22,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/schema"
@@ -155,9 +156,14 @@ func abs(x int) int {
 }
 
 // GitLab returns GitLab's list of product groups, the enum of
-// schema/v1/product_groups.json. The embedded file is checked by the
-// package's tests, so the error is only a safeguard.
-func GitLab() (*List, error) {
+// schema/v1/product_groups.json, read once; callers share it and must not
+// change it. The embedded file is checked by the package's tests, so the
+// error is only a safeguard.
+func GitLab() (*List, error) { return gitlab() }
+
+var gitlab = sync.OnceValues(readGitLab)
+
+func readGitLab() (*List, error) {
 	data, err := fs.ReadFile(schema.FS(), gitlabFile)
 	if err != nil {
 		return nil, fmt.Errorf("groups: reading schema/%s: %w", gitlabFile, err)

@@ -19,6 +19,17 @@ type Set struct {
 	Events []*Event
 	// Metrics are sorted by KeyPath, one per time frame after expansion.
 	Metrics []*Metric
+	// ProductGroups are the groups the project lists in its
+	// product_groups.yml, sorted by name; empty when the definitions are
+	// checked against GitLab's list.
+	ProductGroups []ProductGroup
+}
+
+// ProductGroup is a group of the project's own list of product groups.
+type ProductGroup struct {
+	Pos         Pos // of the name in product_groups.yml
+	Name        string
+	Description string // empty when the list gives none
 }
 
 // Event returns the event named action, or nil.

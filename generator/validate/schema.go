@@ -75,6 +75,9 @@ func keyword(loc string) string { return loc[strings.LastIndexByte(loc, '/')+1:]
 // visit walks the error tree. xerr is the innermost x-error annotation of
 // the schemas on the way down: it words every failure below it.
 func (m *mapper) visit(e *jsonschema.ValidationError, xerr, xat string) {
+	if e.InstanceLocation == groupPtr && !m.wrongType(e) {
+		return // checkGroup words it, naming the list that applies
+	}
 	for _, loc := range []string{holder(e.AbsoluteKeywordLocation), e.AbsoluteKeywordLocation} {
 		s := m.schemaMap(loc)
 		if x, ok := s["x-error"].(string); ok {
@@ -137,6 +140,23 @@ func (m *mapper) alternatives(e *jsonschema.ValidationError) {
 		return
 	}
 	m.add(n, "%s%s", where(e.InstanceLocation), e.Message)
+}
+
+// wrongType reports whether e fails only because the value has the wrong
+// type (in every alternative, for an anyOf).
+func (m *mapper) wrongType(e *jsonschema.ValidationError) bool {
+	if keyword(e.KeywordLocation) == "type" {
+		return true
+	}
+	if len(e.Causes) == 0 {
+		return false
+	}
+	for _, c := range e.Causes {
+		if m.typeMismatch(c, e.InstanceLocation) == nil && !m.wrongType(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // typeMismatch returns the expected types when branch c fails because the

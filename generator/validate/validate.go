@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/usagekit/usagekit/generator/diag"
+	"github.com/usagekit/usagekit/generator/groups"
 	"github.com/usagekit/usagekit/generator/load"
 	"github.com/usagekit/usagekit/generator/model"
 	"github.com/usagekit/usagekit/schema"
@@ -36,16 +37,52 @@ type Part struct {
 // CheckDocument validates one document against its schema and builds its
 // part of the model. The document is not needed afterwards, so a caller
 // streaming many files can let each go once checked.
+//
+// The product group is checked against GitLab's list; CheckDocumentWith
+// takes the list that applies to the file.
 func CheckDocument(d *load.Document) Part {
+	gl, err := groups.GitLab()
+	if err != nil {
+		return Part{Diagnostics: diag.List{{Path: d.Path, Rule: "internal", Message: err.Error()}}}
+	}
+	return CheckDocumentWith(d, gl)
+}
+
+// CheckDocumentWith is CheckDocument with the product group checked
+// against list (a project's product_groups.yml, or GitLab's list).
+func CheckDocumentWith(d *load.Document, list *groups.List) Part {
 	set, err := schema.Compiled()
 	if err != nil {
 		return Part{Diagnostics: diag.List{{Path: d.Path, Rule: "internal", Message: err.Error()}}}
 	}
 	p := Part{Diagnostics: checkSchema(set, d)}
+	checkGroup(&p.Diagnostics, d, list)
 	if problem := build(&p, d); problem != nil {
 		p.Diagnostics = append(p.Diagnostics, *problem)
 	}
 	return p
+}
+
+// groupPtr is where a definition names its product group.
+const groupPtr = "/product_group"
+
+// checkGroup reports a product group that is not in list. The schema only
+// checks that it is a string (and, for editors, what a name looks like);
+// whether it names a group depends on the list that applies to the file,
+// so the message comes from here and names that list.
+func checkGroup(diags *diag.List, d *load.Document, list *groups.List) {
+	name, ok := d.Value["product_group"].(string)
+	if !ok {
+		return
+	}
+	if msg := list.Check(name); msg != "" {
+		_, n := d.Lookup(groupPtr)
+		line, col := 0, 0
+		if n != nil {
+			line, col = n.Line, n.Column
+		}
+		diags.Add(d.Path, line, col, groups.CheckRule, "product_group: %s", msg)
+	}
 }
 
 // Link joins the parts of a run into the model: it sorts events and
