@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// paymentsEvent is cliEvent owned by a group of the project's own.
+var paymentsEvent = strings.Replace(cliEvent, "product_group: project_management", "product_group: payments", 1)
+
+// TestValidateProductGroups runs usagekit validate over trees with and
+// without a project list of product groups.
+func TestValidateProductGroups(t *testing.T) {
+	const list = "payments: Checkout and refunds.\nsearch:\n"
+	tests := []struct {
+		name   string
+		files  map[string]string
+		args   []string
+		code   int
+		stdout string
+	}{
+		{"own group, own list", map[string]string{
+			"definitions/product_groups.yml":      list,
+			"definitions/events/create_issue.yml": paymentsEvent,
+		}, []string{"validate"}, exitOK,
+			"checked 2 files: 1 event, 0 metrics, 0 problems\n"},
+		{"own group, no list", map[string]string{
+			"definitions/events/create_issue.yml": paymentsEvent,
+		}, []string{"validate"}, exitProblems,
+			`definitions/events/create_issue.yml:3:16: product_group: "payments" is not one of GitLab's 70 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions` + "\n" +
+				"checked 1 file: 1 event, 0 metrics, 1 problem\n"},
+		{"GitLab group not in the list", map[string]string{
+			"definitions/product_groups.yml":      list,
+			"definitions/events/create_issue.yml": cliEvent,
+		}, []string{"validate"}, exitProblems,
+			`definitions/events/create_issue.yml:3:16: product_group: "project_management" is not one of the product groups listed in definitions/product_groups.yml: payments, search` + "\n" +
+				"checked 2 files: 1 event, 0 metrics, 1 problem\n"},
+		{"typo, one file named", map[string]string{
+			"definitions/product_groups.yml":      list,
+			"definitions/events/create_issue.yml": strings.Replace(paymentsEvent, "payments", "payment", 1),
+		}, []string{"validate", "definitions/events/create_issue.yml"}, exitProblems,
+			`definitions/events/create_issue.yml:3:16: product_group: "payment" is not one of the product groups listed in definitions/product_groups.yml: payments, search (did you mean "payments"?)` + "\n" +
+				"checked 1 file: 1 event, 0 metrics, 1 problem\n"},
+		{"bad list", map[string]string{
+			"definitions/product_groups.yml":      "- payments\n- Search\n- payments\n",
+			"definitions/events/create_issue.yml": paymentsEvent,
+		}, []string{"validate"}, exitProblems,
+			`definitions/product_groups.yml:2:3: "Search" is not a product group name: use lowercase letters and digits, words joined by _ or -` + "\n" +
+				`definitions/product_groups.yml:3:3: "payments" is listed twice (first at line 1); list each group once` + "\n" +
+				"checked 2 files: 1 event, 0 metrics, 2 problems\n"},
+		{"list of the wrong shape", map[string]string{
+			"definitions/product_groups.yml":      "payments\n",
+			"definitions/events/create_issue.yml": paymentsEvent,
+		}, []string{"validate"}, exitProblems,
+			"definitions/product_groups.yml:1:1: the top level is a string; expected a list of product group names, or a mapping of group name to description\n" +
+				"checked 2 files: 1 event, 0 metrics, 1 problem\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tree(t, tt.files)
+			var stdout, stderr bytes.Buffer
+			if code := run(tt.args, &stdout, &stderr); code != tt.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tt.code, stderr.String())
+			}
+			if stdout.String() != tt.stdout {
+				t.Errorf("stdout:\n got: %s\nwant: %s", stdout.String(), tt.stdout)
+			}
+		})
+	}
+}
+
+func TestValidateProductGroupsJSON(t *testing.T) {
+	tree(t, map[string]string{
+		"definitions/product_groups.yml":      "- payments\n- payments\n",
+		"definitions/events/create_issue.yml": strings.Replace(paymentsEvent, "payments", "paymnts", 1),
+	})
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"validate", "--format", "json"}, &stdout, &stderr); code != exitProblems {
+		t.Fatalf("exit %d; stderr %s", code, stderr.String())
+	}
+	var out struct {
+		Diagnostics []struct {
+			Path, Message, Rule string
+			Line, Column        int
+		} `json:"diagnostics"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, stdout.String())
+	}
+	var got []string
+	for _, d := range out.Diagnostics {
+		got = append(got, strings.Join([]string{d.Path, itoa(d.Line), itoa(d.Column), d.Rule, d.Message}, " | "))
+	}
+	want := []string{
+		`definitions/events/create_issue.yml | 3 | 16 | product-group | product_group: "paymnts" is not one of the product groups listed in definitions/product_groups.yml: payments (did you mean "payments"?)`,
+		`definitions/product_groups.yml | 2 | 3 | product-groups | "payments" is listed twice (first at line 1); list each group once`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("diagnostics:\n got:\n\t%s\nwant:\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+	}
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
