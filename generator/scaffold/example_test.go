@@ -10,7 +10,7 @@ import (
 func ExampleMetric() {
 	set := &model.Set{Events: []*model.Event{{
 		Action: "page_viewed", Identifiers: []model.Identifier{model.User},
-		ProductGroup: "web", ProductCategories: []string{"navigation"}, Tiers: []string{"free"},
+		ProductGroup: "source_code", ProductCategories: []string{"navigation"}, Tiers: []string{"free"},
 	}}}
 	f, keys, err := scaffold.Metric("definitions", set, scaffold.MetricOptions{
 		Events: []string{"page_viewed"}, Unique: "user.id",

@@ -143,7 +143,9 @@ func Metric(dir string, set *model.Set, o MetricOptions) (File, []string, error)
 	case len(o.Events) == 1:
 		name = "count_total_" + o.Events[0]
 	}
-	errs = append(errs, common(o.Description, o.ProductGroup, o.Milestone, o.IntroducedByURL)...)
+	// The list nearest above dir/metrics applies; the folder below it is
+	// not settled yet, and no project keeps a list there.
+	errs = append(errs, common(filepath.Join(dir, "metrics", name+".yml"), o.Description, o.ProductGroup, o.Milestone, o.IntroducedByURL)...)
 	if err := errors.Join(errs...); err != nil {
 		return File{}, nil, err
 	}

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/usagekit/usagekit/generator/groups"
 )
 
 // File is a definition file to create. Path is relative to the directory
@@ -75,7 +77,9 @@ type Property struct {
 }
 
 // EventOptions describes a new event. Action, Description, ProductGroup,
-// Milestone and IntroducedByURL are required.
+// Milestone and IntroducedByURL are required. ProductGroup must be in the
+// project's product_groups.yml (nearest above the new file), or in GitLab's
+// list when there is none.
 type EventOptions struct {
 	Action            string
 	Description       string
@@ -109,7 +113,8 @@ func Event(dir string, o EventOptions) (File, error) {
 	if !actionPattern.MatchString(o.Action) {
 		errs = append(errs, fmt.Errorf("event name %q must match %s (lower case, digits, underscores)", o.Action, actionPattern))
 	}
-	errs = append(errs, common(o.Description, o.ProductGroup, o.Milestone, o.IntroducedByURL)...)
+	path := filepath.Join(dir, "events", o.Action+".yml")
+	errs = append(errs, common(path, o.Description, o.ProductGroup, o.Milestone, o.IntroducedByURL)...)
 	errs = append(errs, subset("identifier", o.Identifiers, identifiers)...)
 	if o.Tiers == nil {
 		o.Tiers = DefaultTiers
@@ -165,20 +170,25 @@ func Event(dir string, o EventOptions) (File, error) {
 	if err != nil {
 		return File{}, err
 	}
-	return File{Path: filepath.Join(dir, "events", o.Action+".yml"), Data: data}, nil
+	return File{Path: path, Data: data}, nil
 }
 
 func scalar(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
 
-func common(description, group, milestone, url string) []error {
+// common checks the options events and metrics share. The product group
+// is checked against the list that validation will use for a file at path:
+// the project's product_groups.yml nearest above it, else GitLab's list.
+func common(path, description, group, milestone, url string) []error {
 	var errs []error
 	if strings.TrimSpace(description) == "" {
 		errs = append(errs, errors.New("description is required"))
 	}
 	if group == "" {
 		errs = append(errs, errors.New("product group is required"))
-	} else if !actionPattern.MatchString(group) {
-		errs = append(errs, fmt.Errorf("product group %q must match %s", group, actionPattern))
+	} else if list, err := groups.NewResolver().For(path); err != nil {
+		errs = append(errs, err)
+	} else if msg := list.Check(group); msg != "" {
+		errs = append(errs, fmt.Errorf("product group %s", msg))
 	}
 	if !milestonePattern.MatchString(milestone) {
 		errs = append(errs, fmt.Errorf("milestone %q must look like 17.4", milestone))

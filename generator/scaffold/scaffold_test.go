@@ -95,8 +95,8 @@ func eventSet() *model.Set {
 	return &model.Set{Events: []*model.Event{
 		{Action: "export_issues", Identifiers: []model.Identifier{model.User, model.Project, model.Namespace},
 			ProductGroup: "project_management", ProductCategories: []string{"team_planning"}, Tiers: []string{"premium", "ultimate"}},
-		{Action: "page_viewed", Identifiers: []model.Identifier{model.User}, ProductGroup: "web", ProductCategories: []string{"navigation"}, Tiers: []string{"free"}},
-		{Action: "bare", Identifiers: []model.Identifier{model.User}, ProductGroup: "web"},
+		{Action: "page_viewed", Identifiers: []model.Identifier{model.User}, ProductGroup: "source_code", ProductCategories: []string{"navigation"}, Tiers: []string{"free"}},
+		{Action: "bare", Identifiers: []model.Identifier{model.User}, ProductGroup: "source_code"},
 	}}
 }
 
@@ -257,4 +257,52 @@ func TestCreateRefusesOverwrite(t *testing.T) {
 	if data, _ := os.ReadFile(f.Path); string(data) != "mine\n" {
 		t.Errorf("file overwritten: %q", data)
 	}
+}
+
+// TestProductGroupList checks the group against the list validation will
+// use for the new file, before anything is written.
+func TestProductGroupList(t *testing.T) {
+	dir := t.TempDir()
+	own := filepath.Join(dir, "own")
+	if err := os.MkdirAll(own, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(own, "product_groups.yml"), []byte("- payments\n- search\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitlab := filepath.Join(dir, "gitlab")
+	tests := []struct {
+		name, dir, group, want string
+	}{
+		{"own group", own, "payments", ""},
+		{"GitLab group not in the own list", own, "project_management",
+			`product group "project_management" is not one of the product groups listed in ` + filepath.ToSlash(filepath.Join(own, "product_groups.yml")) + `: payments, search`},
+		{"typo in the own list", own, "searc",
+			`product group "searc" is not one of the product groups listed in ` + filepath.ToSlash(filepath.Join(own, "product_groups.yml")) + `: payments, search (did you mean "search"?)`},
+		{"GitLab group with hyphens", gitlab, "5-min-app", ""},
+		{"own group without a list", gitlab, "payments",
+			`product group "payments" is not one of GitLab's 70 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := validEvent()
+			o.ProductGroup = tt.group
+			_, err := Event(tt.dir, o)
+			if got := errText(err); got != tt.want {
+				t.Errorf("Event: %s\nwant %s", got, tt.want)
+			}
+			set := &model.Set{Events: []*model.Event{{Action: "export_issues", Identifiers: []model.Identifier{model.User}, ProductGroup: tt.group, ProductCategories: []string{"team_planning"}}}}
+			_, _, err = Metric(tt.dir, set, MetricOptions{Events: []string{"export_issues"}, Description: "d", Milestone: "17.4", IntroducedByURL: "https://example.com/mr/1"})
+			if got := errText(err); got != tt.want {
+				t.Errorf("Metric: %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

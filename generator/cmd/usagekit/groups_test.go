@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -105,4 +106,59 @@ func TestValidateProductGroupsJSON(t *testing.T) {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// TestNewProductGroups: usagekit new accepts the project's own groups and
+// refuses an unknown one before writing anything.
+func TestNewProductGroups(t *testing.T) {
+	asTerminal(t, nil)
+	tree(t, map[string]string{"definitions/product_groups.yml": "payments: Checkout and refunds.\nsearch:\n"})
+	flags := []string{"--description", "A refund was issued.", "--product-categories", "refunds",
+		"--milestone", "17.4", "--introduced-by-url", "https://example.com/mr/1"}
+
+	code, _, errOut := runNewCmd(append([]string{"event", "issue_refund", "--product-group", "payment"}, flags...)...)
+	want := `usagekit new event: product group "payment" is not one of the product groups listed in definitions/product_groups.yml: payments, search (did you mean "payments"?)` + "\n"
+	if code != exitUsage || errOut != want {
+		t.Errorf("unknown group: exit %d\nstderr %q\nwant   %q", code, errOut, want)
+	}
+	if _, err := os.Stat("definitions/events"); !os.IsNotExist(err) {
+		t.Errorf("a refused event was written (stat: %v)", err)
+	}
+
+	code, out, errOut := runNewCmd(append([]string{"event", "issue_refund", "--product-group", "payments"}, flags...)...)
+	if code != exitOK || !strings.HasPrefix(out, "created definitions/events/issue_refund.yml\n") {
+		t.Fatalf("own group: exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+	// The metric inherits the event's group, checked the same way.
+	code, out, errOut = runNewCmd("metric", "--event", "issue_refund", "--time-frame", "all", "--description", "Refunds.",
+		"--milestone", "17.4", "--introduced-by-url", "https://example.com/mr/1")
+	if code != exitOK || !strings.HasPrefix(out, "created definitions/metrics/counts_all/count_total_issue_refund.yml\n") {
+		t.Fatalf("metric: exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+	code, _, errOut = runNewCmd("metric", "--event", "issue_refund", "--name", "refunds_by_search", "--product-group", "project_management",
+		"--description", "Refunds.", "--milestone", "17.4", "--introduced-by-url", "https://example.com/mr/1")
+	want = `usagekit new metric: product group "project_management" is not one of the product groups listed in definitions/product_groups.yml: payments, search` + "\n"
+	if code != exitUsage || errOut != want {
+		t.Errorf("metric with a group not listed: exit %d\nstderr %q\nwant   %q", code, errOut, want)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"validate"}, &stdout, &stderr); code != exitOK {
+		t.Errorf("the created files do not validate:\n%s", stdout.String())
+	}
+}
+
+// TestNewAsksForAGroupFromTheList: the interactive question names the
+// groups when the project's list is short.
+func TestNewAsksForAGroupFromTheList(t *testing.T) {
+	input := "payments\n"
+	asTerminal(t, &input)
+	tree(t, map[string]string{"definitions/product_groups.yml": "- payments\n- search\n"})
+	code, _, errOut := runNewCmd("event", "issue_refund", "--description", "A refund.", "--milestone", "17.4",
+		"--introduced-by-url", "https://example.com/mr/1")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if want := "Product group (payments, search): "; !strings.Contains(errOut, want) {
+		t.Errorf("prompt %q lacks %q", errOut, want)
+	}
 }

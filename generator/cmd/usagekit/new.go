@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/usagekit/usagekit/generator"
+	"github.com/usagekit/usagekit/generator/groups"
 	"github.com/usagekit/usagekit/generator/scaffold"
 )
 
@@ -27,7 +28,9 @@ is a terminal; otherwise the command fails naming them, so CI never hangs.
 
 new event flags:
   --description TEXT         what happened (required)
-  --product-group NAME       owning group (required)
+  --product-group NAME       owning group (required): one of the groups in
+                             the product_groups.yml nearest above --dir, or
+                             of GitLab's groups when there is none
   --milestone X.Y            release that introduces it (required)
   --introduced-by-url URL    merge request adding it (required)
   --identifiers LIST         user, project, namespace,
@@ -190,7 +193,7 @@ func newEvent(args []string, p *prompter, stdout, stderr io.Writer) int {
 	}
 	p.need(&o.Action, "NAME", "Event name (action, e.g. export_issues)")
 	p.need(&o.Description, "--description", "Description (what happened)")
-	p.need(&o.ProductGroup, "--product-group", "Product group")
+	p.need(&o.ProductGroup, "--product-group", groupQuestion(*dir))
 	p.need(&o.Milestone, "--milestone", "Milestone (e.g. 17.4)")
 	p.need(&o.IntroducedByURL, "--introduced-by-url", "Introduced by URL (the merge request)")
 	if err := p.err("event"); err != nil {
@@ -215,6 +218,16 @@ func newEvent(args []string, p *prompter, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "\n%s", scaffold.EventSnippet(o))
 	return exitOK
+}
+
+// groupQuestion asks for a product group, naming the choices when the
+// project's list is short enough to read in a line.
+func groupQuestion(dir string) string {
+	list, err := groups.NewResolver().For(filepath.Join(dir, "events", "x.yml"))
+	if err != nil || !list.Project || len(list.Groups) == 0 || len(list.Groups) > 8 {
+		return "Product group"
+	}
+	return "Product group (" + strings.Join(list.Names(), ", ") + ")"
 }
 
 // parseProperty reads NAME[:TYPE][=DESCRIPTION].
