@@ -45,12 +45,15 @@ const noGroup = "(no product group)"
 type group struct {
 	name    string
 	file    string // its Markdown page, unique among groups
+	desc    string // from the project's product_groups.yml
 	events  []*model.Event
 	metrics []*model.Metric
 }
 
 // groupsOf buckets definitions by product group, sorted by group name with
-// the unnamed group last.
+// the unnamed group last. When the project lists its own groups, every
+// group of the list has a page, with its description, even one that owns
+// nothing yet.
 func groupsOf(set *model.Set) []*group {
 	byName := map[string]*group{}
 	get := func(name string) *group {
@@ -63,6 +66,9 @@ func groupsOf(set *model.Set) []*group {
 			byName[name] = g
 		}
 		return g
+	}
+	for _, pg := range set.ProductGroups {
+		get(pg.Name).desc = pg.Description
 	}
 	for _, e := range set.Events {
 		g := get(e.ProductGroup)
@@ -127,16 +133,31 @@ func markdownIndex(set *model.Set, groups []*group) []byte {
 	var b bytes.Buffer
 	b.WriteString("# Metrics dictionary\n\n")
 	fmt.Fprintf(&b, "%d events and %d metrics. The searchable page is [index.html](index.html).\n\n", len(set.Events), len(set.Metrics))
-	b.WriteString("| Product group | Events | Metrics |\n|---|---:|---:|\n")
+	if len(set.ProductGroups) == 0 {
+		b.WriteString("| Product group | Events | Metrics |\n|---|---:|---:|\n")
+		for _, g := range groups {
+			fmt.Fprintf(&b, "| [%s](%s) | %d | %d |\n", mdCell(g.name), g.file, len(g.events), len(g.metrics))
+		}
+		return b.Bytes()
+	}
+	// The project's own list: its groups and their descriptions.
+	b.WriteString("| Product group | Description | Events | Metrics |\n|---|---|---:|---:|\n")
 	for _, g := range groups {
-		fmt.Fprintf(&b, "| [%s](%s) | %d | %d |\n", mdCell(g.name), g.file, len(g.events), len(g.metrics))
+		fmt.Fprintf(&b, "| [%s](%s) | %s | %d | %d |\n", mdCell(g.name), g.file, mdCell(g.desc), len(g.events), len(g.metrics))
 	}
 	return b.Bytes()
 }
 
 func markdownGroup(g *group, groups []*group) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# %s\n\n[Back to the index](../index.md)\n", mdText(g.name))
+	fmt.Fprintf(&b, "# %s\n\n", mdText(g.name))
+	if g.desc != "" {
+		fmt.Fprintf(&b, "%s\n\n", mdText(g.desc))
+	}
+	b.WriteString("[Back to the index](../index.md)\n")
+	if len(g.events) == 0 && len(g.metrics) == 0 {
+		b.WriteString("\nNo events or metrics yet.\n")
+	}
 	if len(g.events) > 0 {
 		b.WriteString("\n## Events\n\n| Event | Description | Identifiers | Properties | Status | Tiers |\n|---|---|---|---|---|---|\n")
 		for _, e := range g.events {

@@ -68,6 +68,9 @@ func htmlPage(set *model.Set) ([]byte, error) {
 		add(&d.TimeFrames, r.TimeFrame)
 		d.Rows = append(d.Rows, r)
 	}
+	for _, g := range set.ProductGroups {
+		add(&d.Groups, g.Name) // every group of the project's list can be chosen
+	}
 	for i := range d.Rows {
 		r := &d.Rows[i]
 		add(&d.Groups, r.Group)

@@ -18,8 +18,9 @@ func init() {
 		summary: "write the metrics dictionary (Markdown and a searchable HTML page)",
 		usage: `usagekit docs --out DIR [PATH...]
 
-Writes DIR/index.md, one DIR/groups/<product group>.md per product group and
-DIR/index.html, a single self-contained page listing every event and metric
+Writes DIR/index.md, one DIR/groups/<product group>.md per product group
+(every group of the project's product_groups.yml, with its description,
+when there is one) and DIR/index.html, a single self-contained page listing every event and metric
 with search and filters. PATH defaults to "definitions". Exits 1 when the
 definitions have problems, listing them.`,
 		run: runDocs,
