@@ -8,8 +8,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/usagekit/usagekit/generator/groups"
 )
 
 // ErrUnknownRevision is returned when the base revision does not name a
@@ -60,15 +63,23 @@ func Extract(rev string, paths []string) (*Base, error) {
 		}
 		rels = append(rels, rel)
 	}
-	out, err := git(root, append([]string{"ls-tree", "-r", "-z", "--name-only", "--full-tree", b.Commit, "--"}, rels...)...)
+	// The product group lists above the paths decide which groups the
+	// base definitions may name, so they come along.
+	specs := append([]string{}, rels...)
+	for _, rel := range rels {
+		specs = append(specs, listsAbove(rel)...)
+	}
+	out, err := git(root, append([]string{"ls-tree", "-r", "-z", "--name-only", "--full-tree", b.Commit, "--"}, specs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("diff: list files at %s: %w", rev, err)
 	}
 	var names []string
+	seen := map[string]bool{}
 	for _, name := range strings.Split(out, "\x00") {
 		// cat-file --batch reads one name a line; a newline in a file
 		// name cannot be asked for, and no definition has one.
-		if (strings.HasSuffix(name, ".yml") || strings.HasSuffix(name, ".yaml")) && !strings.Contains(name, "\n") {
+		if (strings.HasSuffix(name, ".yml") || strings.HasSuffix(name, ".yaml")) && !strings.Contains(name, "\n") && !seen[name] {
+			seen[name] = true
 			names = append(names, name)
 		}
 	}
@@ -82,6 +93,19 @@ func Extract(rev string, paths []string) (*Base, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// listsAbove returns the paths a product group list applying to rel could
+// have: product_groups.yml in each directory above it, up to the
+// repository's top level.
+func listsAbove(rel string) []string {
+	var out []string
+	for dir := path.Dir(rel); ; dir = path.Dir(dir) {
+		out = append(out, path.Join(dir, groups.FileName))
+		if dir == "." || dir == "/" {
+			return out
+		}
+	}
 }
 
 // copyFiles reads every named blob at the base commit through one git

@@ -154,3 +154,30 @@ func mustGetwd(t *testing.T) string {
 	}
 	return wd
 }
+
+// TestExtractBringsProductGroupLists: the lists above the paths compared
+// decide the base definitions' groups, so they are extracted too; lists
+// beside the paths are not.
+func TestExtractBringsProductGroupLists(t *testing.T) {
+	repo := gitRepo(t, map[string]string{
+		"product_groups.yml":             "- top\n",
+		"definitions/product_groups.yml": "- payments\n",
+		"definitions/events/a.yml":       "action: a\n",
+		"other/product_groups.yml":       "- other\n",
+	})
+	t.Chdir(repo)
+	b, err := Extract("HEAD", []string{"definitions/events", "definitions/events/a.yml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var got []string
+	for _, f := range b.Files {
+		got = append(got, b.Display(f))
+	}
+	slices.Sort(got)
+	want := []string{"definitions/events/a.yml", "definitions/product_groups.yml", "product_groups.yml"}
+	if !slices.Equal(got, want) {
+		t.Errorf("base files = %q, want %q", got, want)
+	}
+}

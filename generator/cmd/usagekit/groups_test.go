@@ -162,3 +162,55 @@ func TestNewAsksForAGroupFromTheList(t *testing.T) {
 		t.Errorf("prompt %q lacks %q", errOut, want)
 	}
 }
+
+// refundEvent is an event of a group only the project's list has.
+var refundEvent = strings.NewReplacer("action: search_code", "action: issue_refund",
+	"product_group: global_search", "product_group: payments").Replace(diffSearchEvent)
+
+// TestDiffProductGroups: the base is read with the lists that applied to
+// it, even when only a folder below them is compared, and the working tree
+// with its own.
+func TestDiffProductGroups(t *testing.T) {
+	const list = "- global_search\n- payments\n- project_management\n"
+	tests := []struct {
+		name   string
+		head   map[string]*string
+		args   []string
+		code   int
+		stdout string
+	}{
+		{name: "folder below the list", args: []string{"--base", "HEAD", "definitions/events"}, code: exitOK,
+			stdout: "checked 3 files: 3 events, 0 metrics, 0 problems\n"},
+		{name: "event removed, folder below the list",
+			head: map[string]*string{"definitions/events/issue_refund.yml": nil},
+			args: []string{"--base", "HEAD", "definitions/events"}, code: exitOK,
+			stdout: "checked 2 files: 2 events, 0 metrics, 0 problems\n"},
+		{name: "group dropped from the list while used",
+			head: map[string]*string{"definitions/product_groups.yml": ptr("- global_search\n- project_management\n")},
+			code: exitProblems,
+			stdout: `definitions/events/issue_refund.yml:7:16: product_group: "payments" is not one of the product groups listed in definitions/product_groups.yml: global_search, project_management` + "\n" +
+				"checked 6 files: 3 events, 2 metrics, 1 problem\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := diffBase()
+			base["definitions/product_groups.yml"] = list
+			base["definitions/events/issue_refund.yml"] = refundEvent
+			diffRepo(t, base, tt.head)
+			args := tt.args
+			if args == nil {
+				args = []string{"--base", "HEAD"}
+			}
+			var stdout, stderr bytes.Buffer
+			if code := run(append([]string{"diff"}, args...), &stdout, &stderr); code != tt.code {
+				t.Errorf("exit %d, want %d\nstderr:\n%s", code, tt.code, stderr.String())
+			}
+			if stdout.String() != tt.stdout {
+				t.Errorf("stdout:\n%s\nwant:\n%s", stdout.String(), tt.stdout)
+			}
+			if stderr.Len() > 0 {
+				t.Errorf("stderr (the base did not load cleanly?):\n%s", stderr.String())
+			}
+		})
+	}
+}
