@@ -9,53 +9,55 @@ import (
 	"github.com/usagekit/usagekit/generator/groups"
 )
 
-// TestParse has one row per kind of mistake in a list file, with the exact
-// messages, and the groups kept.
+const p = "definitions/product_groups.yml"
+
+// parseCases has one row per kind of mistake in a list file, with the
+// exact messages, and the groups kept.
+var parseCases = []struct {
+	name  string
+	src   string
+	want  []string
+	names string
+}{
+	{"list", "- payments\n- search\n", nil, "payments search"},
+	{"mapping", "search: Code search.\npayments: Checkout.\nbilling:\n", nil, "billing payments search"},
+	{"gitlab-style names", "- 5-min-app\n- source_code\n", nil, "5-min-app source_code"},
+	{"empty file", "", []string{p + ": file is empty; expected a list of product group names, or a mapping of group name to description"}, ""},
+	{"comment only", "# nothing yet\n", []string{p + ": file is empty; expected a list of product group names, or a mapping of group name to description"}, ""},
+	{"scalar", "payments\n", []string{p + ":1:1: the top level is a string; expected a list of product group names, or a mapping of group name to description"}, ""},
+	{"empty list", "[]\n", []string{p + ":1:1: the list names no product groups; name at least one"}, ""},
+	{"empty mapping", "{}\n", []string{p + ":1:1: the list names no product groups; name at least one"}, ""},
+	{"duplicate in list", "- payments\n- search\n- payments\n", []string{
+		p + `:3:3: "payments" is listed twice (first at line 1); list each group once`}, "payments search"},
+	{"duplicate key", "payments: a\npayments: b\n", []string{
+		p + `:2:1: "payments" is listed twice (first at line 1); list each group once`}, "payments"},
+	{"bad names", "- Payments\n- group::search\n- pay ments\n- ok_one\n- trailing_\n", []string{
+		p + `:1:3: "Payments" is not a product group name: use lowercase letters and digits, words joined by _ or -`,
+		p + `:2:3: "group::search" is not a product group name: use lowercase letters and digits, words joined by _ or -`,
+		p + `:3:3: "pay ments" is not a product group name: use lowercase letters and digits, words joined by _ or -`,
+		p + `:5:3: "trailing_" is not a product group name: use lowercase letters and digits, words joined by _ or -`,
+	}, "ok_one"},
+	{"list item not a name", "- payments\n- {search: x}\n- [a]\n- 42\n- true\n-\n", []string{
+		p + ":2:3: a list item is a mapping; expected a product group name",
+		p + ":3:3: a list item is a list; expected a product group name",
+		p + ":4:3: 42 is a number; expected a product group name",
+		p + ":5:3: true is a boolean; expected a product group name",
+		p + ":6:2: a list item is empty; expected a product group name",
+	}, "payments"},
+	{"description not a string", "payments: [a, b]\nsearch: {x: y}\nbilling: 3\nok: fine\n", []string{
+		p + ":1:11: payments: the description is a list; expected a string (or nothing)",
+		p + ":2:9: search: the description is a mapping; expected a string (or nothing)",
+		p + ":3:10: billing: the description is a number; expected a string (or nothing)",
+	}, "ok"},
+	{"key not a name", "1: one\nBig: x\n", []string{
+		p + `:1:1: 1 is a number; expected a product group name`,
+		p + `:2:1: "Big" is not a product group name: use lowercase letters and digits, words joined by _ or -`,
+	}, ""},
+	{"syntax", "- a\n b: [\n", []string{p + ":2: invalid YAML: mapping values are not allowed in this context"}, ""},
+}
+
 func TestParse(t *testing.T) {
-	const p = "definitions/product_groups.yml"
-	tests := []struct {
-		name  string
-		src   string
-		want  []string
-		names string
-	}{
-		{"list", "- payments\n- search\n", nil, "payments search"},
-		{"mapping", "search: Code search.\npayments: Checkout.\nbilling:\n", nil, "billing payments search"},
-		{"gitlab-style names", "- 5-min-app\n- source_code\n", nil, "5-min-app source_code"},
-		{"empty file", "", []string{p + ": file is empty; expected a list of product group names, or a mapping of group name to description"}, ""},
-		{"comment only", "# nothing yet\n", []string{p + ": file is empty; expected a list of product group names, or a mapping of group name to description"}, ""},
-		{"scalar", "payments\n", []string{p + ":1:1: the top level is a string; expected a list of product group names, or a mapping of group name to description"}, ""},
-		{"empty list", "[]\n", []string{p + ":1:1: the list names no product groups; name at least one"}, ""},
-		{"empty mapping", "{}\n", []string{p + ":1:1: the list names no product groups; name at least one"}, ""},
-		{"duplicate in list", "- payments\n- search\n- payments\n", []string{
-			p + `:3:3: "payments" is listed twice (first at line 1); list each group once`}, "payments search"},
-		{"duplicate key", "payments: a\npayments: b\n", []string{
-			p + `:2:1: "payments" is listed twice (first at line 1); list each group once`}, "payments"},
-		{"bad names", "- Payments\n- group::search\n- pay ments\n- ok_one\n- trailing_\n", []string{
-			p + `:1:3: "Payments" is not a product group name: use lowercase letters and digits, words joined by _ or -`,
-			p + `:2:3: "group::search" is not a product group name: use lowercase letters and digits, words joined by _ or -`,
-			p + `:3:3: "pay ments" is not a product group name: use lowercase letters and digits, words joined by _ or -`,
-			p + `:5:3: "trailing_" is not a product group name: use lowercase letters and digits, words joined by _ or -`,
-		}, "ok_one"},
-		{"list item not a name", "- payments\n- {search: x}\n- [a]\n- 42\n- true\n-\n", []string{
-			p + ":2:3: a list item is a mapping; expected a product group name",
-			p + ":3:3: a list item is a list; expected a product group name",
-			p + ":4:3: 42 is a number; expected a product group name",
-			p + ":5:3: true is a boolean; expected a product group name",
-			p + ":6:2: a list item is empty; expected a product group name",
-		}, "payments"},
-		{"description not a string", "payments: [a, b]\nsearch: {x: y}\nbilling: 3\nok: fine\n", []string{
-			p + ":1:11: payments: the description is a list; expected a string (or nothing)",
-			p + ":2:9: search: the description is a mapping; expected a string (or nothing)",
-			p + ":3:10: billing: the description is a number; expected a string (or nothing)",
-		}, "ok"},
-		{"key not a name", "1: one\nBig: x\n", []string{
-			p + `:1:1: 1 is a number; expected a product group name`,
-			p + `:2:1: "Big" is not a product group name: use lowercase letters and digits, words joined by _ or -`,
-		}, ""},
-		{"syntax", "- a\n b: [\n", []string{p + ":2: invalid YAML: mapping values are not allowed in this context"}, ""},
-	}
-	for _, tt := range tests {
+	for _, tt := range parseCases {
 		t.Run(tt.name, func(t *testing.T) {
 			l, diags := groups.Parse(p, []byte(tt.src))
 			var got []string

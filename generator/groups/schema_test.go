@@ -1,0 +1,57 @@
+package groups_test
+
+import (
+	"encoding/json"
+	"io/fs"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/usagekit/usagekit/schema"
+)
+
+// TestListSchemaAgrees checks the JSON Schema editors use for
+// product_groups.yml against Parse: the schema accepts exactly the files
+// Parse finds nothing wrong with.
+func TestListSchemaAgrees(t *testing.T) {
+	data, err := fs.ReadFile(schema.FS(), "v1/product_group_list.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft2020
+	if err := c.AddResource("product_group_list.json", strings.NewReader(string(data))); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("product_group_list.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, tt := range parseCases {
+		var v any
+		if err := yaml.Unmarshal([]byte(tt.src), &v); err != nil {
+			continue // not YAML: no schema verdict to compare
+		}
+		// Through JSON, as an editor sees it; mappings with keys that are
+		// not strings have no JSON form and are left out.
+		j, err := json.Marshal(v)
+		if err != nil {
+			continue
+		}
+		var doc any
+		if err := json.Unmarshal(j, &doc); err != nil {
+			t.Fatal(err)
+		}
+		checked++
+		schemaOK := sch.Validate(doc) == nil
+		if parseOK := len(tt.want) == 0; schemaOK != parseOK {
+			t.Errorf("%s: the schema says valid=%v, Parse says valid=%v", tt.name, schemaOK, parseOK)
+		}
+	}
+	if checked < 12 {
+		t.Errorf("only %d cases compared", checked)
+	}
+}
