@@ -8,6 +8,12 @@
 // (yaml-language-server, via a "# yaml-language-server: $schema=..." comment
 // at the top of a definition) show help and complete keys.
 //
+// A definition's product_group is any group name as far as the schemas
+// go (with GitLab's groups, product_groups.json, offered to editors);
+// usagekit checks it against the project's own product_groups.yml, whose
+// shape v1/product_group_list.json describes, or against GitLab's list
+// when the project has none.
+//
 // Besides the standard keywords the schemas use two annotations of their
 // own, which validators ignore and usagekit reads to word its messages:
 // "x-pattern" says in words what a pattern accepts, and "x-error" replaces

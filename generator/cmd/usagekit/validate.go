@@ -26,6 +26,11 @@ GitLab's (config/events, config/metrics/counts_28d/...) are understood.
 The rules that span files see only the files given: check a metric
 together with the events it counts.
 
+A definition's product_group must be one of the groups in the
+product_groups.yml nearest above it (a YAML list of names, or a mapping of
+name to description; usually at the root of the definitions), or of
+GitLab's groups when there is none. That file is checked too.
+
   --format FORMAT  the report format (default text): ` + strings.Join(report.Formats(), ", ") + `
 
 Exit status: 0 no problems, 1 problems found, 2 bad usage.`,
