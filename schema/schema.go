@@ -8,11 +8,12 @@
 // (yaml-language-server, via a "# yaml-language-server: $schema=..." comment
 // at the top of a definition) show help and complete keys.
 //
-// A definition's product_group is any group name as far as the schemas
-// go (with GitLab's groups, product_groups.json, offered to editors);
-// usagekit checks it against the project's own product_groups.yml, whose
-// shape v1/product_group_list.json describes, or against GitLab's list
-// when the project has none.
+// A definition's product_group is any well-formed group name as far as
+// the schemas go; usagekit checks it against the project's own
+// product_groups.yml, whose shape v1/product_group_list.json describes, or
+// against GitLab's list, v1/product_groups.json, when the project has none.
+// (An enum of GitLab's groups in the definition schemas would make editors
+// reject a project's own groups.)
 //
 // Besides the standard keywords the schemas use two annotations of their
 // own, which validators ignore and usagekit reads to word its messages:
@@ -37,8 +38,7 @@ var files embed.FS
 // Base is the URL the schemas are compiled under: a schema's URL is Base
 // followed by its path in this directory, such as v1/event.json, and
 // validation errors locate keywords by it. The files carry no $id, so an
-// editor resolves their references (product_groups.json) next to the file
-// it read.
+// editor resolves their references next to the file it read.
 const Base = "https://raw.githubusercontent.com/usagekit/usagekit/main/schema/"
 
 // Current is the format version new definitions are checked against.

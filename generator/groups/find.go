@@ -23,6 +23,7 @@ type Resolver struct {
 
 	mu    sync.Mutex
 	dirs  map[string]string // directory → the list file applying to it, "" for none
+	given map[string]string // the same by directory as given (not absolute)
 	lists map[string]*List  // list file → the list
 	diags diag.List
 }
@@ -30,7 +31,7 @@ type Resolver struct {
 // NewResolver returns a resolver whose lists are shown relative to the
 // working directory.
 func NewResolver() *Resolver {
-	r := &Resolver{dirs: map[string]string{}, lists: map[string]*List{}}
+	r := &Resolver{dirs: map[string]string{}, given: map[string]string{}, lists: map[string]*List{}}
 	r.wd, _ = os.Getwd()
 	r.gitlab, r.err = GitLab()
 	return r
@@ -47,13 +48,21 @@ func (r *Resolver) For(fsPath string) (*List, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	dir, err := filepath.Abs(filepath.Dir(fsPath))
-	if err != nil {
-		dir = filepath.Clean(filepath.Dir(fsPath))
-	}
+	given := filepath.Dir(fsPath)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if file := r.find(dir); file != "" {
+	// Files of one run share few directories: the answer is kept by the
+	// directory as given too, so most files cost one map lookup.
+	file, ok := r.given[given]
+	if !ok {
+		dir, err := filepath.Abs(given)
+		if err != nil {
+			dir = filepath.Clean(given)
+		}
+		file = r.find(dir)
+		r.given[given] = file
+	}
+	if file != "" {
 		return r.read(file), nil
 	}
 	return r.gitlab, nil

@@ -9,6 +9,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/usagekit/usagekit/generator/groups"
 	"github.com/usagekit/usagekit/schema"
 )
 
@@ -53,5 +54,36 @@ func TestListSchemaAgrees(t *testing.T) {
 	}
 	if checked < 12 {
 		t.Errorf("only %d cases compared", checked)
+	}
+}
+
+// TestSchemasStateNamePattern keeps the pattern the schemas show editors
+// equal to the one usagekit checks lists with.
+func TestSchemasStateNamePattern(t *testing.T) {
+	at := map[string][]string{
+		"v1/event.json":              {"properties", "product_group", "pattern"},
+		"v1/metric.json":             {"properties", "product_group", "pattern"},
+		"v1/product_group_list.json": {"oneOf", "0", "items", "pattern"},
+	}
+	for file, path := range at {
+		data, err := fs.ReadFile(schema.FS(), file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		if err := json.Unmarshal(data, &v); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range path {
+			switch x := v.(type) {
+			case map[string]any:
+				v = x[k]
+			case []any:
+				v = x[int(k[0]-'0')]
+			}
+		}
+		if v != groups.NamePattern.String() {
+			t.Errorf("%s %s = %v, want %s", file, strings.Join(path, "."), v, groups.NamePattern)
+		}
 	}
 }

@@ -133,7 +133,7 @@ func TestSchemaMessages(t *testing.T) {
 			`events/create_issue.yml:3:16: product_group: "" is not one of GitLab's 70 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions`,
 		}},
 		{"product group number", ev, with(baseEvent, "product_group: 42"), []string{
-			"events/create_issue.yml:3:16: product_group: 42 is a number; expected a string",
+			"events/create_issue.yml:3:16: product_group: 42 is a number; expected a string (quote it: \"42\")",
 		}},
 		{"product group list", ev, with(baseEvent, "product_group: [a]"), []string{
 			"events/create_issue.yml:3:16: product_group: expected a string, not a list",
