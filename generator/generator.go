@@ -23,7 +23,8 @@ import (
 
 // Result is the outcome of checking a set of definition files, for reports.
 type Result struct {
-	// Files is the number of YAML files read.
+	// Files is the number of YAML files read: definitions and product
+	// group lists (product_groups.yml).
 	Files int
 	// Paths are the files read, relative to the working directory when
 	// they lie below it, sorted.
