@@ -7,26 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricActiveUserCount describes active_user_count.
-var metricActiveUserCount = metric.Descriptor{
-	KeyPath:              "active_user_count",
-	Description:          "Number of active users, as the license counts them.",
-	TimeFrame:            metric.None,
-	DataSource:           "database",
-	ValueType:            "number",
-	DataCategory:         "subscription",
-	Status:               metric.Active,
-	InstrumentationClass: "ActiveUserCountMetric",
-}
-
-// valueActiveUserCount adapts Instrumentation.ActiveUserCount to a metric.ValueFunc.
-func valueActiveUserCount(app Instrumentation) metric.ValueFunc {
-	return func(ctx context.Context) (any, error) {
-		if app == nil {
-			return nil, errNoInstrumentation
-		}
-		return app.ActiveUserCount(ctx)
-	}
+// metricsActiveUserCount describes active_user_count, one element per time frame.
+var metricsActiveUserCount = [...]metric.Descriptor{
+	{KeyPath: "active_user_count", Description: "Number of active users, as the license counts them.", TimeFrame: metric.None, DataSource: "database", ValueType: "number", DataCategory: "subscription", Status: metric.Active, InstrumentationClass: "ActiveUserCountMetric"},
 }
 
 // ActiveUserCount computes the metric active_user_count (time frame none, data source database).
@@ -34,5 +17,5 @@ func valueActiveUserCount(app Instrumentation) metric.ValueFunc {
 //
 // Number of active users, as the license counts them.
 func ActiveUserCount(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return asResult[int64](e.Value(ctx, withValue(metricActiveUserCount, valueActiveUserCount(app))))
+	return asResult[int64](e.Value(ctx, withValue(&metricsActiveUserCount[0], app, Instrumentation.ActiveUserCount)))
 }

@@ -7,26 +7,14 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricCountsIssues describes counts.issues.
-var metricCountsIssues = metric.Descriptor{
-	KeyPath:      "counts.issues",
-	Description:  "Count of issues.",
-	TimeFrame:    metric.AllTime,
-	DataSource:   "database",
-	ValueType:    "number",
-	DataCategory: "operational",
-	Status:       metric.Active,
-	Database: &metric.Database{
-		Operation:       "count",
-		Table:           "issues",
-		Column:          "id",
-		TimestampColumn: "created_at",
-	},
+// metricsCountsIssues describes counts.issues, one element per time frame.
+var metricsCountsIssues = [...]metric.Descriptor{
+	{KeyPath: "counts.issues", Description: "Count of issues.", TimeFrame: metric.AllTime, DataSource: "database", ValueType: "number", DataCategory: "operational", Status: metric.Active, Database: &metric.Database{Operation: "count", Table: "issues", Column: "id", TimestampColumn: "created_at"}},
 }
 
 // CountsIssues computes the metric counts.issues (time frame all, data source database).
 //
 // Count of issues.
 func CountsIssues(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsIssues))
+	return asResult[int64](e.Value(ctx, &metricsCountsIssues[0]))
 }

@@ -7,26 +7,14 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricCountsProjects describes counts.projects.
-var metricCountsProjects = metric.Descriptor{
-	KeyPath:      "counts.projects",
-	Description:  "Count of projects.",
-	TimeFrame:    metric.AllTime,
-	DataSource:   "database",
-	ValueType:    "number",
-	DataCategory: "operational",
-	Status:       metric.Active,
-	Database: &metric.Database{
-		Operation:       "count",
-		Table:           "projects",
-		Column:          "id",
-		TimestampColumn: "created_at",
-	},
+// metricsCountsProjects describes counts.projects, one element per time frame.
+var metricsCountsProjects = [...]metric.Descriptor{
+	{KeyPath: "counts.projects", Description: "Count of projects.", TimeFrame: metric.AllTime, DataSource: "database", ValueType: "number", DataCategory: "operational", Status: metric.Active, Database: &metric.Database{Operation: "count", Table: "projects", Column: "id", TimestampColumn: "created_at"}},
 }
 
 // CountsProjects computes the metric counts.projects (time frame all, data source database).
 //
 // Count of projects.
 func CountsProjects(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsProjects))
+	return asResult[int64](e.Value(ctx, &metricsCountsProjects[0]))
 }

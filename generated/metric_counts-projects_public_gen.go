@@ -7,27 +7,14 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricCountsProjectsPublic describes counts.projects_public.
-var metricCountsProjectsPublic = metric.Descriptor{
-	KeyPath:      "counts.projects_public",
-	Description:  "Count of public projects.",
-	TimeFrame:    metric.AllTime,
-	DataSource:   "database",
-	ValueType:    "number",
-	DataCategory: "optional",
-	Status:       metric.Active,
-	Database: &metric.Database{
-		Operation:       "count",
-		Table:           "projects",
-		Column:          "id",
-		Where:           "visibility_level = 20",
-		TimestampColumn: "created_at",
-	},
+// metricsCountsProjectsPublic describes counts.projects_public, one element per time frame.
+var metricsCountsProjectsPublic = [...]metric.Descriptor{
+	{KeyPath: "counts.projects_public", Description: "Count of public projects.", TimeFrame: metric.AllTime, DataSource: "database", ValueType: "number", DataCategory: "optional", Status: metric.Active, Database: &metric.Database{Operation: "count", Table: "projects", Column: "id", Where: "visibility_level = 20", TimestampColumn: "created_at"}},
 }
 
 // CountsProjectsPublic computes the metric counts.projects_public (time frame all, data source database).
 //
 // Count of public projects.
 func CountsProjectsPublic(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsProjectsPublic))
+	return asResult[int64](e.Value(ctx, &metricsCountsProjectsPublic[0]))
 }

@@ -7,44 +7,27 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricCountsSumPipelineDurationSecondsMonthly describes counts.sum_pipeline_duration_seconds_monthly.
-var metricCountsSumPipelineDurationSecondsMonthly = metric.Descriptor{
-	KeyPath:      "counts.sum_pipeline_duration_seconds_monthly",
-	Description:  "Total duration in seconds of the pipelines that reached a final status.",
-	TimeFrame:    metric.Monthly,
-	DataSource:   "internal_events",
-	ValueType:    "number",
-	DataCategory: "optional",
-	Status:       metric.Active,
-	Events: []metric.EventRule{
-		{Event: "complete_pipeline", Operator: "sum(value)"},
-	},
+// metricsCountsSumPipelineDurationSecondsMonthly describes counts.sum_pipeline_duration_seconds, one element per time frame.
+var metricsCountsSumPipelineDurationSecondsMonthly = [...]metric.Descriptor{
+	{KeyPath: "counts.sum_pipeline_duration_seconds_monthly", Description: "Total duration in seconds of the pipelines that reached a final status.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsSumPipelineDurationSecondsMonthly},
+	{KeyPath: "counts.sum_pipeline_duration_seconds_weekly", Description: "Total duration in seconds of the pipelines that reached a final status.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsSumPipelineDurationSecondsMonthly},
+}
+
+// rulesCountsSumPipelineDurationSecondsMonthly are the event rules of counts.sum_pipeline_duration_seconds.
+var rulesCountsSumPipelineDurationSecondsMonthly = []metric.EventRule{
+	{Event: "complete_pipeline", Operator: "sum(value)"},
 }
 
 // CountsSumPipelineDurationSecondsMonthly computes the metric counts.sum_pipeline_duration_seconds_monthly (time frame 28d, data source internal_events).
 //
 // Total duration in seconds of the pipelines that reached a final status.
 func CountsSumPipelineDurationSecondsMonthly(ctx context.Context, e *metric.Engine) (float64, error) {
-	return asResult[float64](e.Value(ctx, &metricCountsSumPipelineDurationSecondsMonthly))
-}
-
-// metricCountsSumPipelineDurationSecondsWeekly describes counts.sum_pipeline_duration_seconds_weekly.
-var metricCountsSumPipelineDurationSecondsWeekly = metric.Descriptor{
-	KeyPath:      "counts.sum_pipeline_duration_seconds_weekly",
-	Description:  "Total duration in seconds of the pipelines that reached a final status.",
-	TimeFrame:    metric.Weekly,
-	DataSource:   "internal_events",
-	ValueType:    "number",
-	DataCategory: "optional",
-	Status:       metric.Active,
-	Events: []metric.EventRule{
-		{Event: "complete_pipeline", Operator: "sum(value)"},
-	},
+	return asResult[float64](e.Value(ctx, &metricsCountsSumPipelineDurationSecondsMonthly[0]))
 }
 
 // CountsSumPipelineDurationSecondsWeekly computes the metric counts.sum_pipeline_duration_seconds_weekly (time frame 7d, data source internal_events).
 //
 // Total duration in seconds of the pipelines that reached a final status.
 func CountsSumPipelineDurationSecondsWeekly(ctx context.Context, e *metric.Engine) (float64, error) {
-	return asResult[float64](e.Value(ctx, &metricCountsSumPipelineDurationSecondsWeekly))
+	return asResult[float64](e.Value(ctx, &metricsCountsSumPipelineDurationSecondsMonthly[1]))
 }

@@ -7,26 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricCountsWebIdeCommits describes counts.web_ide_commits.
-var metricCountsWebIdeCommits = metric.Descriptor{
-	KeyPath:              "counts.web_ide_commits",
-	Description:          "Count of commits made from the Web IDE.",
-	TimeFrame:            metric.AllTime,
-	DataSource:           "redis",
-	ValueType:            "number",
-	DataCategory:         "optional",
-	Status:               metric.Active,
-	InstrumentationClass: "RedisMetric",
-}
-
-// valueCountsWebIdeCommits adapts Instrumentation.CountsWebIdeCommits to a metric.ValueFunc.
-func valueCountsWebIdeCommits(app Instrumentation) metric.ValueFunc {
-	return func(ctx context.Context) (any, error) {
-		if app == nil {
-			return nil, errNoInstrumentation
-		}
-		return app.CountsWebIdeCommits(ctx)
-	}
+// metricsCountsWebIdeCommits describes counts.web_ide_commits, one element per time frame.
+var metricsCountsWebIdeCommits = [...]metric.Descriptor{
+	{KeyPath: "counts.web_ide_commits", Description: "Count of commits made from the Web IDE.", TimeFrame: metric.AllTime, DataSource: "redis", ValueType: "number", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "RedisMetric"},
 }
 
 // CountsWebIdeCommits computes the metric counts.web_ide_commits (time frame all, data source redis).
@@ -34,5 +17,5 @@ func valueCountsWebIdeCommits(app Instrumentation) metric.ValueFunc {
 //
 // Count of commits made from the Web IDE.
 func CountsWebIdeCommits(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return asResult[int64](e.Value(ctx, withValue(metricCountsWebIdeCommits, valueCountsWebIdeCommits(app))))
+	return asResult[int64](e.Value(ctx, withValue(&metricsCountsWebIdeCommits[0], app, Instrumentation.CountsWebIdeCommits)))
 }

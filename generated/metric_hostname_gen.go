@@ -7,26 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricHostname describes hostname.
-var metricHostname = metric.Descriptor{
-	KeyPath:              "hostname",
-	Description:          "Host name of the instance.",
-	TimeFrame:            metric.None,
-	DataSource:           "system",
-	ValueType:            "string",
-	DataCategory:         "standard",
-	Status:               metric.Active,
-	InstrumentationClass: "HostnameMetric",
-}
-
-// valueHostname adapts Instrumentation.Hostname to a metric.ValueFunc.
-func valueHostname(app Instrumentation) metric.ValueFunc {
-	return func(ctx context.Context) (any, error) {
-		if app == nil {
-			return nil, errNoInstrumentation
-		}
-		return app.Hostname(ctx)
-	}
+// metricsHostname describes hostname, one element per time frame.
+var metricsHostname = [...]metric.Descriptor{
+	{KeyPath: "hostname", Description: "Host name of the instance.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "HostnameMetric"},
 }
 
 // Hostname computes the metric hostname (time frame none, data source system).
@@ -34,5 +17,5 @@ func valueHostname(app Instrumentation) metric.ValueFunc {
 //
 // Host name of the instance.
 func Hostname(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(metricHostname, valueHostname(app))))
+	return asResult[string](e.Value(ctx, withValue(&metricsHostname[0], app, Instrumentation.Hostname)))
 }

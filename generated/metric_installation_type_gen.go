@@ -7,26 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricInstallationType describes installation_type.
-var metricInstallationType = metric.Descriptor{
-	KeyPath:              "installation_type",
-	Description:          "How the instance was installed (package, docker, helm, source).",
-	TimeFrame:            metric.None,
-	DataSource:           "system",
-	ValueType:            "string",
-	DataCategory:         "standard",
-	Status:               metric.Active,
-	InstrumentationClass: "InstallationTypeMetric",
-}
-
-// valueInstallationType adapts Instrumentation.InstallationType to a metric.ValueFunc.
-func valueInstallationType(app Instrumentation) metric.ValueFunc {
-	return func(ctx context.Context) (any, error) {
-		if app == nil {
-			return nil, errNoInstrumentation
-		}
-		return app.InstallationType(ctx)
-	}
+// metricsInstallationType describes installation_type, one element per time frame.
+var metricsInstallationType = [...]metric.Descriptor{
+	{KeyPath: "installation_type", Description: "How the instance was installed (package, docker, helm, source).", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "InstallationTypeMetric"},
 }
 
 // InstallationType computes the metric installation_type (time frame none, data source system).
@@ -34,5 +17,5 @@ func valueInstallationType(app Instrumentation) metric.ValueFunc {
 //
 // How the instance was installed (package, docker, helm, source).
 func InstallationType(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(metricInstallationType, valueInstallationType(app))))
+	return asResult[string](e.Value(ctx, withValue(&metricsInstallationType[0], app, Instrumentation.InstallationType)))
 }

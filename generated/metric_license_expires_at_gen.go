@@ -7,25 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricLicenseExpiresAt describes license_expires_at.
-var metricLicenseExpiresAt = metric.Descriptor{
-	KeyPath:      "license_expires_at",
-	Description:  "Expiry date of the installed license.",
-	TimeFrame:    metric.None,
-	DataSource:   "license",
-	ValueType:    "string",
-	DataCategory: "subscription",
-	Status:       metric.Active,
-}
-
-// valueLicenseExpiresAt adapts Instrumentation.LicenseExpiresAt to a metric.ValueFunc.
-func valueLicenseExpiresAt(app Instrumentation) metric.ValueFunc {
-	return func(ctx context.Context) (any, error) {
-		if app == nil {
-			return nil, errNoInstrumentation
-		}
-		return app.LicenseExpiresAt(ctx)
-	}
+// metricsLicenseExpiresAt describes license_expires_at, one element per time frame.
+var metricsLicenseExpiresAt = [...]metric.Descriptor{
+	{KeyPath: "license_expires_at", Description: "Expiry date of the installed license.", TimeFrame: metric.None, DataSource: "license", ValueType: "string", DataCategory: "subscription", Status: metric.Active},
 }
 
 // LicenseExpiresAt computes the metric license_expires_at (time frame none, data source license).
@@ -33,5 +17,5 @@ func valueLicenseExpiresAt(app Instrumentation) metric.ValueFunc {
 //
 // Expiry date of the installed license.
 func LicenseExpiresAt(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(metricLicenseExpiresAt, valueLicenseExpiresAt(app))))
+	return asResult[string](e.Value(ctx, withValue(&metricsLicenseExpiresAt[0], app, Instrumentation.LicenseExpiresAt)))
 }

@@ -7,25 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricLicensePlan describes license_plan.
-var metricLicensePlan = metric.Descriptor{
-	KeyPath:      "license_plan",
-	Description:  "The plan of the installed license.",
-	TimeFrame:    metric.None,
-	DataSource:   "license",
-	ValueType:    "string",
-	DataCategory: "subscription",
-	Status:       metric.Active,
-}
-
-// valueLicensePlan adapts Instrumentation.LicensePlan to a metric.ValueFunc.
-func valueLicensePlan(app Instrumentation) metric.ValueFunc {
-	return func(ctx context.Context) (any, error) {
-		if app == nil {
-			return nil, errNoInstrumentation
-		}
-		return app.LicensePlan(ctx)
-	}
+// metricsLicensePlan describes license_plan, one element per time frame.
+var metricsLicensePlan = [...]metric.Descriptor{
+	{KeyPath: "license_plan", Description: "The plan of the installed license.", TimeFrame: metric.None, DataSource: "license", ValueType: "string", DataCategory: "subscription", Status: metric.Active},
 }
 
 // LicensePlan computes the metric license_plan (time frame none, data source license).
@@ -33,5 +17,5 @@ func valueLicensePlan(app Instrumentation) metric.ValueFunc {
 //
 // The plan of the installed license.
 func LicensePlan(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(metricLicensePlan, valueLicensePlan(app))))
+	return asResult[string](e.Value(ctx, withValue(&metricsLicensePlan[0], app, Instrumentation.LicensePlan)))
 }

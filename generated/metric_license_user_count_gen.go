@@ -7,25 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricLicenseUserCount describes license_user_count.
-var metricLicenseUserCount = metric.Descriptor{
-	KeyPath:      "license_user_count",
-	Description:  "Number of seats the installed license allows.",
-	TimeFrame:    metric.None,
-	DataSource:   "license",
-	ValueType:    "number",
-	DataCategory: "subscription",
-	Status:       metric.Active,
-}
-
-// valueLicenseUserCount adapts Instrumentation.LicenseUserCount to a metric.ValueFunc.
-func valueLicenseUserCount(app Instrumentation) metric.ValueFunc {
-	return func(ctx context.Context) (any, error) {
-		if app == nil {
-			return nil, errNoInstrumentation
-		}
-		return app.LicenseUserCount(ctx)
-	}
+// metricsLicenseUserCount describes license_user_count, one element per time frame.
+var metricsLicenseUserCount = [...]metric.Descriptor{
+	{KeyPath: "license_user_count", Description: "Number of seats the installed license allows.", TimeFrame: metric.None, DataSource: "license", ValueType: "number", DataCategory: "subscription", Status: metric.Active},
 }
 
 // LicenseUserCount computes the metric license_user_count (time frame none, data source license).
@@ -33,5 +17,5 @@ func valueLicenseUserCount(app Instrumentation) metric.ValueFunc {
 //
 // Number of seats the installed license allows.
 func LicenseUserCount(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return asResult[int64](e.Value(ctx, withValue(metricLicenseUserCount, valueLicenseUserCount(app))))
+	return asResult[int64](e.Value(ctx, withValue(&metricsLicenseUserCount[0], app, Instrumentation.LicenseUserCount)))
 }

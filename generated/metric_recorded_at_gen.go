@@ -7,26 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricRecordedAt describes recorded_at.
-var metricRecordedAt = metric.Descriptor{
-	KeyPath:              "recorded_at",
-	Description:          "When the usage ping payload was generated, as an RFC 3339 timestamp.",
-	TimeFrame:            metric.None,
-	DataSource:           "system",
-	ValueType:            "string",
-	DataCategory:         "standard",
-	Status:               metric.Active,
-	InstrumentationClass: "RecordedAtMetric",
-}
-
-// valueRecordedAt adapts Instrumentation.RecordedAt to a metric.ValueFunc.
-func valueRecordedAt(app Instrumentation) metric.ValueFunc {
-	return func(ctx context.Context) (any, error) {
-		if app == nil {
-			return nil, errNoInstrumentation
-		}
-		return app.RecordedAt(ctx)
-	}
+// metricsRecordedAt describes recorded_at, one element per time frame.
+var metricsRecordedAt = [...]metric.Descriptor{
+	{KeyPath: "recorded_at", Description: "When the usage ping payload was generated, as an RFC 3339 timestamp.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "RecordedAtMetric"},
 }
 
 // RecordedAt computes the metric recorded_at (time frame none, data source system).
@@ -34,5 +17,5 @@ func valueRecordedAt(app Instrumentation) metric.ValueFunc {
 //
 // When the usage ping payload was generated, as an RFC 3339 timestamp.
 func RecordedAt(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(metricRecordedAt, valueRecordedAt(app))))
+	return asResult[string](e.Value(ctx, withValue(&metricsRecordedAt[0], app, Instrumentation.RecordedAt)))
 }

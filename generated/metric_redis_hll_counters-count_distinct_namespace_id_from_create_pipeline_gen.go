@@ -7,44 +7,27 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly describes redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_monthly.
-var metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly = metric.Descriptor{
-	KeyPath:      "redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_monthly",
-	Description:  "Count of unique namespaces in which a pipeline was created.",
-	TimeFrame:    metric.Monthly,
-	DataSource:   "internal_events",
-	ValueType:    "number",
-	DataCategory: "optional",
-	Status:       metric.Active,
-	Events: []metric.EventRule{
-		{Event: "create_pipeline", Unique: "namespace.id"},
-	},
+// metricsRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly describes redis_hll_counters.count_distinct_namespace_id_from_create_pipeline, one element per time frame.
+var metricsRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly = [...]metric.Descriptor{
+	{KeyPath: "redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_monthly", Description: "Count of unique namespaces in which a pipeline was created.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly},
+	{KeyPath: "redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_weekly", Description: "Count of unique namespaces in which a pipeline was created.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly},
+}
+
+// rulesRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly are the event rules of redis_hll_counters.count_distinct_namespace_id_from_create_pipeline.
+var rulesRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly = []metric.EventRule{
+	{Event: "create_pipeline", Unique: "namespace.id"},
 }
 
 // RedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly computes the metric redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_monthly (time frame 28d, data source internal_events).
 //
 // Count of unique namespaces in which a pipeline was created.
 func RedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly))
-}
-
-// metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly describes redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_weekly.
-var metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly = metric.Descriptor{
-	KeyPath:      "redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_weekly",
-	Description:  "Count of unique namespaces in which a pipeline was created.",
-	TimeFrame:    metric.Weekly,
-	DataSource:   "internal_events",
-	ValueType:    "number",
-	DataCategory: "optional",
-	Status:       metric.Active,
-	Events: []metric.EventRule{
-		{Event: "create_pipeline", Unique: "namespace.id"},
-	},
+	return asResult[int64](e.Value(ctx, &metricsRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly[0]))
 }
 
 // RedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly computes the metric redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_weekly (time frame 7d, data source internal_events).
 //
 // Count of unique namespaces in which a pipeline was created.
 func RedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly))
+	return asResult[int64](e.Value(ctx, &metricsRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly[1]))
 }

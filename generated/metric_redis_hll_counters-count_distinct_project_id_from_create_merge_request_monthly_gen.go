@@ -7,23 +7,19 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly describes redis_hll_counters.count_distinct_project_id_from_create_merge_request_monthly.
-var metricRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly = metric.Descriptor{
-	KeyPath:      "redis_hll_counters.count_distinct_project_id_from_create_merge_request_monthly",
-	Description:  "Monthly count of unique projects in which a merge request was opened.",
-	TimeFrame:    metric.Monthly,
-	DataSource:   "internal_events",
-	ValueType:    "number",
-	DataCategory: "optional",
-	Status:       metric.Active,
-	Events: []metric.EventRule{
-		{Event: "create_merge_request", Unique: "project.id"},
-	},
+// metricsRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly describes redis_hll_counters.count_distinct_project_id_from_create_merge_request_monthly, one element per time frame.
+var metricsRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly = [...]metric.Descriptor{
+	{KeyPath: "redis_hll_counters.count_distinct_project_id_from_create_merge_request_monthly", Description: "Monthly count of unique projects in which a merge request was opened.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly},
+}
+
+// rulesRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly are the event rules of redis_hll_counters.count_distinct_project_id_from_create_merge_request_monthly.
+var rulesRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly = []metric.EventRule{
+	{Event: "create_merge_request", Unique: "project.id"},
 }
 
 // RedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly computes the metric redis_hll_counters.count_distinct_project_id_from_create_merge_request_monthly (time frame 28d, data source internal_events).
 //
 // Monthly count of unique projects in which a merge request was opened.
 func RedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly))
+	return asResult[int64](e.Value(ctx, &metricsRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly[0]))
 }

@@ -7,23 +7,19 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly describes redis_hll_counters.count_distinct_user_id_from_generate_merge_request_summary_weekly.
-var metricRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly = metric.Descriptor{
-	KeyPath:      "redis_hll_counters.count_distinct_user_id_from_generate_merge_request_summary_weekly",
-	Description:  "Weekly count of unique users who generated a merge request summary.",
-	TimeFrame:    metric.Weekly,
-	DataSource:   "internal_events",
-	ValueType:    "number",
-	DataCategory: "optional",
-	Status:       metric.Active,
-	Events: []metric.EventRule{
-		{Event: "generate_merge_request_summary", Unique: "user.id"},
-	},
+// metricsRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly describes redis_hll_counters.count_distinct_user_id_from_generate_merge_request_summary_weekly, one element per time frame.
+var metricsRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly = [...]metric.Descriptor{
+	{KeyPath: "redis_hll_counters.count_distinct_user_id_from_generate_merge_request_summary_weekly", Description: "Weekly count of unique users who generated a merge request summary.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly},
+}
+
+// rulesRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly are the event rules of redis_hll_counters.count_distinct_user_id_from_generate_merge_request_summary_weekly.
+var rulesRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly = []metric.EventRule{
+	{Event: "generate_merge_request_summary", Unique: "user.id"},
 }
 
 // RedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly computes the metric redis_hll_counters.count_distinct_user_id_from_generate_merge_request_summary_weekly (time frame 7d, data source internal_events).
 //
 // Weekly count of unique users who generated a merge request summary.
 func RedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly))
+	return asResult[int64](e.Value(ctx, &metricsRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly[0]))
 }

@@ -7,26 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly describes redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly.
-var metricRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly = metric.Descriptor{
-	KeyPath:              "redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly",
-	Description:          "Monthly count of unique users who edited an issue through the legacy tracker.",
-	TimeFrame:            metric.Monthly,
-	DataSource:           "redis_hll",
-	ValueType:            "number",
-	DataCategory:         "optional",
-	Status:               metric.Active,
-	InstrumentationClass: "RedisHLLMetric",
-}
-
-// valueRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly adapts Instrumentation.RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly to a metric.ValueFunc.
-func valueRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly(app Instrumentation) metric.ValueFunc {
-	return func(ctx context.Context) (any, error) {
-		if app == nil {
-			return nil, errNoInstrumentation
-		}
-		return app.RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly(ctx)
-	}
+// metricsRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly describes redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly, one element per time frame.
+var metricsRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly = [...]metric.Descriptor{
+	{KeyPath: "redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly", Description: "Monthly count of unique users who edited an issue through the legacy tracker.", TimeFrame: metric.Monthly, DataSource: "redis_hll", ValueType: "number", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "RedisHLLMetric"},
 }
 
 // RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly computes the metric redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly (time frame 28d, data source redis_hll).
@@ -34,5 +17,5 @@ func valueRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly(app Instr
 //
 // Monthly count of unique users who edited an issue through the legacy tracker.
 func RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return asResult[int64](e.Value(ctx, withValue(metricRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly, valueRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly(app))))
+	return asResult[int64](e.Value(ctx, withValue(&metricsRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly[0], app, Instrumentation.RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly)))
 }

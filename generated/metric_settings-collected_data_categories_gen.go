@@ -7,26 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricSettingsCollectedDataCategories describes settings.collected_data_categories.
-var metricSettingsCollectedDataCategories = metric.Descriptor{
-	KeyPath:              "settings.collected_data_categories",
-	Description:          "The data categories this instance reports in its usage ping.",
-	TimeFrame:            metric.None,
-	DataSource:           "system",
-	ValueType:            "object",
-	DataCategory:         "standard",
-	Status:               metric.Active,
-	InstrumentationClass: "CollectedDataCategoriesMetric",
-}
-
-// valueSettingsCollectedDataCategories adapts Instrumentation.SettingsCollectedDataCategories to a metric.ValueFunc.
-func valueSettingsCollectedDataCategories(app Instrumentation) metric.ValueFunc {
-	return func(ctx context.Context) (any, error) {
-		if app == nil {
-			return nil, errNoInstrumentation
-		}
-		return app.SettingsCollectedDataCategories(ctx)
-	}
+// metricsSettingsCollectedDataCategories describes settings.collected_data_categories, one element per time frame.
+var metricsSettingsCollectedDataCategories = [...]metric.Descriptor{
+	{KeyPath: "settings.collected_data_categories", Description: "The data categories this instance reports in its usage ping.", TimeFrame: metric.None, DataSource: "system", ValueType: "object", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "CollectedDataCategoriesMetric"},
 }
 
 // SettingsCollectedDataCategories computes the metric settings.collected_data_categories (time frame none, data source system).
@@ -34,5 +17,5 @@ func valueSettingsCollectedDataCategories(app Instrumentation) metric.ValueFunc 
 //
 // The data categories this instance reports in its usage ping.
 func SettingsCollectedDataCategories(ctx context.Context, e *metric.Engine, app Instrumentation) (map[string]any, error) {
-	return asResult[map[string]any](e.Value(ctx, withValue(metricSettingsCollectedDataCategories, valueSettingsCollectedDataCategories(app))))
+	return asResult[map[string]any](e.Value(ctx, withValue(&metricsSettingsCollectedDataCategories[0], app, Instrumentation.SettingsCollectedDataCategories)))
 }

@@ -7,26 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricSettingsContainerRegistryEnabled describes settings.container_registry_enabled.
-var metricSettingsContainerRegistryEnabled = metric.Descriptor{
-	KeyPath:              "settings.container_registry_enabled",
-	Description:          "Whether the container registry is enabled.",
-	TimeFrame:            metric.None,
-	DataSource:           "system",
-	ValueType:            "boolean",
-	DataCategory:         "optional",
-	Status:               metric.Active,
-	InstrumentationClass: "ContainerRegistryEnabledMetric",
-}
-
-// valueSettingsContainerRegistryEnabled adapts Instrumentation.SettingsContainerRegistryEnabled to a metric.ValueFunc.
-func valueSettingsContainerRegistryEnabled(app Instrumentation) metric.ValueFunc {
-	return func(ctx context.Context) (any, error) {
-		if app == nil {
-			return nil, errNoInstrumentation
-		}
-		return app.SettingsContainerRegistryEnabled(ctx)
-	}
+// metricsSettingsContainerRegistryEnabled describes settings.container_registry_enabled, one element per time frame.
+var metricsSettingsContainerRegistryEnabled = [...]metric.Descriptor{
+	{KeyPath: "settings.container_registry_enabled", Description: "Whether the container registry is enabled.", TimeFrame: metric.None, DataSource: "system", ValueType: "boolean", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "ContainerRegistryEnabledMetric"},
 }
 
 // SettingsContainerRegistryEnabled computes the metric settings.container_registry_enabled (time frame none, data source system).
@@ -34,5 +17,5 @@ func valueSettingsContainerRegistryEnabled(app Instrumentation) metric.ValueFunc
 //
 // Whether the container registry is enabled.
 func SettingsContainerRegistryEnabled(ctx context.Context, e *metric.Engine, app Instrumentation) (bool, error) {
-	return asResult[bool](e.Value(ctx, withValue(metricSettingsContainerRegistryEnabled, valueSettingsContainerRegistryEnabled(app))))
+	return asResult[bool](e.Value(ctx, withValue(&metricsSettingsContainerRegistryEnabled[0], app, Instrumentation.SettingsContainerRegistryEnabled)))
 }

@@ -7,26 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricSettingsDatabaseAdapter describes settings.database.adapter.
-var metricSettingsDatabaseAdapter = metric.Descriptor{
-	KeyPath:              "settings.database.adapter",
-	Description:          "The database adapter in use.",
-	TimeFrame:            metric.None,
-	DataSource:           "system",
-	ValueType:            "string",
-	DataCategory:         "optional",
-	Status:               metric.Active,
-	InstrumentationClass: "DatabaseAdapterMetric",
-}
-
-// valueSettingsDatabaseAdapter adapts Instrumentation.SettingsDatabaseAdapter to a metric.ValueFunc.
-func valueSettingsDatabaseAdapter(app Instrumentation) metric.ValueFunc {
-	return func(ctx context.Context) (any, error) {
-		if app == nil {
-			return nil, errNoInstrumentation
-		}
-		return app.SettingsDatabaseAdapter(ctx)
-	}
+// metricsSettingsDatabaseAdapter describes settings.database.adapter, one element per time frame.
+var metricsSettingsDatabaseAdapter = [...]metric.Descriptor{
+	{KeyPath: "settings.database.adapter", Description: "The database adapter in use.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "DatabaseAdapterMetric"},
 }
 
 // SettingsDatabaseAdapter computes the metric settings.database.adapter (time frame none, data source system).
@@ -34,5 +17,5 @@ func valueSettingsDatabaseAdapter(app Instrumentation) metric.ValueFunc {
 //
 // The database adapter in use.
 func SettingsDatabaseAdapter(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(metricSettingsDatabaseAdapter, valueSettingsDatabaseAdapter(app))))
+	return asResult[string](e.Value(ctx, withValue(&metricsSettingsDatabaseAdapter[0], app, Instrumentation.SettingsDatabaseAdapter)))
 }

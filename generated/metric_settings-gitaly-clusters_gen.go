@@ -7,26 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricSettingsGitalyClusters describes settings.gitaly.clusters.
-var metricSettingsGitalyClusters = metric.Descriptor{
-	KeyPath:              "settings.gitaly.clusters",
-	Description:          "Number of Gitaly clusters configured.",
-	TimeFrame:            metric.None,
-	DataSource:           "system",
-	ValueType:            "number",
-	DataCategory:         "optional",
-	Status:               metric.Active,
-	InstrumentationClass: "GitalyClustersMetric",
-}
-
-// valueSettingsGitalyClusters adapts Instrumentation.SettingsGitalyClusters to a metric.ValueFunc.
-func valueSettingsGitalyClusters(app Instrumentation) metric.ValueFunc {
-	return func(ctx context.Context) (any, error) {
-		if app == nil {
-			return nil, errNoInstrumentation
-		}
-		return app.SettingsGitalyClusters(ctx)
-	}
+// metricsSettingsGitalyClusters describes settings.gitaly.clusters, one element per time frame.
+var metricsSettingsGitalyClusters = [...]metric.Descriptor{
+	{KeyPath: "settings.gitaly.clusters", Description: "Number of Gitaly clusters configured.", TimeFrame: metric.None, DataSource: "system", ValueType: "number", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "GitalyClustersMetric"},
 }
 
 // SettingsGitalyClusters computes the metric settings.gitaly.clusters (time frame none, data source system).
@@ -34,5 +17,5 @@ func valueSettingsGitalyClusters(app Instrumentation) metric.ValueFunc {
 //
 // Number of Gitaly clusters configured.
 func SettingsGitalyClusters(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return asResult[int64](e.Value(ctx, withValue(metricSettingsGitalyClusters, valueSettingsGitalyClusters(app))))
+	return asResult[int64](e.Value(ctx, withValue(&metricsSettingsGitalyClusters[0], app, Instrumentation.SettingsGitalyClusters)))
 }

@@ -7,26 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricSettingsGitalyApdex describes settings.gitaly_apdex.
-var metricSettingsGitalyApdex = metric.Descriptor{
-	KeyPath:              "settings.gitaly_apdex",
-	Description:          "Gitaly application performance index over the last 7 days.",
-	TimeFrame:            metric.Weekly,
-	DataSource:           "prometheus",
-	ValueType:            "number",
-	DataCategory:         "operational",
-	Status:               metric.Active,
-	InstrumentationClass: "GitalyApdexMetric",
-}
-
-// valueSettingsGitalyApdex adapts Instrumentation.SettingsGitalyApdex to a metric.ValueFunc.
-func valueSettingsGitalyApdex(app Instrumentation) metric.ValueFunc {
-	return func(ctx context.Context) (any, error) {
-		if app == nil {
-			return nil, errNoInstrumentation
-		}
-		return app.SettingsGitalyApdex(ctx)
-	}
+// metricsSettingsGitalyApdex describes settings.gitaly_apdex, one element per time frame.
+var metricsSettingsGitalyApdex = [...]metric.Descriptor{
+	{KeyPath: "settings.gitaly_apdex", Description: "Gitaly application performance index over the last 7 days.", TimeFrame: metric.Weekly, DataSource: "prometheus", ValueType: "number", DataCategory: "operational", Status: metric.Active, InstrumentationClass: "GitalyApdexMetric"},
 }
 
 // SettingsGitalyApdex computes the metric settings.gitaly_apdex (time frame 7d, data source prometheus).
@@ -34,5 +17,5 @@ func valueSettingsGitalyApdex(app Instrumentation) metric.ValueFunc {
 //
 // Gitaly application performance index over the last 7 days.
 func SettingsGitalyApdex(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return asResult[int64](e.Value(ctx, withValue(metricSettingsGitalyApdex, valueSettingsGitalyApdex(app))))
+	return asResult[int64](e.Value(ctx, withValue(&metricsSettingsGitalyApdex[0], app, Instrumentation.SettingsGitalyApdex)))
 }

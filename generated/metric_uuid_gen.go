@@ -7,26 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricUUID describes uuid.
-var metricUUID = metric.Descriptor{
-	KeyPath:              "uuid",
-	Description:          "Unique identifier of the instance.",
-	TimeFrame:            metric.None,
-	DataSource:           "system",
-	ValueType:            "string",
-	DataCategory:         "standard",
-	Status:               metric.Active,
-	InstrumentationClass: "UuidMetric",
-}
-
-// valueUUID adapts Instrumentation.UUID to a metric.ValueFunc.
-func valueUUID(app Instrumentation) metric.ValueFunc {
-	return func(ctx context.Context) (any, error) {
-		if app == nil {
-			return nil, errNoInstrumentation
-		}
-		return app.UUID(ctx)
-	}
+// metricsUUID describes uuid, one element per time frame.
+var metricsUUID = [...]metric.Descriptor{
+	{KeyPath: "uuid", Description: "Unique identifier of the instance.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "UuidMetric"},
 }
 
 // UUID computes the metric uuid (time frame none, data source system).
@@ -34,5 +17,5 @@ func valueUUID(app Instrumentation) metric.ValueFunc {
 //
 // Unique identifier of the instance.
 func UUID(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(metricUUID, valueUUID(app))))
+	return asResult[string](e.Value(ctx, withValue(&metricsUUID[0], app, Instrumentation.UUID)))
 }

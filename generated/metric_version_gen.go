@@ -7,26 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricVersion describes version.
-var metricVersion = metric.Descriptor{
-	KeyPath:              "version",
-	Description:          "Version of the application running on the instance.",
-	TimeFrame:            metric.None,
-	DataSource:           "system",
-	ValueType:            "string",
-	DataCategory:         "standard",
-	Status:               metric.Active,
-	InstrumentationClass: "VersionMetric",
-}
-
-// valueVersion adapts Instrumentation.Version to a metric.ValueFunc.
-func valueVersion(app Instrumentation) metric.ValueFunc {
-	return func(ctx context.Context) (any, error) {
-		if app == nil {
-			return nil, errNoInstrumentation
-		}
-		return app.Version(ctx)
-	}
+// metricsVersion describes version, one element per time frame.
+var metricsVersion = [...]metric.Descriptor{
+	{KeyPath: "version", Description: "Version of the application running on the instance.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "VersionMetric"},
 }
 
 // Version computes the metric version (time frame none, data source system).
@@ -34,5 +17,5 @@ func valueVersion(app Instrumentation) metric.ValueFunc {
 //
 // Version of the application running on the instance.
 func Version(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(metricVersion, valueVersion(app))))
+	return asResult[string](e.Value(ctx, withValue(&metricsVersion[0], app, Instrumentation.Version)))
 }

@@ -27,16 +27,16 @@ func (g *gen) metricJobs() []job {
 			})
 			groups = append(groups, nil)
 		}
+		mp.table, mp.index = "metrics"+mp.name, len(groups[i])
+		if len(groups[i]) > 0 {
+			mp.table = groups[i][0].table
+		}
 		groups[i] = append(groups[i], mp)
 	}
 	for i := range jobs {
 		group := groups[i]
 		jobs[i].decls = func() []jen.Code {
-			var decls []jen.Code
-			for _, mp := range group {
-				decls = append(decls, metricDecls(mp)...)
-			}
-			return decls
+			return groupDecls(group)
 		}
 	}
 	return jobs
@@ -64,12 +64,38 @@ func resultType(m *model.Metric) *jen.Statement {
 	return jen.Int64()
 }
 
-func metricDecls(mp *metricPlan) []jen.Code {
-	m := mp.m
-	desc := docComment(fmt.Sprintf("metric%s describes %s.", mp.name, m.KeyPath))
-	desc.Var().Id("metric"+mp.name).Op("=").Qual(pathMetric, "Descriptor").Add(descriptorLit(m))
-	decls := []jen.Code{desc}
+// groupDecls declares the metrics of one definition file: a table with one
+// descriptor per time frame, one element per line, the event rules they
+// share, and a typed calculator per metric.
+func groupDecls(group []*metricPlan) []jen.Code {
+	first := group[0]
+	table := first.table
+	var decls []jen.Code
+	s := docComment(fmt.Sprintf("%s describes %s, one element per time frame.", table, first.m.BaseKeyPath))
+	s.Var().Id(table).Op("=").Index(jen.Op("...")).Qual(pathMetric, "Descriptor").CustomFunc(multiLine, func(g *jen.Group) {
+		for _, mp := range group {
+			g.Add(descriptorLit(mp.m, first))
+		}
+	})
+	decls = append(decls, s)
+	if len(first.m.Events) > 0 {
+		r := docComment(fmt.Sprintf("rules%s are the event rules of %s.", first.name, first.m.BaseKeyPath))
+		r.Var().Id("rules"+first.name).Op("=").Index().Qual(pathMetric, "EventRule").CustomFunc(multiLine, func(g *jen.Group) {
+			for _, er := range first.m.Events {
+				g.Add(eventRuleLit(er))
+			}
+		})
+		decls = append(decls, r)
+	}
+	for _, mp := range group {
+		decls = append(decls, calculatorDecl(mp))
+	}
+	return decls
+}
 
+// calculatorDecl is the typed calculator of one metric.
+func calculatorDecl(mp *metricPlan) jen.Code {
+	m := mp.m
 	about := fmt.Sprintf("%s computes the metric %s (time frame %s, data source %s).", mp.name, m.KeyPath, m.TimeFrame, m.DataSource)
 	status := ""
 	if m.Status == model.Broken {
@@ -79,19 +105,11 @@ func metricDecls(mp *metricPlan) []jen.Code {
 		}
 	}
 	params := []jen.Code{jen.Id("ctx").Qual(pathContext, "Context"), jen.Id("e").Op("*").Qual(pathMetric, "Engine")}
-	descriptor := jen.Op("&").Id("metric" + mp.name)
+	descriptor := mp.ref()
 	if m.NeedsCode() {
 		about += "\nThe engine calls Instrumentation." + mp.name + " under its timeout."
-		v := docComment(fmt.Sprintf("value%s adapts Instrumentation.%s to a metric.ValueFunc.", mp.name, mp.name))
-		v.Func().Id("value"+mp.name).Params(jen.Id("app").Id("Instrumentation")).Qual(pathMetric, "ValueFunc").Block(
-			jen.Return(jen.Func().Params(jen.Id("ctx").Qual(pathContext, "Context")).Params(jen.Any(), jen.Error()).Block(
-				jen.If(jen.Id("app").Op("==").Nil()).Block(jen.Return(jen.Nil(), jen.Id("errNoInstrumentation"))),
-				jen.Return(jen.Id("app").Dot(mp.name).Call(jen.Id("ctx"))),
-			)),
-		)
-		decls = append(decls, v)
 		params = append(params, jen.Id("app").Id("Instrumentation"))
-		descriptor = jen.Id("withValue").Call(jen.Id("metric"+mp.name), jen.Id("value"+mp.name).Call(jen.Id("app")))
+		descriptor = mp.withValue()
 	}
 	calc := docComment(about, userText(m.Description), status, deprecated(m.MilestoneRemoved, m.RemovedByURL))
 	calc.Func().Id(mp.name).Params(params...).Params(resultType(m), jen.Error()).Block(
@@ -99,10 +117,18 @@ func metricDecls(mp *metricPlan) []jen.Code {
 			jen.Id("e").Dot("Value").Call(jen.Id("ctx"), descriptor),
 		)),
 	)
-	return append(decls, calc)
+	return calc
 }
 
-func descriptorLit(m *model.Metric) jen.Code {
+// withValue is the descriptor of a metric that needs code, computed by the
+// Instrumentation method of its name.
+func (mp *metricPlan) withValue() *jen.Statement {
+	return jen.Id("withValue").Call(mp.ref(), jen.Id("app"), jen.Id("Instrumentation").Dot(mp.name))
+}
+
+// descriptorLit is m's descriptor on one line. Its event rules are those
+// of first, the group's first metric, which every time frame shares.
+func descriptorLit(m *model.Metric, first *metricPlan) jen.Code {
 	tf := jen.Qual(pathMetric, timeFrames[m.TimeFrame])
 	if _, ok := timeFrames[m.TimeFrame]; !ok {
 		tf = jen.Qual(pathMetric, "TimeFrame").Call(jen.Lit(string(m.TimeFrame)))
@@ -122,11 +148,7 @@ func descriptorLit(m *model.Metric) jen.Code {
 		items = append(items, kv("InstrumentationClass", jen.Lit(m.InstrumentationClass)))
 	}
 	if len(m.Events) > 0 {
-		items = append(items, kv("Events", jen.Index().Qual(pathMetric, "EventRule").CustomFunc(multiLine, func(g *jen.Group) {
-			for _, r := range m.Events {
-				g.Add(eventRuleLit(r))
-			}
-		})))
+		items = append(items, kv("Events", jen.Id("rules"+first.name)))
 	}
 	if db := m.Database; db != nil && !m.NeedsCode() {
 		d := []jen.Code{kv("Operation", jen.Lit(db.Operation)), kv("Table", jen.Lit(db.Table))}
@@ -139,9 +161,9 @@ func descriptorLit(m *model.Metric) jen.Code {
 		if db.TimestampColumn != "" {
 			d = append(d, kv("TimestampColumn", jen.Lit(db.TimestampColumn)))
 		}
-		items = append(items, kv("Database", jen.Op("&").Qual(pathMetric, "Database").Add(composite(d...))))
+		items = append(items, kv("Database", jen.Op("&").Qual(pathMetric, "Database").Values(d...)))
 	}
-	return composite(items...)
+	return jen.Values(items...)
 }
 
 func eventRuleLit(r *model.EventRule) jen.Code {
@@ -213,9 +235,9 @@ func (g *gen) packageDecls() []jen.Code {
 		b.Return(jen.Index().Op("*").Qual(pathMetric, "Descriptor").CustomFunc(multiLine, func(l *jen.Group) {
 			for _, mp := range g.plan.metrics {
 				if mp.m.NeedsCode() {
-					l.Id("withValue").Call(jen.Id("metric"+mp.name), jen.Id("value"+mp.name).Call(jen.Id("app")))
+					l.Add(mp.withValue())
 				} else {
-					l.Op("&").Id("metric" + mp.name)
+					l.Add(mp.ref())
 				}
 			}
 		}))
@@ -264,10 +286,19 @@ func withValueDecl() jen.Code {
 		"Instrumentation was given.")
 	s.Var().Id("errNoInstrumentation").Op("=").Qual(pathErrors, "New").Call(jen.Lit("no Instrumentation given to Metrics"))
 	s.Line().Line()
-	s.Add(docComment("withValue returns a copy of d computed by f."))
-	s.Func().Id("withValue").Params(jen.Id("d").Qual(pathMetric, "Descriptor"), jen.Id("f").Qual(pathMetric, "ValueFunc")).Op("*").Qual(pathMetric, "Descriptor").Block(
-		jen.Id("d").Dot("Value").Op("=").Id("f"),
-		jen.Return(jen.Op("&").Id("d")),
+	s.Add(docComment("withValue returns a copy of d that the engine computes by calling method on app."))
+	s.Func().Id("withValue").Types(jen.Id("T").Any()).Params(
+		jen.Id("d").Op("*").Qual(pathMetric, "Descriptor"),
+		jen.Id("app").Id("Instrumentation"),
+		jen.Id("method").Func().Params(jen.Id("Instrumentation"), jen.Qual(pathContext, "Context")).Params(jen.Id("T"), jen.Error()),
+	).Op("*").Qual(pathMetric, "Descriptor").Block(
+		jen.Id("c").Op(":=").Op("*").Id("d"),
+		jen.Id("c").Dot("Value").Op("=").Func().Params(jen.Id("ctx").Qual(pathContext, "Context")).Params(jen.Any(), jen.Error()).Block(
+			jen.If(jen.Id("app").Op("==").Nil()).Block(jen.Return(jen.Nil(), jen.Id("errNoInstrumentation"))),
+			jen.List(jen.Id("v"), jen.Err()).Op(":=").Id("method").Call(jen.Id("app"), jen.Id("ctx")),
+			jen.Return(jen.Id("v"), jen.Err()),
+		),
+		jen.Return(jen.Op("&").Id("c")),
 	)
 	return s
 }

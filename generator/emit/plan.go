@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/dave/jennifer/jen"
+
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/model"
 )
@@ -45,6 +47,15 @@ func (p *eventPlan) field(property string) *field {
 type metricPlan struct {
 	m    *model.Metric
 	name string
+	// table and index locate the descriptor: metrics of one definition
+	// file share a table, named after the first of them.
+	table string
+	index int
+}
+
+// ref is the address of the metric's descriptor.
+func (mp *metricPlan) ref() *jen.Statement {
+	return jen.Op("&").Id(mp.table).Index(jen.Lit(mp.index))
 }
 
 // Names of the package-level API that definitions cannot take.
