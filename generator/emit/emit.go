@@ -109,7 +109,11 @@ func Emit(set *model.Set, opts Options) ([]File, error) {
 			}
 		})
 	}
-	for i := range jobs {
+	// The package-wide file, last in jobs, lists every definition and is
+	// by far the largest: started last, it would leave the other workers
+	// idle while one formats it.
+	next <- len(jobs) - 1
+	for i := range len(jobs) - 1 {
 		next <- i
 	}
 	close(next)

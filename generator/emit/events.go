@@ -18,8 +18,8 @@ type gen struct {
 }
 
 // files lists every file to render: one per active event, one per metric
-// definition file with an active or broken metric, and the package-wide
-// file.
+// definition file with an active or broken metric, and, last (Emit starts
+// it first), the package-wide file.
 func (g *gen) files() []job {
 	var jobs []job
 	for _, ep := range g.plan.events {
