@@ -47,6 +47,19 @@ func onFirstRule(f func(r map[string]any)) func(map[string]any) bool {
 	}
 }
 
+// onRedisHLL changes a redis_hll metric counted by RedisHLLMetric with
+// options.events.
+func onRedisHLL(f func(m map[string]any)) func(map[string]any) bool {
+	return func(m map[string]any) bool {
+		opts, ok := m["options"].(map[string]any)
+		if !ok || m["data_source"] != "redis_hll" || m["instrumentation_class"] != "RedisHLLMetric" || opts["events"] == nil {
+			return false
+		}
+		f(m)
+		return true
+	}
+}
+
 var metricMutations = []mutation{
 	{"unknown key", mutSet("product_stage", "create")},
 	{"value_type integer", mutSet("value_type", "integer")},
@@ -99,6 +112,32 @@ var metricMutations = []mutation{
 		m["instrumentation_class"] = "count_metric"
 		return ok
 	}},
+	{"redis_hll without instrumentation_class", func(m map[string]any) bool {
+		m["data_source"] = "redis_hll"
+		for _, k := range []string{"instrumentation_class", "options", "events", "database"} {
+			delete(m, k)
+		}
+		return true
+	}},
+	{"redis_hll legacy key path without instrumentation_class", func(m map[string]any) bool {
+		m["data_source"] = "redis_hll"
+		m["key_path"] = "usage_activity_by_stage_monthly.create.merge_requests_users"
+		for _, k := range []string{"instrumentation_class", "options", "events", "database"} {
+			delete(m, k)
+		}
+		return true
+	}},
+	{"redis_hll with an unknown option", onRedisHLL(func(m map[string]any) { m["options"].(map[string]any)["prefix"] = "x" })},
+	{"redis_hll with events beside options", onRedisHLL(func(m map[string]any) { m["events"] = []any{map[string]any{"name": "x"}} })},
+	{"redis_hll as AggregatedMetric", onRedisHLL(func(m map[string]any) {
+		m["instrumentation_class"] = "AggregatedMetric"
+		m["options"].(map[string]any)["aggregate"] = map[string]any{"attribute": "user.id"}
+	})},
+	{"redis_hll AggregatedMetric without aggregate", onRedisHLL(func(m map[string]any) { m["instrumentation_class"] = "AggregatedMetric" })},
+	{"redis_hll AggregatedMetric on namespace.id", onRedisHLL(func(m map[string]any) {
+		m["instrumentation_class"] = "AggregatedMetric"
+		m["options"].(map[string]any)["aggregate"] = map[string]any{"attribute": "namespace.id"}
+	})},
 	{"options not an object", func(m map[string]any) bool {
 		_, ok := m["options"]
 		m["options"] = "x"

@@ -153,6 +153,27 @@ func TestSchemaMessages(t *testing.T) {
 		{"key_path pattern", me, with(baseMetric, "key_path: counts..issues"), []string{
 			"metrics/issues.yml:1:11: key_path: \"counts..issues\" must be a dot path of letters, digits and underscores, such as counts.issues",
 		}},
+		{"redis_hll with RedisHLLMetric", me, with(baseMetric, "data_source: redis_hll", "events: -", "instrumentation_class: RedisHLLMetric", "options:", "  events: [i_issue_edited]"), nil},
+		{"redis_hll with AggregatedMetric", me, with(baseMetric, "data_source: redis_hll", "events: -", "instrumentation_class: AggregatedMetric", "options:", "  aggregate:", "    attribute: user.id", "  events: [i_issue_edited]"), nil},
+		{"redis_hll legacy key path", me, with(baseMetric, "key_path: usage_activity_by_stage_monthly.create.merge_requests_users", "data_source: redis_hll", "events: -"), nil},
+		{"redis_hll without instrumentation_class", me, with(baseMetric, "data_source: redis_hll", "events: -"), []string{
+			"metrics/issues.yml:12:1: data_source redis_hll needs instrumentation_class RedisHLLMetric with options.events (the events counted) and nothing else in options or beside it, or AggregatedMetric with options.aggregate.attribute (user.id or project.id) and options.events; GitLab's few legacy key paths are exempt, but only when they use neither class",
+		}},
+		{"redis_hll with another class", me, with(baseMetric, "data_source: redis_hll", "events: -", "instrumentation_class: CountIssuesMetric", "options:", "  events: [i_issue_edited]"), []string{
+			"metrics/issues.yml:12:1: data_source redis_hll needs instrumentation_class RedisHLLMetric with options.events (the events counted) and nothing else in options or beside it, or AggregatedMetric with options.aggregate.attribute (user.id or project.id) and options.events; GitLab's few legacy key paths are exempt, but only when they use neither class",
+		}},
+		{"redis_hll with an unknown option", me, with(baseMetric, "data_source: redis_hll", "events: -", "instrumentation_class: RedisHLLMetric", "options:", "  events: [i_issue_edited]", "  prefix: issues"), []string{
+			"metrics/issues.yml:12:1: data_source redis_hll needs instrumentation_class RedisHLLMetric with options.events (the events counted) and nothing else in options or beside it, or AggregatedMetric with options.aggregate.attribute (user.id or project.id) and options.events; GitLab's few legacy key paths are exempt, but only when they use neither class",
+		}},
+		{"redis_hll with events beside RedisHLLMetric", me, with(baseMetric, "data_source: redis_hll", "instrumentation_class: RedisHLLMetric", "options:", "  events: [i_issue_edited]"), []string{
+			"metrics/issues.yml:12:1: data_source redis_hll needs instrumentation_class RedisHLLMetric with options.events (the events counted) and nothing else in options or beside it, or AggregatedMetric with options.aggregate.attribute (user.id or project.id) and options.events; GitLab's few legacy key paths are exempt, but only when they use neither class",
+		}},
+		{"redis_hll AggregatedMetric attribute", me, with(baseMetric, "data_source: redis_hll", "events: -", "instrumentation_class: AggregatedMetric", "options:", "  aggregate:", "    attribute: namespace.id", "  events: [i_issue_edited]"), []string{
+			"metrics/issues.yml:12:1: data_source redis_hll needs instrumentation_class RedisHLLMetric with options.events (the events counted) and nothing else in options or beside it, or AggregatedMetric with options.aggregate.attribute (user.id or project.id) and options.events; GitLab's few legacy key paths are exempt, but only when they use neither class",
+		}},
+		{"redis_hll legacy key path with RedisHLLMetric", me, with(baseMetric, "key_path: usage_activity_by_stage_monthly.create.merge_requests_users", "data_source: redis_hll", "events: -", "instrumentation_class: RedisHLLMetric", "options:", "  events: [i_issue_edited]"), []string{
+			"metrics/issues.yml:12:1: data_source redis_hll needs instrumentation_class RedisHLLMetric with options.events (the events counted) and nothing else in options or beside it, or AggregatedMetric with options.aggregate.attribute (user.id or project.id) and options.events; GitLab's few legacy key paths are exempt, but only when they use neither class",
+		}},
 		{"instrumentation class pattern", me, with(baseMetric, "data_source: system", "events: -", "instrumentation_class: count_issues"), []string{
 			"metrics/issues.yml:15:24: instrumentation_class: \"count_issues\" must be a CamelCase class name, optionally namespaced with ::",
 		}},
