@@ -7,10 +7,8 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsCountsCountTotalAPIMergeRequests describes counts.count_total_api_merge_requests, one element per time frame.
-var metricsCountsCountTotalAPIMergeRequests = [...]metric.Descriptor{
-	{KeyPath: "counts.count_total_api_merge_requests", Description: "Count of merge requests opened through the API.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalAPIMergeRequests},
-}
+// Descriptors of counts.count_total_api_merge_requests, one per time frame.
+var metricCountsCountTotalAPIMergeRequests = metric.Descriptor{KeyPath: "counts.count_total_api_merge_requests", Description: "Count of merge requests opened through the API.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalAPIMergeRequests}
 
 // rulesCountsCountTotalAPIMergeRequests are the event rules of counts.count_total_api_merge_requests.
 var rulesCountsCountTotalAPIMergeRequests = []metric.EventRule{
@@ -21,5 +19,5 @@ var rulesCountsCountTotalAPIMergeRequests = []metric.EventRule{
 //
 // Count of merge requests opened through the API.
 func CountsCountTotalAPIMergeRequests(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsCountTotalAPIMergeRequests[0]))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalAPIMergeRequests))
 }

@@ -7,10 +7,8 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsCountsCountTotalApproveMergeRequestMonthly describes counts.count_total_approve_merge_request_monthly, one element per time frame.
-var metricsCountsCountTotalApproveMergeRequestMonthly = [...]metric.Descriptor{
-	{KeyPath: "counts.count_total_approve_merge_request_monthly", Description: "Monthly count of merge request approvals.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalApproveMergeRequestMonthly},
-}
+// Descriptors of counts.count_total_approve_merge_request_monthly, one per time frame.
+var metricCountsCountTotalApproveMergeRequestMonthly = metric.Descriptor{KeyPath: "counts.count_total_approve_merge_request_monthly", Description: "Monthly count of merge request approvals.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalApproveMergeRequestMonthly}
 
 // rulesCountsCountTotalApproveMergeRequestMonthly are the event rules of counts.count_total_approve_merge_request_monthly.
 var rulesCountsCountTotalApproveMergeRequestMonthly = []metric.EventRule{
@@ -21,5 +19,5 @@ var rulesCountsCountTotalApproveMergeRequestMonthly = []metric.EventRule{
 //
 // Monthly count of merge request approvals.
 func CountsCountTotalApproveMergeRequestMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsCountTotalApproveMergeRequestMonthly[0]))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalApproveMergeRequestMonthly))
 }

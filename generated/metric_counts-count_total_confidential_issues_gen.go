@@ -7,10 +7,8 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsCountsCountTotalConfidentialIssues describes counts.count_total_confidential_issues, one element per time frame.
-var metricsCountsCountTotalConfidentialIssues = [...]metric.Descriptor{
-	{KeyPath: "counts.count_total_confidential_issues", Description: "Count of issues created confidential.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalConfidentialIssues},
-}
+// Descriptors of counts.count_total_confidential_issues, one per time frame.
+var metricCountsCountTotalConfidentialIssues = metric.Descriptor{KeyPath: "counts.count_total_confidential_issues", Description: "Count of issues created confidential.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalConfidentialIssues}
 
 // rulesCountsCountTotalConfidentialIssues are the event rules of counts.count_total_confidential_issues.
 var rulesCountsCountTotalConfidentialIssues = []metric.EventRule{
@@ -21,5 +19,5 @@ var rulesCountsCountTotalConfidentialIssues = []metric.EventRule{
 //
 // Count of issues created confidential.
 func CountsCountTotalConfidentialIssues(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsCountTotalConfidentialIssues[0]))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalConfidentialIssues))
 }

@@ -7,12 +7,10 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsCountsCountTotalCreateIssue describes counts.count_total_create_issue, one element per time frame.
-var metricsCountsCountTotalCreateIssue = [...]metric.Descriptor{
-	{KeyPath: "counts.count_total_create_issue", Description: "Count of issues created.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalCreateIssue},
-	{KeyPath: "counts.count_total_create_issue_monthly", Description: "Count of issues created.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalCreateIssue},
-	{KeyPath: "counts.count_total_create_issue_weekly", Description: "Count of issues created.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalCreateIssue},
-}
+// Descriptors of counts.count_total_create_issue, one per time frame.
+var metricCountsCountTotalCreateIssue = metric.Descriptor{KeyPath: "counts.count_total_create_issue", Description: "Count of issues created.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalCreateIssue}
+var metricCountsCountTotalCreateIssueMonthly = metric.Descriptor{KeyPath: "counts.count_total_create_issue_monthly", Description: "Count of issues created.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalCreateIssue}
+var metricCountsCountTotalCreateIssueWeekly = metric.Descriptor{KeyPath: "counts.count_total_create_issue_weekly", Description: "Count of issues created.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalCreateIssue}
 
 // rulesCountsCountTotalCreateIssue are the event rules of counts.count_total_create_issue.
 var rulesCountsCountTotalCreateIssue = []metric.EventRule{
@@ -23,19 +21,19 @@ var rulesCountsCountTotalCreateIssue = []metric.EventRule{
 //
 // Count of issues created.
 func CountsCountTotalCreateIssue(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsCountTotalCreateIssue[0]))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalCreateIssue))
 }
 
 // CountsCountTotalCreateIssueMonthly computes the metric counts.count_total_create_issue_monthly (time frame 28d, data source internal_events).
 //
 // Count of issues created.
 func CountsCountTotalCreateIssueMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsCountTotalCreateIssue[1]))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalCreateIssueMonthly))
 }
 
 // CountsCountTotalCreateIssueWeekly computes the metric counts.count_total_create_issue_weekly (time frame 7d, data source internal_events).
 //
 // Count of issues created.
 func CountsCountTotalCreateIssueWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsCountTotalCreateIssue[2]))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalCreateIssueWeekly))
 }

@@ -7,10 +7,8 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsCountsCountTotalCreateProject describes counts.count_total_create_project, one element per time frame.
-var metricsCountsCountTotalCreateProject = [...]metric.Descriptor{
-	{KeyPath: "counts.count_total_create_project", Description: "Count of projects created, of every kind.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalCreateProject},
-}
+// Descriptors of counts.count_total_create_project, one per time frame.
+var metricCountsCountTotalCreateProject = metric.Descriptor{KeyPath: "counts.count_total_create_project", Description: "Count of projects created, of every kind.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalCreateProject}
 
 // rulesCountsCountTotalCreateProject are the event rules of counts.count_total_create_project.
 var rulesCountsCountTotalCreateProject = []metric.EventRule{
@@ -21,5 +19,5 @@ var rulesCountsCountTotalCreateProject = []metric.EventRule{
 //
 // Count of projects created, of every kind.
 func CountsCountTotalCreateProject(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsCountTotalCreateProject[0]))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalCreateProject))
 }

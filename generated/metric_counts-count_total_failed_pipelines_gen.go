@@ -7,11 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsCountsCountTotalFailedPipelinesMonthly describes counts.count_total_failed_pipelines, one element per time frame.
-var metricsCountsCountTotalFailedPipelinesMonthly = [...]metric.Descriptor{
-	{KeyPath: "counts.count_total_failed_pipelines_monthly", Description: "Count of pipelines that finished with the failed status.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalFailedPipelinesMonthly},
-	{KeyPath: "counts.count_total_failed_pipelines_weekly", Description: "Count of pipelines that finished with the failed status.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalFailedPipelinesMonthly},
-}
+// Descriptors of counts.count_total_failed_pipelines, one per time frame.
+var metricCountsCountTotalFailedPipelinesMonthly = metric.Descriptor{KeyPath: "counts.count_total_failed_pipelines_monthly", Description: "Count of pipelines that finished with the failed status.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalFailedPipelinesMonthly}
+var metricCountsCountTotalFailedPipelinesWeekly = metric.Descriptor{KeyPath: "counts.count_total_failed_pipelines_weekly", Description: "Count of pipelines that finished with the failed status.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalFailedPipelinesMonthly}
 
 // rulesCountsCountTotalFailedPipelinesMonthly are the event rules of counts.count_total_failed_pipelines.
 var rulesCountsCountTotalFailedPipelinesMonthly = []metric.EventRule{
@@ -22,12 +20,12 @@ var rulesCountsCountTotalFailedPipelinesMonthly = []metric.EventRule{
 //
 // Count of pipelines that finished with the failed status.
 func CountsCountTotalFailedPipelinesMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsCountTotalFailedPipelinesMonthly[0]))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalFailedPipelinesMonthly))
 }
 
 // CountsCountTotalFailedPipelinesWeekly computes the metric counts.count_total_failed_pipelines_weekly (time frame 7d, data source internal_events).
 //
 // Count of pipelines that finished with the failed status.
 func CountsCountTotalFailedPipelinesWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsCountTotalFailedPipelinesMonthly[1]))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalFailedPipelinesWeekly))
 }

@@ -7,10 +7,8 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsCountsCountTotalGithubImports describes counts.count_total_github_imports, one element per time frame.
-var metricsCountsCountTotalGithubImports = [...]metric.Descriptor{
-	{KeyPath: "counts.count_total_github_imports", Description: "Count of projects imported from GitHub.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalGithubImports},
-}
+// Descriptors of counts.count_total_github_imports, one per time frame.
+var metricCountsCountTotalGithubImports = metric.Descriptor{KeyPath: "counts.count_total_github_imports", Description: "Count of projects imported from GitHub.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalGithubImports}
 
 // rulesCountsCountTotalGithubImports are the event rules of counts.count_total_github_imports.
 var rulesCountsCountTotalGithubImports = []metric.EventRule{
@@ -21,5 +19,5 @@ var rulesCountsCountTotalGithubImports = []metric.EventRule{
 //
 // Count of projects imported from GitHub.
 func CountsCountTotalGithubImports(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsCountTotalGithubImports[0]))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalGithubImports))
 }

@@ -7,12 +7,10 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsCountsCountTotalMergeMergeRequest describes counts.count_total_merge_merge_request, one element per time frame.
-var metricsCountsCountTotalMergeMergeRequest = [...]metric.Descriptor{
-	{KeyPath: "counts.count_total_merge_merge_request", Description: "Count of merge requests merged.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalMergeMergeRequest},
-	{KeyPath: "counts.count_total_merge_merge_request_monthly", Description: "Count of merge requests merged.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalMergeMergeRequest},
-	{KeyPath: "counts.count_total_merge_merge_request_weekly", Description: "Count of merge requests merged.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalMergeMergeRequest},
-}
+// Descriptors of counts.count_total_merge_merge_request, one per time frame.
+var metricCountsCountTotalMergeMergeRequest = metric.Descriptor{KeyPath: "counts.count_total_merge_merge_request", Description: "Count of merge requests merged.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalMergeMergeRequest}
+var metricCountsCountTotalMergeMergeRequestMonthly = metric.Descriptor{KeyPath: "counts.count_total_merge_merge_request_monthly", Description: "Count of merge requests merged.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalMergeMergeRequest}
+var metricCountsCountTotalMergeMergeRequestWeekly = metric.Descriptor{KeyPath: "counts.count_total_merge_merge_request_weekly", Description: "Count of merge requests merged.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalMergeMergeRequest}
 
 // rulesCountsCountTotalMergeMergeRequest are the event rules of counts.count_total_merge_merge_request.
 var rulesCountsCountTotalMergeMergeRequest = []metric.EventRule{
@@ -23,19 +21,19 @@ var rulesCountsCountTotalMergeMergeRequest = []metric.EventRule{
 //
 // Count of merge requests merged.
 func CountsCountTotalMergeMergeRequest(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsCountTotalMergeMergeRequest[0]))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalMergeMergeRequest))
 }
 
 // CountsCountTotalMergeMergeRequestMonthly computes the metric counts.count_total_merge_merge_request_monthly (time frame 28d, data source internal_events).
 //
 // Count of merge requests merged.
 func CountsCountTotalMergeMergeRequestMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsCountTotalMergeMergeRequest[1]))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalMergeMergeRequestMonthly))
 }
 
 // CountsCountTotalMergeMergeRequestWeekly computes the metric counts.count_total_merge_merge_request_weekly (time frame 7d, data source internal_events).
 //
 // Count of merge requests merged.
 func CountsCountTotalMergeMergeRequestWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsCountTotalMergeMergeRequest[2]))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalMergeMergeRequestWeekly))
 }

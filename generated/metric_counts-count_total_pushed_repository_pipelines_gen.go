@@ -7,10 +7,8 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsCountsCountTotalPushedRepositoryPipelines describes counts.count_total_pushed_repository_pipelines, one element per time frame.
-var metricsCountsCountTotalPushedRepositoryPipelines = [...]metric.Descriptor{
-	{KeyPath: "counts.count_total_pushed_repository_pipelines", Description: "Count of pipelines started by a push and configured in the repository.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalPushedRepositoryPipelines},
-}
+// Descriptors of counts.count_total_pushed_repository_pipelines, one per time frame.
+var metricCountsCountTotalPushedRepositoryPipelines = metric.Descriptor{KeyPath: "counts.count_total_pushed_repository_pipelines", Description: "Count of pipelines started by a push and configured in the repository.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalPushedRepositoryPipelines}
 
 // rulesCountsCountTotalPushedRepositoryPipelines are the event rules of counts.count_total_pushed_repository_pipelines.
 var rulesCountsCountTotalPushedRepositoryPipelines = []metric.EventRule{
@@ -21,5 +19,5 @@ var rulesCountsCountTotalPushedRepositoryPipelines = []metric.EventRule{
 //
 // Count of pipelines started by a push and configured in the repository.
 func CountsCountTotalPushedRepositoryPipelines(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsCountTotalPushedRepositoryPipelines[0]))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalPushedRepositoryPipelines))
 }

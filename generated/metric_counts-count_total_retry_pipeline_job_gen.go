@@ -7,10 +7,8 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsCountsCountTotalRetryPipelineJob describes counts.count_total_retry_pipeline_job, one element per time frame.
-var metricsCountsCountTotalRetryPipelineJob = [...]metric.Descriptor{
-	{KeyPath: "counts.count_total_retry_pipeline_job", Description: "Count of CI/CD jobs retried by users. Broken since jobs retried through the API are counted twice.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Broken, Events: rulesCountsCountTotalRetryPipelineJob},
-}
+// Descriptors of counts.count_total_retry_pipeline_job, one per time frame.
+var metricCountsCountTotalRetryPipelineJob = metric.Descriptor{KeyPath: "counts.count_total_retry_pipeline_job", Description: "Count of CI/CD jobs retried by users. Broken since jobs retried through the API are counted twice.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Broken, Events: rulesCountsCountTotalRetryPipelineJob}
 
 // rulesCountsCountTotalRetryPipelineJob are the event rules of counts.count_total_retry_pipeline_job.
 var rulesCountsCountTotalRetryPipelineJob = []metric.EventRule{
@@ -25,5 +23,5 @@ var rulesCountsCountTotalRetryPipelineJob = []metric.EventRule{
 // The metric is broken: its value is known to be wrong until it is repaired.
 // See https://code.example.com/acme/forge/-/issues/2207.
 func CountsCountTotalRetryPipelineJob(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsCountTotalRetryPipelineJob[0]))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalRetryPipelineJob))
 }

@@ -7,10 +7,8 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsCountsCountTotalSingleStagePipelinesMonthly describes counts.count_total_single_stage_pipelines_monthly, one element per time frame.
-var metricsCountsCountTotalSingleStagePipelinesMonthly = [...]metric.Descriptor{
-	{KeyPath: "counts.count_total_single_stage_pipelines_monthly", Description: "Monthly count of pipelines created with a single stage.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalSingleStagePipelinesMonthly},
-}
+// Descriptors of counts.count_total_single_stage_pipelines_monthly, one per time frame.
+var metricCountsCountTotalSingleStagePipelinesMonthly = metric.Descriptor{KeyPath: "counts.count_total_single_stage_pipelines_monthly", Description: "Monthly count of pipelines created with a single stage.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalSingleStagePipelinesMonthly}
 
 // rulesCountsCountTotalSingleStagePipelinesMonthly are the event rules of counts.count_total_single_stage_pipelines_monthly.
 var rulesCountsCountTotalSingleStagePipelinesMonthly = []metric.EventRule{
@@ -21,5 +19,5 @@ var rulesCountsCountTotalSingleStagePipelinesMonthly = []metric.EventRule{
 //
 // Monthly count of pipelines created with a single stage.
 func CountsCountTotalSingleStagePipelinesMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsCountTotalSingleStagePipelinesMonthly[0]))
+	return asResult[int64](e.Value(ctx, &metricCountsCountTotalSingleStagePipelinesMonthly))
 }

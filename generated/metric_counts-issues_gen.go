@@ -7,14 +7,12 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsCountsIssues describes counts.issues, one element per time frame.
-var metricsCountsIssues = [...]metric.Descriptor{
-	{KeyPath: "counts.issues", Description: "Count of issues.", TimeFrame: metric.AllTime, DataSource: "database", ValueType: "number", DataCategory: "operational", Status: metric.Active, Database: &metric.Database{Operation: "count", Table: "issues", Column: "id", TimestampColumn: "created_at"}},
-}
+// Descriptors of counts.issues, one per time frame.
+var metricCountsIssues = metric.Descriptor{KeyPath: "counts.issues", Description: "Count of issues.", TimeFrame: metric.AllTime, DataSource: "database", ValueType: "number", DataCategory: "operational", Status: metric.Active, Database: &metric.Database{Operation: "count", Table: "issues", Column: "id", TimestampColumn: "created_at"}}
 
 // CountsIssues computes the metric counts.issues (time frame all, data source database).
 //
 // Count of issues.
 func CountsIssues(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsIssues[0]))
+	return asResult[int64](e.Value(ctx, &metricCountsIssues))
 }

@@ -7,14 +7,12 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsCountsMergeRequests describes counts.merge_requests, one element per time frame.
-var metricsCountsMergeRequests = [...]metric.Descriptor{
-	{KeyPath: "counts.merge_requests", Description: "Count of merge requests.", TimeFrame: metric.AllTime, DataSource: "database", ValueType: "number", DataCategory: "operational", Status: metric.Active, Database: &metric.Database{Operation: "count", Table: "merge_requests", Column: "id", TimestampColumn: "created_at"}},
-}
+// Descriptors of counts.merge_requests, one per time frame.
+var metricCountsMergeRequests = metric.Descriptor{KeyPath: "counts.merge_requests", Description: "Count of merge requests.", TimeFrame: metric.AllTime, DataSource: "database", ValueType: "number", DataCategory: "operational", Status: metric.Active, Database: &metric.Database{Operation: "count", Table: "merge_requests", Column: "id", TimestampColumn: "created_at"}}
 
 // CountsMergeRequests computes the metric counts.merge_requests (time frame all, data source database).
 //
 // Count of merge requests.
 func CountsMergeRequests(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsMergeRequests[0]))
+	return asResult[int64](e.Value(ctx, &metricCountsMergeRequests))
 }

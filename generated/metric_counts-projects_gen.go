@@ -7,14 +7,12 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsCountsProjects describes counts.projects, one element per time frame.
-var metricsCountsProjects = [...]metric.Descriptor{
-	{KeyPath: "counts.projects", Description: "Count of projects.", TimeFrame: metric.AllTime, DataSource: "database", ValueType: "number", DataCategory: "operational", Status: metric.Active, Database: &metric.Database{Operation: "count", Table: "projects", Column: "id", TimestampColumn: "created_at"}},
-}
+// Descriptors of counts.projects, one per time frame.
+var metricCountsProjects = metric.Descriptor{KeyPath: "counts.projects", Description: "Count of projects.", TimeFrame: metric.AllTime, DataSource: "database", ValueType: "number", DataCategory: "operational", Status: metric.Active, Database: &metric.Database{Operation: "count", Table: "projects", Column: "id", TimestampColumn: "created_at"}}
 
 // CountsProjects computes the metric counts.projects (time frame all, data source database).
 //
 // Count of projects.
 func CountsProjects(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsProjects[0]))
+	return asResult[int64](e.Value(ctx, &metricCountsProjects))
 }

@@ -7,11 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsCountsSumPipelineDurationSecondsMonthly describes counts.sum_pipeline_duration_seconds, one element per time frame.
-var metricsCountsSumPipelineDurationSecondsMonthly = [...]metric.Descriptor{
-	{KeyPath: "counts.sum_pipeline_duration_seconds_monthly", Description: "Total duration in seconds of the pipelines that reached a final status.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsSumPipelineDurationSecondsMonthly},
-	{KeyPath: "counts.sum_pipeline_duration_seconds_weekly", Description: "Total duration in seconds of the pipelines that reached a final status.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsSumPipelineDurationSecondsMonthly},
-}
+// Descriptors of counts.sum_pipeline_duration_seconds, one per time frame.
+var metricCountsSumPipelineDurationSecondsMonthly = metric.Descriptor{KeyPath: "counts.sum_pipeline_duration_seconds_monthly", Description: "Total duration in seconds of the pipelines that reached a final status.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsSumPipelineDurationSecondsMonthly}
+var metricCountsSumPipelineDurationSecondsWeekly = metric.Descriptor{KeyPath: "counts.sum_pipeline_duration_seconds_weekly", Description: "Total duration in seconds of the pipelines that reached a final status.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsSumPipelineDurationSecondsMonthly}
 
 // rulesCountsSumPipelineDurationSecondsMonthly are the event rules of counts.sum_pipeline_duration_seconds.
 var rulesCountsSumPipelineDurationSecondsMonthly = []metric.EventRule{
@@ -22,12 +20,12 @@ var rulesCountsSumPipelineDurationSecondsMonthly = []metric.EventRule{
 //
 // Total duration in seconds of the pipelines that reached a final status.
 func CountsSumPipelineDurationSecondsMonthly(ctx context.Context, e *metric.Engine) (float64, error) {
-	return asResult[float64](e.Value(ctx, &metricsCountsSumPipelineDurationSecondsMonthly[0]))
+	return asResult[float64](e.Value(ctx, &metricCountsSumPipelineDurationSecondsMonthly))
 }
 
 // CountsSumPipelineDurationSecondsWeekly computes the metric counts.sum_pipeline_duration_seconds_weekly (time frame 7d, data source internal_events).
 //
 // Total duration in seconds of the pipelines that reached a final status.
 func CountsSumPipelineDurationSecondsWeekly(ctx context.Context, e *metric.Engine) (float64, error) {
-	return asResult[float64](e.Value(ctx, &metricsCountsSumPipelineDurationSecondsMonthly[1]))
+	return asResult[float64](e.Value(ctx, &metricCountsSumPipelineDurationSecondsWeekly))
 }

@@ -7,15 +7,13 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsCountsWebIdeCommits describes counts.web_ide_commits, one element per time frame.
-var metricsCountsWebIdeCommits = [...]metric.Descriptor{
-	{KeyPath: "counts.web_ide_commits", Description: "Count of commits made from the Web IDE.", TimeFrame: metric.AllTime, DataSource: "redis", ValueType: "number", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "RedisMetric"},
-}
+// Descriptors of counts.web_ide_commits, one per time frame.
+var metricCountsWebIdeCommits = metric.Descriptor{KeyPath: "counts.web_ide_commits", Description: "Count of commits made from the Web IDE.", TimeFrame: metric.AllTime, DataSource: "redis", ValueType: "number", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "RedisMetric"}
 
 // CountsWebIdeCommits computes the metric counts.web_ide_commits (time frame all, data source redis).
 // The engine calls Instrumentation.CountsWebIdeCommits under its timeout.
 //
 // Count of commits made from the Web IDE.
 func CountsWebIdeCommits(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return asResult[int64](e.Value(ctx, withValue(&metricsCountsWebIdeCommits[0], app, Instrumentation.CountsWebIdeCommits)))
+	return asResult[int64](e.Value(ctx, withValue(&metricCountsWebIdeCommits, app, Instrumentation.CountsWebIdeCommits)))
 }

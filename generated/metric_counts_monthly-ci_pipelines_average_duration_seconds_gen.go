@@ -7,14 +7,12 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsCountsMonthlyCIPipelinesAverageDurationSeconds describes counts_monthly.ci_pipelines_average_duration_seconds, one element per time frame.
-var metricsCountsMonthlyCIPipelinesAverageDurationSeconds = [...]metric.Descriptor{
-	{KeyPath: "counts_monthly.ci_pipelines_average_duration_seconds", Description: "Average duration in seconds of the pipelines created in the last 28 days.", TimeFrame: metric.Monthly, DataSource: "database", ValueType: "number", DataCategory: "optional", Status: metric.Active, Database: &metric.Database{Operation: "average", Table: "ci_pipelines", Column: "duration", Where: "status = 'success'", TimestampColumn: "created_at"}},
-}
+// Descriptors of counts_monthly.ci_pipelines_average_duration_seconds, one per time frame.
+var metricCountsMonthlyCIPipelinesAverageDurationSeconds = metric.Descriptor{KeyPath: "counts_monthly.ci_pipelines_average_duration_seconds", Description: "Average duration in seconds of the pipelines created in the last 28 days.", TimeFrame: metric.Monthly, DataSource: "database", ValueType: "number", DataCategory: "optional", Status: metric.Active, Database: &metric.Database{Operation: "average", Table: "ci_pipelines", Column: "duration", Where: "status = 'success'", TimestampColumn: "created_at"}}
 
 // CountsMonthlyCIPipelinesAverageDurationSeconds computes the metric counts_monthly.ci_pipelines_average_duration_seconds (time frame 28d, data source database).
 //
 // Average duration in seconds of the pipelines created in the last 28 days.
 func CountsMonthlyCIPipelinesAverageDurationSeconds(ctx context.Context, e *metric.Engine) (float64, error) {
-	return asResult[float64](e.Value(ctx, &metricsCountsMonthlyCIPipelinesAverageDurationSeconds[0]))
+	return asResult[float64](e.Value(ctx, &metricCountsMonthlyCIPipelinesAverageDurationSeconds))
 }

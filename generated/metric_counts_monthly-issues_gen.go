@@ -7,14 +7,12 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsCountsMonthlyIssues describes counts_monthly.issues, one element per time frame.
-var metricsCountsMonthlyIssues = [...]metric.Descriptor{
-	{KeyPath: "counts_monthly.issues", Description: "Count of issues created in the last 28 days.", TimeFrame: metric.Monthly, DataSource: "database", ValueType: "number", DataCategory: "operational", Status: metric.Active, Database: &metric.Database{Operation: "count", Table: "issues", Column: "id", TimestampColumn: "created_at"}},
-}
+// Descriptors of counts_monthly.issues, one per time frame.
+var metricCountsMonthlyIssues = metric.Descriptor{KeyPath: "counts_monthly.issues", Description: "Count of issues created in the last 28 days.", TimeFrame: metric.Monthly, DataSource: "database", ValueType: "number", DataCategory: "operational", Status: metric.Active, Database: &metric.Database{Operation: "count", Table: "issues", Column: "id", TimestampColumn: "created_at"}}
 
 // CountsMonthlyIssues computes the metric counts_monthly.issues (time frame 28d, data source database).
 //
 // Count of issues created in the last 28 days.
 func CountsMonthlyIssues(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsCountsMonthlyIssues[0]))
+	return asResult[int64](e.Value(ctx, &metricCountsMonthlyIssues))
 }

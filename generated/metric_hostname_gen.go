@@ -7,15 +7,13 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsHostname describes hostname, one element per time frame.
-var metricsHostname = [...]metric.Descriptor{
-	{KeyPath: "hostname", Description: "Host name of the instance.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "HostnameMetric"},
-}
+// Descriptors of hostname, one per time frame.
+var metricHostname = metric.Descriptor{KeyPath: "hostname", Description: "Host name of the instance.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "HostnameMetric"}
 
 // Hostname computes the metric hostname (time frame none, data source system).
 // The engine calls Instrumentation.Hostname under its timeout.
 //
 // Host name of the instance.
 func Hostname(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(&metricsHostname[0], app, Instrumentation.Hostname)))
+	return asResult[string](e.Value(ctx, withValue(&metricHostname, app, Instrumentation.Hostname)))
 }

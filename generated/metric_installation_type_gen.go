@@ -7,15 +7,13 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsInstallationType describes installation_type, one element per time frame.
-var metricsInstallationType = [...]metric.Descriptor{
-	{KeyPath: "installation_type", Description: "How the instance was installed (package, docker, helm, source).", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "InstallationTypeMetric"},
-}
+// Descriptors of installation_type, one per time frame.
+var metricInstallationType = metric.Descriptor{KeyPath: "installation_type", Description: "How the instance was installed (package, docker, helm, source).", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "InstallationTypeMetric"}
 
 // InstallationType computes the metric installation_type (time frame none, data source system).
 // The engine calls Instrumentation.InstallationType under its timeout.
 //
 // How the instance was installed (package, docker, helm, source).
 func InstallationType(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(&metricsInstallationType[0], app, Instrumentation.InstallationType)))
+	return asResult[string](e.Value(ctx, withValue(&metricInstallationType, app, Instrumentation.InstallationType)))
 }

@@ -7,15 +7,13 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsLicenseExpiresAt describes license_expires_at, one element per time frame.
-var metricsLicenseExpiresAt = [...]metric.Descriptor{
-	{KeyPath: "license_expires_at", Description: "Expiry date of the installed license.", TimeFrame: metric.None, DataSource: "license", ValueType: "string", DataCategory: "subscription", Status: metric.Active},
-}
+// Descriptors of license_expires_at, one per time frame.
+var metricLicenseExpiresAt = metric.Descriptor{KeyPath: "license_expires_at", Description: "Expiry date of the installed license.", TimeFrame: metric.None, DataSource: "license", ValueType: "string", DataCategory: "subscription", Status: metric.Active}
 
 // LicenseExpiresAt computes the metric license_expires_at (time frame none, data source license).
 // The engine calls Instrumentation.LicenseExpiresAt under its timeout.
 //
 // Expiry date of the installed license.
 func LicenseExpiresAt(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(&metricsLicenseExpiresAt[0], app, Instrumentation.LicenseExpiresAt)))
+	return asResult[string](e.Value(ctx, withValue(&metricLicenseExpiresAt, app, Instrumentation.LicenseExpiresAt)))
 }

@@ -7,15 +7,13 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsLicensePlan describes license_plan, one element per time frame.
-var metricsLicensePlan = [...]metric.Descriptor{
-	{KeyPath: "license_plan", Description: "The plan of the installed license.", TimeFrame: metric.None, DataSource: "license", ValueType: "string", DataCategory: "subscription", Status: metric.Active},
-}
+// Descriptors of license_plan, one per time frame.
+var metricLicensePlan = metric.Descriptor{KeyPath: "license_plan", Description: "The plan of the installed license.", TimeFrame: metric.None, DataSource: "license", ValueType: "string", DataCategory: "subscription", Status: metric.Active}
 
 // LicensePlan computes the metric license_plan (time frame none, data source license).
 // The engine calls Instrumentation.LicensePlan under its timeout.
 //
 // The plan of the installed license.
 func LicensePlan(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(&metricsLicensePlan[0], app, Instrumentation.LicensePlan)))
+	return asResult[string](e.Value(ctx, withValue(&metricLicensePlan, app, Instrumentation.LicensePlan)))
 }

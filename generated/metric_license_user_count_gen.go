@@ -7,15 +7,13 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsLicenseUserCount describes license_user_count, one element per time frame.
-var metricsLicenseUserCount = [...]metric.Descriptor{
-	{KeyPath: "license_user_count", Description: "Number of seats the installed license allows.", TimeFrame: metric.None, DataSource: "license", ValueType: "number", DataCategory: "subscription", Status: metric.Active},
-}
+// Descriptors of license_user_count, one per time frame.
+var metricLicenseUserCount = metric.Descriptor{KeyPath: "license_user_count", Description: "Number of seats the installed license allows.", TimeFrame: metric.None, DataSource: "license", ValueType: "number", DataCategory: "subscription", Status: metric.Active}
 
 // LicenseUserCount computes the metric license_user_count (time frame none, data source license).
 // The engine calls Instrumentation.LicenseUserCount under its timeout.
 //
 // Number of seats the installed license allows.
 func LicenseUserCount(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return asResult[int64](e.Value(ctx, withValue(&metricsLicenseUserCount[0], app, Instrumentation.LicenseUserCount)))
+	return asResult[int64](e.Value(ctx, withValue(&metricLicenseUserCount, app, Instrumentation.LicenseUserCount)))
 }

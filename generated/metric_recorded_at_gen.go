@@ -7,15 +7,13 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsRecordedAt describes recorded_at, one element per time frame.
-var metricsRecordedAt = [...]metric.Descriptor{
-	{KeyPath: "recorded_at", Description: "When the usage ping payload was generated, as an RFC 3339 timestamp.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "RecordedAtMetric"},
-}
+// Descriptors of recorded_at, one per time frame.
+var metricRecordedAt = metric.Descriptor{KeyPath: "recorded_at", Description: "When the usage ping payload was generated, as an RFC 3339 timestamp.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "RecordedAtMetric"}
 
 // RecordedAt computes the metric recorded_at (time frame none, data source system).
 // The engine calls Instrumentation.RecordedAt under its timeout.
 //
 // When the usage ping payload was generated, as an RFC 3339 timestamp.
 func RecordedAt(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(&metricsRecordedAt[0], app, Instrumentation.RecordedAt)))
+	return asResult[string](e.Value(ctx, withValue(&metricRecordedAt, app, Instrumentation.RecordedAt)))
 }

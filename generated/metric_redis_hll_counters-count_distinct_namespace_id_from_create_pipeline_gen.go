@@ -7,11 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly describes redis_hll_counters.count_distinct_namespace_id_from_create_pipeline, one element per time frame.
-var metricsRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly = [...]metric.Descriptor{
-	{KeyPath: "redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_monthly", Description: "Count of unique namespaces in which a pipeline was created.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly},
-	{KeyPath: "redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_weekly", Description: "Count of unique namespaces in which a pipeline was created.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly},
-}
+// Descriptors of redis_hll_counters.count_distinct_namespace_id_from_create_pipeline, one per time frame.
+var metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_monthly", Description: "Count of unique namespaces in which a pipeline was created.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly}
+var metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_weekly", Description: "Count of unique namespaces in which a pipeline was created.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly}
 
 // rulesRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly are the event rules of redis_hll_counters.count_distinct_namespace_id_from_create_pipeline.
 var rulesRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly = []metric.EventRule{
@@ -22,12 +20,12 @@ var rulesRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly = []m
 //
 // Count of unique namespaces in which a pipeline was created.
 func RedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly[0]))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly))
 }
 
 // RedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly computes the metric redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_weekly (time frame 7d, data source internal_events).
 //
 // Count of unique namespaces in which a pipeline was created.
 func RedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly[1]))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly))
 }

@@ -7,10 +7,8 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly describes redis_hll_counters.count_distinct_project_id_from_create_merge_request_monthly, one element per time frame.
-var metricsRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly = [...]metric.Descriptor{
-	{KeyPath: "redis_hll_counters.count_distinct_project_id_from_create_merge_request_monthly", Description: "Monthly count of unique projects in which a merge request was opened.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly},
-}
+// Descriptors of redis_hll_counters.count_distinct_project_id_from_create_merge_request_monthly, one per time frame.
+var metricRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_project_id_from_create_merge_request_monthly", Description: "Monthly count of unique projects in which a merge request was opened.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly}
 
 // rulesRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly are the event rules of redis_hll_counters.count_distinct_project_id_from_create_merge_request_monthly.
 var rulesRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly = []metric.EventRule{
@@ -21,5 +19,5 @@ var rulesRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly = [
 //
 // Monthly count of unique projects in which a merge request was opened.
 func RedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly[0]))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly))
 }

@@ -7,10 +7,8 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly describes redis_hll_counters.count_distinct_project_id_from_push_to_repository_weekly, one element per time frame.
-var metricsRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly = [...]metric.Descriptor{
-	{KeyPath: "redis_hll_counters.count_distinct_project_id_from_push_to_repository_weekly", Description: "Weekly count of unique projects that received a push.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly},
-}
+// Descriptors of redis_hll_counters.count_distinct_project_id_from_push_to_repository_weekly, one per time frame.
+var metricRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_project_id_from_push_to_repository_weekly", Description: "Weekly count of unique projects that received a push.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly}
 
 // rulesRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly are the event rules of redis_hll_counters.count_distinct_project_id_from_push_to_repository_weekly.
 var rulesRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly = []metric.EventRule{
@@ -21,5 +19,5 @@ var rulesRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly = []me
 //
 // Weekly count of unique projects that received a push.
 func RedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly[0]))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly))
 }

@@ -7,10 +7,8 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly describes redis_hll_counters.count_distinct_user_id_from_generate_merge_request_summary_weekly, one element per time frame.
-var metricsRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly = [...]metric.Descriptor{
-	{KeyPath: "redis_hll_counters.count_distinct_user_id_from_generate_merge_request_summary_weekly", Description: "Weekly count of unique users who generated a merge request summary.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly},
-}
+// Descriptors of redis_hll_counters.count_distinct_user_id_from_generate_merge_request_summary_weekly, one per time frame.
+var metricRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_user_id_from_generate_merge_request_summary_weekly", Description: "Weekly count of unique users who generated a merge request summary.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly}
 
 // rulesRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly are the event rules of redis_hll_counters.count_distinct_user_id_from_generate_merge_request_summary_weekly.
 var rulesRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly = []metric.EventRule{
@@ -21,5 +19,5 @@ var rulesRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekl
 //
 // Weekly count of unique users who generated a merge request summary.
 func RedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly[0]))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly))
 }

@@ -7,11 +7,9 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly describes redis_hll_counters.count_distinct_user_id_from_issue_actions, one element per time frame.
-var metricsRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly = [...]metric.Descriptor{
-	{KeyPath: "redis_hll_counters.count_distinct_user_id_from_issue_actions_monthly", Description: "Count of unique users who created, closed, reopened or commented on an issue.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly},
-	{KeyPath: "redis_hll_counters.count_distinct_user_id_from_issue_actions_weekly", Description: "Count of unique users who created, closed, reopened or commented on an issue.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly},
-}
+// Descriptors of redis_hll_counters.count_distinct_user_id_from_issue_actions, one per time frame.
+var metricRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_user_id_from_issue_actions_monthly", Description: "Count of unique users who created, closed, reopened or commented on an issue.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly}
+var metricRedisHllCountersCountDistinctUserIDFromIssueActionsWeekly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_user_id_from_issue_actions_weekly", Description: "Count of unique users who created, closed, reopened or commented on an issue.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly}
 
 // rulesRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly are the event rules of redis_hll_counters.count_distinct_user_id_from_issue_actions.
 var rulesRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly = []metric.EventRule{
@@ -25,12 +23,12 @@ var rulesRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly = []metric.E
 //
 // Count of unique users who created, closed, reopened or commented on an issue.
 func RedisHllCountersCountDistinctUserIDFromIssueActionsMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly[0]))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly))
 }
 
 // RedisHllCountersCountDistinctUserIDFromIssueActionsWeekly computes the metric redis_hll_counters.count_distinct_user_id_from_issue_actions_weekly (time frame 7d, data source internal_events).
 //
 // Count of unique users who created, closed, reopened or commented on an issue.
 func RedisHllCountersCountDistinctUserIDFromIssueActionsWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly[1]))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromIssueActionsWeekly))
 }

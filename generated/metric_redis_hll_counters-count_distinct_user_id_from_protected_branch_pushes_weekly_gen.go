@@ -7,10 +7,8 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly describes redis_hll_counters.count_distinct_user_id_from_protected_branch_pushes_weekly, one element per time frame.
-var metricsRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly = [...]metric.Descriptor{
-	{KeyPath: "redis_hll_counters.count_distinct_user_id_from_protected_branch_pushes_weekly", Description: "Weekly count of unique users who pushed to a protected branch.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly},
-}
+// Descriptors of redis_hll_counters.count_distinct_user_id_from_protected_branch_pushes_weekly, one per time frame.
+var metricRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_user_id_from_protected_branch_pushes_weekly", Description: "Weekly count of unique users who pushed to a protected branch.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly}
 
 // rulesRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly are the event rules of redis_hll_counters.count_distinct_user_id_from_protected_branch_pushes_weekly.
 var rulesRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly = []metric.EventRule{
@@ -21,5 +19,5 @@ var rulesRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly = []
 //
 // Weekly count of unique users who pushed to a protected branch.
 func RedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly[0]))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly))
 }

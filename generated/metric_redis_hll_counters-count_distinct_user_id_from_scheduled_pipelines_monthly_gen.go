@@ -7,10 +7,8 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly describes redis_hll_counters.count_distinct_user_id_from_scheduled_pipelines_monthly, one element per time frame.
-var metricsRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly = [...]metric.Descriptor{
-	{KeyPath: "redis_hll_counters.count_distinct_user_id_from_scheduled_pipelines_monthly", Description: "Monthly count of unique users owning a pipeline started by a schedule.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly},
-}
+// Descriptors of redis_hll_counters.count_distinct_user_id_from_scheduled_pipelines_monthly, one per time frame.
+var metricRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_user_id_from_scheduled_pipelines_monthly", Description: "Monthly count of unique users owning a pipeline started by a schedule.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly}
 
 // rulesRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly are the event rules of redis_hll_counters.count_distinct_user_id_from_scheduled_pipelines_monthly.
 var rulesRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly = []metric.EventRule{
@@ -21,5 +19,5 @@ var rulesRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly = []me
 //
 // Monthly count of unique users owning a pipeline started by a schedule.
 func RedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly[0]))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly))
 }

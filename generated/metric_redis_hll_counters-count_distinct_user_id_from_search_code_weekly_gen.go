@@ -7,10 +7,8 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly describes redis_hll_counters.count_distinct_user_id_from_search_code_weekly, one element per time frame.
-var metricsRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly = [...]metric.Descriptor{
-	{KeyPath: "redis_hll_counters.count_distinct_user_id_from_search_code_weekly", Description: "Weekly count of unique users who ran a search.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly},
-}
+// Descriptors of redis_hll_counters.count_distinct_user_id_from_search_code_weekly, one per time frame.
+var metricRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_user_id_from_search_code_weekly", Description: "Weekly count of unique users who ran a search.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly}
 
 // rulesRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly are the event rules of redis_hll_counters.count_distinct_user_id_from_search_code_weekly.
 var rulesRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly = []metric.EventRule{
@@ -21,5 +19,5 @@ var rulesRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly = []metric.Even
 //
 // Weekly count of unique users who ran a search.
 func RedisHllCountersCountDistinctUserIDFromSearchCodeWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricsRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly[0]))
+	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly))
 }

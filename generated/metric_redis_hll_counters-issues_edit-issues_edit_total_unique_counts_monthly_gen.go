@@ -7,15 +7,13 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly describes redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly, one element per time frame.
-var metricsRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly = [...]metric.Descriptor{
-	{KeyPath: "redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly", Description: "Monthly count of unique users who edited an issue through the legacy tracker.", TimeFrame: metric.Monthly, DataSource: "redis_hll", ValueType: "number", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "RedisHLLMetric"},
-}
+// Descriptors of redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly, one per time frame.
+var metricRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly = metric.Descriptor{KeyPath: "redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly", Description: "Monthly count of unique users who edited an issue through the legacy tracker.", TimeFrame: metric.Monthly, DataSource: "redis_hll", ValueType: "number", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "RedisHLLMetric"}
 
 // RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly computes the metric redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly (time frame 28d, data source redis_hll).
 // The engine calls Instrumentation.RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly under its timeout.
 //
 // Monthly count of unique users who edited an issue through the legacy tracker.
 func RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return asResult[int64](e.Value(ctx, withValue(&metricsRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly[0], app, Instrumentation.RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly)))
+	return asResult[int64](e.Value(ctx, withValue(&metricRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly, app, Instrumentation.RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly)))
 }

@@ -7,15 +7,13 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsSettingsCollectedDataCategories describes settings.collected_data_categories, one element per time frame.
-var metricsSettingsCollectedDataCategories = [...]metric.Descriptor{
-	{KeyPath: "settings.collected_data_categories", Description: "The data categories this instance reports in its usage ping.", TimeFrame: metric.None, DataSource: "system", ValueType: "object", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "CollectedDataCategoriesMetric"},
-}
+// Descriptors of settings.collected_data_categories, one per time frame.
+var metricSettingsCollectedDataCategories = metric.Descriptor{KeyPath: "settings.collected_data_categories", Description: "The data categories this instance reports in its usage ping.", TimeFrame: metric.None, DataSource: "system", ValueType: "object", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "CollectedDataCategoriesMetric"}
 
 // SettingsCollectedDataCategories computes the metric settings.collected_data_categories (time frame none, data source system).
 // The engine calls Instrumentation.SettingsCollectedDataCategories under its timeout.
 //
 // The data categories this instance reports in its usage ping.
 func SettingsCollectedDataCategories(ctx context.Context, e *metric.Engine, app Instrumentation) (map[string]any, error) {
-	return asResult[map[string]any](e.Value(ctx, withValue(&metricsSettingsCollectedDataCategories[0], app, Instrumentation.SettingsCollectedDataCategories)))
+	return asResult[map[string]any](e.Value(ctx, withValue(&metricSettingsCollectedDataCategories, app, Instrumentation.SettingsCollectedDataCategories)))
 }

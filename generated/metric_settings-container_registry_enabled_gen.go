@@ -7,15 +7,13 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsSettingsContainerRegistryEnabled describes settings.container_registry_enabled, one element per time frame.
-var metricsSettingsContainerRegistryEnabled = [...]metric.Descriptor{
-	{KeyPath: "settings.container_registry_enabled", Description: "Whether the container registry is enabled.", TimeFrame: metric.None, DataSource: "system", ValueType: "boolean", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "ContainerRegistryEnabledMetric"},
-}
+// Descriptors of settings.container_registry_enabled, one per time frame.
+var metricSettingsContainerRegistryEnabled = metric.Descriptor{KeyPath: "settings.container_registry_enabled", Description: "Whether the container registry is enabled.", TimeFrame: metric.None, DataSource: "system", ValueType: "boolean", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "ContainerRegistryEnabledMetric"}
 
 // SettingsContainerRegistryEnabled computes the metric settings.container_registry_enabled (time frame none, data source system).
 // The engine calls Instrumentation.SettingsContainerRegistryEnabled under its timeout.
 //
 // Whether the container registry is enabled.
 func SettingsContainerRegistryEnabled(ctx context.Context, e *metric.Engine, app Instrumentation) (bool, error) {
-	return asResult[bool](e.Value(ctx, withValue(&metricsSettingsContainerRegistryEnabled[0], app, Instrumentation.SettingsContainerRegistryEnabled)))
+	return asResult[bool](e.Value(ctx, withValue(&metricSettingsContainerRegistryEnabled, app, Instrumentation.SettingsContainerRegistryEnabled)))
 }

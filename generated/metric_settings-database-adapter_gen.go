@@ -7,15 +7,13 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsSettingsDatabaseAdapter describes settings.database.adapter, one element per time frame.
-var metricsSettingsDatabaseAdapter = [...]metric.Descriptor{
-	{KeyPath: "settings.database.adapter", Description: "The database adapter in use.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "DatabaseAdapterMetric"},
-}
+// Descriptors of settings.database.adapter, one per time frame.
+var metricSettingsDatabaseAdapter = metric.Descriptor{KeyPath: "settings.database.adapter", Description: "The database adapter in use.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "DatabaseAdapterMetric"}
 
 // SettingsDatabaseAdapter computes the metric settings.database.adapter (time frame none, data source system).
 // The engine calls Instrumentation.SettingsDatabaseAdapter under its timeout.
 //
 // The database adapter in use.
 func SettingsDatabaseAdapter(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(&metricsSettingsDatabaseAdapter[0], app, Instrumentation.SettingsDatabaseAdapter)))
+	return asResult[string](e.Value(ctx, withValue(&metricSettingsDatabaseAdapter, app, Instrumentation.SettingsDatabaseAdapter)))
 }

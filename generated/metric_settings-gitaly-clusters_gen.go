@@ -7,15 +7,13 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsSettingsGitalyClusters describes settings.gitaly.clusters, one element per time frame.
-var metricsSettingsGitalyClusters = [...]metric.Descriptor{
-	{KeyPath: "settings.gitaly.clusters", Description: "Number of Gitaly clusters configured.", TimeFrame: metric.None, DataSource: "system", ValueType: "number", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "GitalyClustersMetric"},
-}
+// Descriptors of settings.gitaly.clusters, one per time frame.
+var metricSettingsGitalyClusters = metric.Descriptor{KeyPath: "settings.gitaly.clusters", Description: "Number of Gitaly clusters configured.", TimeFrame: metric.None, DataSource: "system", ValueType: "number", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "GitalyClustersMetric"}
 
 // SettingsGitalyClusters computes the metric settings.gitaly.clusters (time frame none, data source system).
 // The engine calls Instrumentation.SettingsGitalyClusters under its timeout.
 //
 // Number of Gitaly clusters configured.
 func SettingsGitalyClusters(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return asResult[int64](e.Value(ctx, withValue(&metricsSettingsGitalyClusters[0], app, Instrumentation.SettingsGitalyClusters)))
+	return asResult[int64](e.Value(ctx, withValue(&metricSettingsGitalyClusters, app, Instrumentation.SettingsGitalyClusters)))
 }

@@ -7,15 +7,13 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsSettingsGitalyApdex describes settings.gitaly_apdex, one element per time frame.
-var metricsSettingsGitalyApdex = [...]metric.Descriptor{
-	{KeyPath: "settings.gitaly_apdex", Description: "Gitaly application performance index over the last 7 days.", TimeFrame: metric.Weekly, DataSource: "prometheus", ValueType: "number", DataCategory: "operational", Status: metric.Active, InstrumentationClass: "GitalyApdexMetric"},
-}
+// Descriptors of settings.gitaly_apdex, one per time frame.
+var metricSettingsGitalyApdex = metric.Descriptor{KeyPath: "settings.gitaly_apdex", Description: "Gitaly application performance index over the last 7 days.", TimeFrame: metric.Weekly, DataSource: "prometheus", ValueType: "number", DataCategory: "operational", Status: metric.Active, InstrumentationClass: "GitalyApdexMetric"}
 
 // SettingsGitalyApdex computes the metric settings.gitaly_apdex (time frame 7d, data source prometheus).
 // The engine calls Instrumentation.SettingsGitalyApdex under its timeout.
 //
 // Gitaly application performance index over the last 7 days.
 func SettingsGitalyApdex(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return asResult[int64](e.Value(ctx, withValue(&metricsSettingsGitalyApdex[0], app, Instrumentation.SettingsGitalyApdex)))
+	return asResult[int64](e.Value(ctx, withValue(&metricSettingsGitalyApdex, app, Instrumentation.SettingsGitalyApdex)))
 }

@@ -7,15 +7,13 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsUUID describes uuid, one element per time frame.
-var metricsUUID = [...]metric.Descriptor{
-	{KeyPath: "uuid", Description: "Unique identifier of the instance.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "UuidMetric"},
-}
+// Descriptors of uuid, one per time frame.
+var metricUUID = metric.Descriptor{KeyPath: "uuid", Description: "Unique identifier of the instance.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "UuidMetric"}
 
 // UUID computes the metric uuid (time frame none, data source system).
 // The engine calls Instrumentation.UUID under its timeout.
 //
 // Unique identifier of the instance.
 func UUID(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(&metricsUUID[0], app, Instrumentation.UUID)))
+	return asResult[string](e.Value(ctx, withValue(&metricUUID, app, Instrumentation.UUID)))
 }

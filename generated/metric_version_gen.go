@@ -7,15 +7,13 @@ import (
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// metricsVersion describes version, one element per time frame.
-var metricsVersion = [...]metric.Descriptor{
-	{KeyPath: "version", Description: "Version of the application running on the instance.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "VersionMetric"},
-}
+// Descriptors of version, one per time frame.
+var metricVersion = metric.Descriptor{KeyPath: "version", Description: "Version of the application running on the instance.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "VersionMetric"}
 
 // Version computes the metric version (time frame none, data source system).
 // The engine calls Instrumentation.Version under its timeout.
 //
 // Version of the application running on the instance.
 func Version(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(&metricsVersion[0], app, Instrumentation.Version)))
+	return asResult[string](e.Value(ctx, withValue(&metricVersion, app, Instrumentation.Version)))
 }

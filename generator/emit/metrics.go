@@ -16,6 +16,7 @@ func (g *gen) metricJobs() []job {
 	var groups [][]*metricPlan
 	index := map[string]int{}
 	for _, mp := range g.plan.metrics {
+		mp.descriptor = "metric" + mp.name
 		i, ok := index[mp.m.File]
 		if !ok {
 			i = len(jobs)
@@ -26,10 +27,6 @@ func (g *gen) metricJobs() []job {
 				pos:    mp.m.Pos,
 			})
 			groups = append(groups, nil)
-		}
-		mp.table, mp.index = "metrics"+mp.name, len(groups[i])
-		if len(groups[i]) > 0 {
-			mp.table = groups[i][0].table
 		}
 		groups[i] = append(groups[i], mp)
 	}
@@ -64,20 +61,21 @@ func resultType(m *model.Metric) *jen.Statement {
 	return jen.Int64()
 }
 
-// groupDecls declares the metrics of one definition file: a table with one
-// descriptor per time frame, one element per line, the event rules they
-// share, and a typed calculator per metric.
+// groupDecls declares the metrics of one definition file: a descriptor per
+// time frame, each on one line, the event rules they share, and a typed
+// calculator per metric. One-line literals are what go/format handles
+// fastest: it measures each element of a multi-line list by printing it an
+// extra time.
 func groupDecls(group []*metricPlan) []jen.Code {
 	first := group[0]
-	table := first.table
-	var decls []jen.Code
-	s := docComment(fmt.Sprintf("%s describes %s, one element per time frame.", table, first.m.BaseKeyPath))
-	s.Var().Id(table).Op("=").Index(jen.Op("...")).Qual(pathMetric, "Descriptor").CustomFunc(multiLine, func(g *jen.Group) {
-		for _, mp := range group {
-			g.Add(descriptorLit(mp.m, first))
+	vars := docComment(fmt.Sprintf("Descriptors of %s, one per time frame.", first.m.BaseKeyPath))
+	for i, mp := range group {
+		if i > 0 {
+			vars.Line()
 		}
-	})
-	decls = append(decls, s)
+		vars.Var().Id(mp.descriptor).Op("=").Qual(pathMetric, "Descriptor").Add(descriptorLit(mp.m, first))
+	}
+	decls := []jen.Code{vars}
 	if len(first.m.Events) > 0 {
 		r := docComment(fmt.Sprintf("rules%s are the event rules of %s.", first.name, first.m.BaseKeyPath))
 		r.Var().Id("rules"+first.name).Op("=").Index().Qual(pathMetric, "EventRule").CustomFunc(multiLine, func(g *jen.Group) {

@@ -47,15 +47,14 @@ func (p *eventPlan) field(property string) *field {
 type metricPlan struct {
 	m    *model.Metric
 	name string
-	// table and index locate the descriptor: metrics of one definition
-	// file share a table, named after the first of them.
-	table string
-	index int
+	// descriptor is the name of the variable holding the metric's
+	// descriptor.
+	descriptor string
 }
 
 // ref is the address of the metric's descriptor.
 func (mp *metricPlan) ref() *jen.Statement {
-	return jen.Op("&").Id(mp.table).Index(jen.Lit(mp.index))
+	return jen.Op("&").Id(mp.descriptor)
 }
 
 // Names of the package-level API that definitions cannot take.
