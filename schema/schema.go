@@ -26,6 +26,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -128,18 +129,25 @@ func compile(version string) (*Set, error) {
 // by a validation error ("<url>#/properties/status/enum"), or nil.
 func (s *Set) At(location string) any {
 	url, ptr, _ := strings.Cut(location, "#")
-	v := s.raw[url]
-	if ptr == "" {
+	return Resolve(s.raw[url], ptr)
+}
+
+// Resolve returns the value at a JSON pointer ("/events/0/name", "" for v
+// itself) in a decoded JSON or YAML value (maps, slices and scalars), or
+// nil when there is none. Validation errors locate keywords in a schema and
+// values in a definition this way.
+func Resolve(v any, pointer string) any {
+	if pointer == "" {
 		return v
 	}
-	for tok := range strings.SplitSeq(strings.TrimPrefix(ptr, "/"), "/") {
+	for tok := range strings.SplitSeq(strings.TrimPrefix(pointer, "/"), "/") {
 		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
 		switch x := v.(type) {
 		case map[string]any:
 			v = x[tok]
 		case []any:
-			i := 0
-			if _, err := fmt.Sscan(tok, &i); err != nil || i < 0 || i >= len(x) {
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(x) {
 				return nil
 			}
 			v = x[i]

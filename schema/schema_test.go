@@ -81,3 +81,32 @@ func TestEveryPropertyDescribed(t *testing.T) {
 		t.Errorf("only %d properties seen; the walk is broken", n)
 	}
 }
+
+func TestResolve(t *testing.T) {
+	var doc any
+	if err := json.Unmarshal([]byte(`{"events": [{"name": "a", "filter": {"x/y": 1, "a~b": 2}}], "tiers": ["free"], "n": 3}`), &doc); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		pointer string
+		want    any
+	}{
+		{"/events/0/name", "a"},
+		{"/events/0/filter/x~1y", 1.0},
+		{"/events/0/filter/a~0b", 2.0},
+		{"/tiers/0", "free"},
+		{"/tiers/1", nil},  // past the end
+		{"/tiers/-1", nil}, // negative
+		{"/tiers/x", nil},  // not an index
+		{"/n/0", nil},      // into a scalar
+		{"/missing", nil},
+	}
+	for _, tt := range tests {
+		if got := schema.Resolve(doc, tt.pointer); got != tt.want {
+			t.Errorf("Resolve(%q) = %v, want %v", tt.pointer, got, tt.want)
+		}
+	}
+	if got, _ := schema.Resolve(doc, "").(map[string]any); len(got) != 3 {
+		t.Errorf(`Resolve("") = %v, want the whole document`, got)
+	}
+}

@@ -114,45 +114,7 @@ func (l *List) Check(name string) string {
 func (l *List) Suggest(name string) string {
 	text := strings.ToLower(strings.TrimPrefix(name, "group::"))
 	text = strings.ReplaceAll(text, " ", "_")
-	best, bestDist := "", 3
-	for _, g := range l.Groups {
-		if d := distance(text, g.Name, bestDist); d < bestDist {
-			best, bestDist = g.Name, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance between a and b, or limit when it
-// is limit or more.
-func distance(a, b string, limit int) int {
-	if abs(len(a)-len(b)) >= limit {
-		return limit
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return min(prev[len(b)], limit)
-}
-
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
+	return diag.Nearest(text, l.Names())
 }
 
 // GitLab returns GitLab's list of product groups, the enum of

@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/usagekit/usagekit/generator/diag"
+	"github.com/usagekit/usagekit/generator/load"
 )
 
 // shape is the one sentence that says what the file holds.
@@ -124,23 +125,13 @@ func deref(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// kindOf names a node's kind with an article.
+// kindOf names a node's kind with an article. A null in a list file can
+// only be an entry left blank, so it is "empty" here.
 func kindOf(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	}
-	switch n.ShortTag() {
-	case "!!int", "!!float":
-		return "a number"
-	case "!!bool":
-		return "a boolean"
-	case "!!null":
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return "empty"
 	}
-	return "a string"
+	return load.KindOf(n)
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

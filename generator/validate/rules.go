@@ -305,51 +305,9 @@ func propertyList(e *model.Event) string {
 // suggest names the closest defined action when one is close enough to be
 // a typo.
 func (c *checker) suggest(name string) string {
-	best, bestDist := "", 3
-	for _, e := range c.set.Events {
-		if d := distance(name, e.Action, bestDist); d < bestDist {
-			best, bestDist = e.Action, d
-		}
+	actions := make([]string, len(c.set.Events))
+	for i, e := range c.set.Events {
+		actions[i] = e.Action
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// distance is the Levenshtein distance between a and b, or limit when it is
-// at least limit.
-func distance(a, b string, limit int) int {
-	if abs(len(a)-len(b)) >= limit {
-		return limit
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		rowMin := cur[0]
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			rowMin = min(rowMin, cur[j])
-		}
-		if rowMin >= limit {
-			return limit
-		}
-		prev, cur = cur, prev
-	}
-	return min(prev[len(b)], limit)
-}
-
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
+	return diag.Suggest(name, actions)
 }

@@ -133,9 +133,9 @@ func (m *mapper) alternatives(e *jsonschema.ValidationError) {
 	_, n := m.doc.Lookup(e.InstanceLocation)
 	if len(fitting) == 0 && len(types) > 0 {
 		if n != nil && n.Kind == yaml.ScalarNode && n.Value != "" {
-			m.add(n, "%s%s is %s; expected %s", where(e.InstanceLocation), show(n), kindOf(n), orList(names(types)))
+			m.add(n, "%s%s is %s; expected %s", where(e.InstanceLocation), show(n), load.KindOf(n), orList(names(types)))
 		} else {
-			m.add(n, "%sexpected %s, not %s", where(e.InstanceLocation), orList(names(types)), kindOf(n))
+			m.add(n, "%sexpected %s, not %s", where(e.InstanceLocation), orList(names(types)), load.KindOf(n))
 		}
 		return
 	}
@@ -173,8 +173,8 @@ func (m *mapper) typeMismatch(c *jsonschema.ValidationError, loc string) []strin
 	return nil
 }
 
-// maxListed is the longest enum a message spells out; longer ones (the
-// product groups) are referred to by file.
+// maxListed is the longest enum a message spells out; longer ones are
+// referred to by file.
 const maxListed = 12
 
 // leaf words one failed keyword.
@@ -191,10 +191,10 @@ func (m *mapper) leaf(e *jsonschema.ValidationError) {
 			hint = fmt.Sprintf(" (quote it: %q)", n.Value)
 		}
 		if n != nil && (n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" && n.Value == "") {
-			m.add(n, "%sexpected %s, not %s", at, orList(names(want)), kindOf(n))
+			m.add(n, "%sexpected %s, not %s", at, orList(names(want)), load.KindOf(n))
 			return
 		}
-		m.add(n, "%s%s is %s; expected %s%s", at, show(n), kindOf(n), orList(names(want)), hint)
+		m.add(n, "%s%s is %s; expected %s%s", at, show(n), load.KindOf(n), orList(names(want)), hint)
 	case "enum":
 		vals, _ := sch.([]any)
 		if len(vals) > maxListed {
@@ -207,7 +207,7 @@ func (m *mapper) leaf(e *jsonschema.ValidationError) {
 	case "const":
 		m.add(n, "%s%s is not allowed; the only allowed value is %s", at, show(n), plain(sch))
 	case "required":
-		obj, _ := instance(m.doc, e.InstanceLocation).(map[string]any)
+		obj, _ := schema.Resolve(m.doc.Value, e.InstanceLocation).(map[string]any)
 		req, _ := sch.([]any)
 		for _, r := range req {
 			name, _ := r.(string)
@@ -253,21 +253,13 @@ func closest(n *yaml.Node, vals []any) string {
 	if n == nil || n.Kind != yaml.ScalarNode {
 		return ""
 	}
-	// Older GitLab files write groups as labels ("group::source code").
-	text := strings.ToLower(strings.TrimPrefix(n.Value, "group::"))
-	text = strings.ReplaceAll(text, " ", "_")
-	best, bestDist := "", 3
+	names := make([]string, 0, len(vals))
 	for _, v := range vals {
 		if s, ok := v.(string); ok {
-			if d := distance(text, s, bestDist); d < bestDist {
-				best, bestDist = s, d
-			}
+			names = append(names, s)
 		}
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return diag.Suggest(n.Value, names)
 }
 
 // duplicateItem reports the second occurrence of the first repeated item.
@@ -287,30 +279,6 @@ func (m *mapper) duplicateItem(n *yaml.Node, at string) {
 		}
 	}
 	m.add(n, "%sitems must be unique", at)
-}
-
-// instance returns the decoded value at a JSON pointer.
-func instance(d *load.Document, ptr string) any {
-	var v any = d.Value
-	if ptr == "" {
-		return v
-	}
-	for tok := range strings.SplitSeq(strings.TrimPrefix(ptr, "/"), "/") {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		switch x := v.(type) {
-		case map[string]any:
-			v = x[tok]
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(x) {
-				return nil
-			}
-			v = x[i]
-		default:
-			return nil
-		}
-	}
-	return v
 }
 
 // where renders a JSON pointer as the dotted path a reader knows from the
@@ -357,31 +325,6 @@ func show(n *yaml.Node) string {
 		return n.Value
 	}
 	return "the value"
-}
-
-// kindOf names the JSON type a node decodes to, with an article.
-func kindOf(n *yaml.Node) string {
-	if n == nil {
-		return "missing"
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	}
-	switch n.ShortTag() {
-	case "!!int", "!!float":
-		return "a number"
-	case "!!bool":
-		return "a boolean"
-	case "!!null":
-		if n.Value == "" {
-			return "an empty value"
-		}
-		return "null"
-	}
-	return "a string"
 }
 
 func typeList(v any) []string {
