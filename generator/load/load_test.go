@@ -49,9 +49,9 @@ func TestLoadBadInput(t *testing.T) {
 		want    string
 	}{
 		{"invalid syntax", "action: [a, b\ndescription: x\n",
-			"events/bad.yml:1: invalid YAML: did not find expected ',' or ']'\n"},
+			"events/bad.yml:1:9: flow sequence opened here is not closed with \"]\" (separate its items with \",\")\n"},
 		{"mapping value in scalar", "action: a: b\n",
-			"events/bad.yml:1: invalid YAML: mapping values are not allowed in this context\n"},
+			"events/bad.yml:1:10: \":\" is not allowed here: put a value that contains \": \" in quotes, and start a nested mapping on a new line, indented under its key\n"},
 		{"duplicate key", "action: a\ndescription: x\naction: b\n",
 			"events/bad.yml:3:1: duplicate key \"action\" (first at line 1)\n"},
 		{"duplicate nested key", "action: a\nadditional_properties:\n  label:\n    description: x\n    description: y\n",
@@ -79,7 +79,7 @@ func TestLoadBadInput(t *testing.T) {
 		{"deep nesting", "action: a\nx: " + strings.Repeat("[", 70) + strings.Repeat("]", 70) + "\n",
 			"events/bad.yml:2:68: nesting deeper than 64 levels\n"},
 		{"control character", "action: a\x01\n",
-			"events/bad.yml:1: invalid YAML: control characters are not allowed\n"},
+			"events/bad.yml:1:10: control character U+0001 is not allowed; YAML text may hold printable characters, tabs and line breaks only\n"},
 		{"unknown kind", "name: x\n",
 			""}, // placed under events/, so it is an event; the schema reports the keys
 	}
@@ -174,7 +174,7 @@ func TestLoadPaths(t *testing.T) {
 	t.Run("absolute paths print relative to the working directory", func(t *testing.T) {
 		dir := writeTree(t, map[string]string{"definitions/events/a.yml": "action: [\n"})
 		r := load.Load(filepath.Join(dir, "definitions"))
-		if got, want := diagLines(r), "definitions/events/a.yml:1: invalid YAML: did not find expected node content\n"; got != want {
+		if got, want := diagLines(r), "definitions/events/a.yml:1:9: flow sequence opened here is not closed with \"]\" (separate its items with \",\")\n"; got != want {
 			t.Errorf("got %q, want %q", got, want)
 		}
 	})

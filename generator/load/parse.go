@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -162,18 +161,9 @@ func Parse(path string, data []byte) (*Document, diag.List) {
 	return d, nil
 }
 
-// syntaxError reports a go-yaml error, pointing at a tab in indentation
-// when there is one before the error: go-yaml's message for it does not say
-// which character is wrong.
+// syntaxError reports a go-yaml error at its line and column.
 func syntaxError(path string, data []byte, err error) diag.List {
-	var diags diag.List
-	line, msg := yamlError(err)
-	if tl, tc, ok := tabIndent(data); ok && (line == 0 || tl <= line) {
-		diags.Add(path, tl, tc, "yaml", "tab character in indentation; YAML indents with spaces only")
-		return diags
-	}
-	diags.Add(path, line, 0, "yaml", "invalid YAML: %s", msg)
-	return diags
+	return diag.List{SyntaxError(path, data, err)}
 }
 
 // secondDocument reports whether data may hold more than one YAML document:
@@ -231,38 +221,6 @@ func quoteShort(s string) string {
 		s = s[:37] + "..."
 	}
 	return strconv.Quote(s)
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// yamlError splits a go-yaml error into its line and message. go-yaml
-// leaves the line out when the problem is on the first line.
-func yamlError(err error) (int, string) {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return n, m[2]
-	}
-	return 1, strings.TrimPrefix(msg, "yaml: ")
-}
-
-// tabIndent finds the first tab in the leading whitespace of a line. YAML
-// forbids tabs there; go-yaml's message for it ("found character that cannot
-// start any token") does not say so.
-func tabIndent(data []byte) (line, col int, ok bool) {
-	line = 1
-	for l := range bytes.SplitSeq(data, []byte("\n")) {
-		for i, c := range l {
-			if c == '\t' {
-				return line, i + 1, true
-			}
-			if c != ' ' {
-				break
-			}
-		}
-		line++
-	}
-	return 0, 0, false
 }
 
 // firstInvalidUTF8 returns the position and value of the first byte that is

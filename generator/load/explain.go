@@ -1,0 +1,367 @@
+package load
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// explain words one go-yaml error. msg is go-yaml's message, line the line
+// go-yaml's position points at (corrected: the start of the construct being
+// read, or the problem itself), at the offset of the character that made
+// go-yaml fail (-1 at the end of the file). It returns where to report and
+// what; a column of 0 means the first non-blank one of the line.
+func explain(data []byte, msg string, line, at int) (int, int, string) {
+	problem := func(text string, args ...any) (int, int, string) {
+		if at < 0 || at >= len(data) {
+			return line, 0, fmt.Sprintf(text, args...)
+		}
+		if tl, tc, ok := tabBefore(data, at); ok {
+			return tl, tc, "tab character in indentation; YAML indents with spaces only"
+		}
+		l, c := position(data, at)
+		return l, c, fmt.Sprintf(text, args...)
+	}
+	c := byte(0)
+	if at >= 0 {
+		c = data[at]
+	}
+	switch msg {
+	// Scanner: a character that cannot be where it is.
+	case "found character that cannot start any token":
+		switch c {
+		case '\t':
+			if tl, tc, ok := tabBefore(data, at); ok {
+				return tl, tc, "tab character in indentation; YAML indents with spaces only"
+			}
+			return problem("tab character cannot start a value; separate values with spaces")
+		case '@', '`':
+			return problem("%q cannot start a value (YAML reserves it); put the value in quotes", string(c))
+		case '|', '>':
+			return problem("%q would start a block scalar, which cannot be inside [...] or {...}; put the value in quotes", string(c))
+		case '%':
+			return problem(`"%%" cannot start a value here; put the value in quotes`)
+		}
+		return problem("%q cannot start a value here; put the value in quotes", token(data, at))
+	case "mapping values are not allowed in this context":
+		return problem(`":" is not allowed here: put a value that contains ": " in quotes, and start a nested mapping on a new line, indented under its key`)
+	case "block sequence entries are not allowed in this context":
+		return problem(`a list item ("- ") cannot start here: start the list on a new line, indented under its key`)
+	case "mapping keys are not allowed in this context":
+		return problem(`an explicit key ("? ") cannot start here: start it on a new line`)
+	case "could not find expected ':'":
+		return line, 0, `this key has no ":" after it on the same line; write "key: value", or put a value that spans lines in quotes`
+	case "found a tab character that violates indentation", "found a tab character where an indentation space is expected":
+		if tl, tc, ok := tabBefore(data, at); ok {
+			return tl, tc, "tab character in indentation; YAML indents with spaces only"
+		}
+		return problem("tab character in indentation; YAML indents with spaces only")
+
+	// Scanner: quoted scalars.
+	case "found unexpected end of stream":
+		if c == '"' {
+			return problem(`double-quoted string opened here is not closed with '"'`)
+		}
+		if c == '\'' {
+			return problem(`single-quoted string opened here is not closed with "'"`)
+		}
+		return line, 0, "quoted string opened on this line is not closed before the end of the file"
+	case "found unexpected document indicator":
+		at = bytes.LastIndexByte(data[:max(at, 0)], '\n') + 1
+		return problem("document marker %q inside a quoted string opened on line %d; close the string before it, or indent this line", token(data, at), line)
+	case "found unknown escape character":
+		return problem(`unknown escape %s in a double-quoted string; allowed are \0 \a \b \t \n \v \f \r \e \" \/ \\ \N \_ \L \P \xXX \uXXXX \UXXXXXXXX, "\" before a space or a line break, or single quotes instead`, escapeAt(data, at))
+	case "did not find expected hexdecimal number":
+		at = bytes.LastIndexByte(data[:max(at, 0)], '\\')
+		e := escapeAt(data, at)
+		digits := map[string]int{`\x`: 2, `\u`: 4, `\U`: 8}[e[:min(2, len(e))]]
+		return problem("escape %s needs %d hexadecimal digits (write a backslash as \\\\, or use single quotes)", e, digits)
+	case "found invalid Unicode character escape code":
+		at = bytes.LastIndexByte(data[:max(at, 0)], '\\')
+		return problem("escape %s is not a valid Unicode character", escapeAt(data, at))
+
+	// Scanner: block scalars, anchors, tags, directives.
+	case "did not find expected comment or line break":
+		if h := blockHeader(data, at); h >= 0 {
+			at = h
+			return problem(`invalid block scalar header %q: after "|" or ">" only a chomping indicator ("-" or "+") and an indentation digit (1-9) may follow, then a comment or a line break`, token(data, at))
+		}
+		return problem("unexpected %q after a directive; only a comment may follow it", token(data, at))
+	case "found an indentation indicator equal to 0":
+		if h := blockHeader(data, at); h >= 0 {
+			at = h
+		}
+		return problem("invalid block scalar header %q: the indentation digit must be 1-9, not 0", token(data, at))
+	case "did not find expected alphabetic or numeric character":
+		if c == '&' || c == '*' {
+			kind := map[byte]string{'&': "an anchor", '*': "an alias"}[c]
+			return problem("%q must be followed by the name of %s: letters, digits, \"-\" or \"_\"", string(c), kind)
+		}
+		return problem("invalid anchor or alias name")
+	case "found undefined tag handle":
+		at = tokenStart(data, at)
+		return problem(`undefined tag handle in %q: only "!" and "!!" are predefined; declare others with a %%TAG directive`, token(data, at))
+	case "did not find the expected '>'":
+		return problem(`verbatim tag "!<" is not closed with ">"`)
+	case "did not find expected tag URI", "did not find URI escaped octet", "did not find expected '!'",
+		"found an incorrect leading UTF-8 octet", "found an incorrect trailing UTF-8 octet":
+		return problem("invalid tag: %s", msg)
+	case "found unknown directive name":
+		return line, 1, `unknown directive: YAML has only %YAML and %TAG; put a value that starts with "%" in quotes`
+	case "found incompatible YAML document":
+		return line, 1, "unsupported YAML version: %YAML 1.1 or 1.2 only"
+	case "found duplicate %YAML directive", "found duplicate %TAG directive":
+		return line, 1, strings.Replace(msg, "found duplicate", "duplicate", 1)
+	case "could not find expected directive name", "found unexpected non-alphabetical character",
+		"did not find expected whitespace or line break", "did not find expected digit or '.' character",
+		"found extremely long version number", "did not find expected version number", "did not find expected whitespace":
+		return line, 1, "invalid directive: " + msg
+
+	// Parser: what the tokens make.
+	case "did not find expected ',' or ']'":
+		return closer(data, line, '[', ']', "flow sequence")
+	case "did not find expected ',' or '}'":
+		return closer(data, line, '{', '}', "flow mapping")
+	case "did not find expected key":
+		at = keyStart(data, at)
+		if at < 0 {
+			return problem("expected a key")
+		}
+		if c := data[at]; c == ']' || c == '}' {
+			return problem("%q closes nothing: there is no open %q before it", string(c), map[byte]string{']': "[", '}': "{"}[c])
+		}
+		l, col := position(data, at)
+		if col == firstNonBlank(data, l) {
+			keys := keyColumn(data, line)
+			if keys != col {
+				return problem("bad indentation: %s is at column %d, which lines up with no mapping or list above it "+
+					"(the keys of the mapping that starts on line %d are at column %d)", found(data, at), col, line, keys)
+			}
+			if data[at] == '-' {
+				return problem(`a list item ("- ") cannot follow the keys of a mapping at their indentation; put the list under a key ("key:" on the line before, items indented)`)
+			}
+		}
+		return problem("unexpected %s after a value; a line holds one \"key: value\" (put a value that contains it in quotes)", found(data, at))
+	case "did not find expected '-' indicator":
+		at = keyStart(data, at)
+		return problem("expected another list item (\"- \") of the list that starts on line %d, found %s; a key after the list must be indented like the key the list belongs to", line, found(data, at))
+	case "did not find expected node content":
+		// The line is that of the token found; a bracket left open may be
+		// on the trigger's line, before it.
+		from := line
+		if at >= 0 {
+			l, _ := position(data, at)
+			from = min(from, l)
+		}
+		if start := lineStart(data, from); start >= 0 {
+			if o := innermostOpen(data[start:], '['); o >= 0 {
+				return closer(data, from, '[', ']', "flow sequence")
+			}
+			if o := innermostOpen(data[start:], '{'); o >= 0 {
+				return closer(data, from, '{', '}', "flow mapping")
+			}
+		}
+		if at < 0 || len(bytes.TrimSpace(data[at+1:])) == 0 {
+			return problem("the file ends where a value is expected")
+		}
+		return problem("expected a value, found %s", found(data, at))
+	case "did not find expected <document start>":
+		return problem(`expected "---" before %s: only a directive or a document marker may follow "..."`, found(data, at))
+
+	// Decoding.
+	case "exceeded max depth of 10000":
+		return problem("nesting deeper than 10000 levels")
+	}
+	if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
+		name = strings.TrimSuffix(name, "' referenced")
+		at = aliasAt(data, name)
+		return problem("alias *%s comes before its anchor &%s (or there is none); define &%s first", name, name, name)
+	}
+	return problem("invalid YAML: %s", msg)
+}
+
+// found describes the token at off for messages.
+func found(data []byte, off int) string {
+	t := token(data, off)
+	switch {
+	case t == "":
+		return "the end of the file"
+	case t == "-":
+		return `a list item ("- ")`
+	case len(t) > 1 && strings.HasSuffix(t, ":"):
+		return fmt.Sprintf("key %q", t[:len(t)-1])
+	}
+	return fmt.Sprintf("%q", t)
+}
+
+// closer reports a flow collection that is not closed, where it was opened:
+// the innermost bracket of its kind that line opens and nothing closes.
+func closer(data []byte, line int, open, close byte, what string) (int, int, string) {
+	msg := fmt.Sprintf("%s opened here is not closed with %q (separate its items with \",\")", what, string(close))
+	if start := lineStart(data, line); start >= 0 {
+		if o := innermostOpen(data[start:], open); o >= 0 {
+			l, c := position(data, start+o)
+			if l == line {
+				return l, c, msg
+			}
+		}
+	}
+	return line, 0, msg
+}
+
+// innermostOpen scans flow text, skipping quoted strings and comments, and
+// returns the offset of the innermost bracket of kind open left unclosed.
+func innermostOpen(text []byte, open byte) int {
+	var stack []int
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; c {
+		case '"', '\'':
+			if i > 0 && !strings.ContainsRune(" \t\n[{,:", rune(text[i-1])) {
+				continue // a quote inside a plain value
+			}
+			for i++; i < len(text); i++ {
+				if c == '"' && text[i] == '\\' {
+					i++
+				} else if text[i] == c {
+					if c == '\'' && i+1 < len(text) && text[i+1] == '\'' {
+						i++
+						continue
+					}
+					break
+				}
+			}
+		case '#':
+			if i == 0 || text[i-1] == ' ' || text[i-1] == '\t' {
+				for i < len(text) && text[i] != '\n' {
+					i++
+				}
+			}
+		case '[', '{':
+			stack = append(stack, i)
+		case ']', '}':
+			if len(stack) == 0 || text[stack[len(stack)-1]] != c-2 {
+				// A bracket that closes nothing or the wrong kind: go-yaml
+				// stops here, inside whatever is still open.
+				i = len(text)
+				break
+			}
+			stack = stack[:len(stack)-1]
+		}
+	}
+	for i := len(stack) - 1; i >= 0; i-- {
+		if text[stack[i]] == open {
+			return stack[i]
+		}
+	}
+	return -1
+}
+
+// escapeAt is the escape sequence starting at the backslash at off: the
+// backslash, its letter, and the hexadecimal digits that follow \x, \u or
+// \U (as many as there are, up to the number needed).
+func escapeAt(data []byte, off int) string {
+	if off < 0 || off+1 >= len(data) {
+		return `\`
+	}
+	_, size := utf8.DecodeRune(data[off+1:])
+	end := off + 1 + size
+	need := map[byte]int{'x': 2, 'u': 4, 'U': 8}[data[off+1]]
+	for ; need > 0 && end < len(data) && strings.IndexByte("0123456789abcdefABCDEF", data[end]) >= 0; need-- {
+		end++
+	}
+	return string(data[off:end])
+}
+
+// blockHeader finds the "|" or ">" that starts the block scalar header
+// around off, on off's line, or -1.
+func blockHeader(data []byte, off int) int {
+	if off < 0 || off >= len(data) {
+		return -1
+	}
+	start := bytes.LastIndexByte(data[:off], '\n') + 1
+	for i := off; i >= start; i-- {
+		if data[i] == '|' || data[i] == '>' {
+			return i
+		}
+		if data[i] == ' ' {
+			return -1
+		}
+	}
+	return -1
+}
+
+// tabBefore reports a tab in the indentation of off's line.
+func tabBefore(data []byte, off int) (line, col int, ok bool) {
+	if off < 0 || off > len(data) {
+		return 0, 0, false
+	}
+	start := bytes.LastIndexByte(data[:off], '\n') + 1
+	for i := start; i < len(data) && i <= off; i++ {
+		switch data[i] {
+		case '\t':
+			l, c := position(data, i)
+			return l, c, true
+		case ' ':
+		default:
+			return 0, 0, false
+		}
+	}
+	return 0, 0, false
+}
+
+// tokenStart moves back from off to the start of its token.
+func tokenStart(data []byte, off int) int {
+	if off < 0 || off >= len(data) {
+		return off
+	}
+	for off > 0 && !strings.ContainsRune(" \t\r\n[{,", rune(data[off-1])) {
+		off--
+	}
+	return off
+}
+
+// keyStart moves off from the ":" after a key (which go-yaml only
+// recognises once it sees the ":") to the start of that key's line.
+func keyStart(data []byte, off int) int {
+	if off < 0 || off >= len(data) || data[off] != ':' {
+		return off
+	}
+	l, _ := position(data, off)
+	return lineStart(data, l) + firstNonBlank(data, l) - 1
+}
+
+// keyColumn is the column of the first key on line n: its first non-blank
+// character after any list item markers.
+func keyColumn(data []byte, n int) int {
+	start := lineStart(data, n)
+	if start < 0 {
+		return 0
+	}
+	i := start
+	for i < len(data) && (data[i] == ' ' || (data[i] == '-' && i+1 < len(data) && data[i+1] == ' ')) {
+		i++
+	}
+	_, c := position(data, i)
+	return c
+}
+
+// aliasAt finds the first alias *name in data: a "*" that starts a token
+// and is followed by exactly name. It is -1 when there is none.
+func aliasAt(data []byte, name string) int {
+	want := "*" + name
+	for i := 0; ; {
+		j := bytes.Index(data[i:], []byte(want))
+		if j < 0 {
+			return -1
+		}
+		j += i
+		end := j + len(want)
+		startsToken := j == 0 || strings.ContainsRune(" \t\n[{,", rune(data[j-1]))
+		endsToken := end == len(data) || strings.ContainsRune(" \t\r\n]},", rune(data[end]))
+		if startsToken && endsToken {
+			return j
+		}
+		i = j + 1
+	}
+}

@@ -1,0 +1,265 @@
+package load
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/usagekit/usagekit/generator/diag"
+)
+
+// SyntaxError turns the error go-yaml returned for data into a diagnostic
+// at the line and column of its cause, with a message that says what YAML
+// allows there.
+//
+// go-yaml's errors carry a line only, and not always the right one: a
+// parser error prints the 0-based line of the construct being parsed, a
+// scanner error the 1-based one, and neither prints a line when both
+// positions are on the first line. SyntaxError therefore parses data again
+// behind a blank line, so every position is past the first line and the
+// printed line is always there, and corrects it by the kind of error (the
+// message says which). The column comes from the shortest prefix of data
+// that fails the same way: the last character of that prefix is where
+// go-yaml gave up. A construct left open (a quote, a bracket) is reported
+// where it was opened.
+func SyntaxError(path string, data []byte, err error) diag.Diagnostic {
+	d := diag.Diagnostic{Path: path, Rule: "yaml"}
+	orig := splitError(err)
+	if off, ok := controlChar(data); ok && orig.msg == "control characters are not allowed" {
+		r, _ := utf8.DecodeRune(data[off:])
+		d.Line, d.Col = position(data, off)
+		d.Message = fmt.Sprintf("control character %U is not allowed; YAML text may hold printable characters, tabs and line breaks only", r)
+		return d
+	}
+	s := newSyntax(data)
+	f, failed := s.fail(len(data))
+	if !failed || f.msg != orig.msg {
+		// The blank line changed the outcome, which only an unusual input
+		// can do: report go-yaml's own words at the start of its line.
+		d.Line, d.Col = orig.line, 1
+		if d.Line == 0 {
+			d.Line = 1
+		}
+		d.Message = "invalid YAML: " + orig.msg
+		return d
+	}
+	line := f.line // the line in data (go-yaml's numbering behind the blank line)
+	if !parserMessages[f.msg] {
+		line-- // scanner errors count from 1
+	}
+	// data[:end] fails as data does; data[end-1] is the trigger. It is not
+	// before the line go-yaml names, which narrows the search.
+	end := s.shortest(f, max(lineStart(data, line), 0))
+	at := end - 1
+	if at < 0 || at >= len(data) {
+		at = -1
+	}
+	d.Line, d.Col, d.Message = explain(data, f.msg, line, at)
+	if d.Line <= 0 {
+		d.Line, d.Col = 1, 1
+	}
+	if d.Col <= 0 {
+		d.Col = firstNonBlank(data, d.Line)
+	}
+	return d
+}
+
+// failure is a go-yaml error: its message and the line it printed (0 when
+// it printed none).
+type failure struct {
+	msg  string
+	line int
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func splitError(err error) failure {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return failure{m[2], n}
+	}
+	return failure{strings.TrimPrefix(msg, "yaml: "), 0}
+}
+
+// parserMessages are the errors of go-yaml's parser (parserc.go), which
+// print 0-based lines; every other positioned error comes from its scanner
+// (scannerc.go) and prints 1-based lines.
+var parserMessages = map[string]bool{
+	"did not find expected <stream-start>":   true,
+	"did not find expected <document start>": true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found duplicate %TAG directive":         true,
+	"found undefined tag handle":             true,
+	"did not find expected key":              true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected node content":     true,
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+}
+
+// syntax re-parses prefixes of one document behind a blank line.
+type syntax struct {
+	buf []byte // "\n" + data
+}
+
+func newSyntax(data []byte) *syntax {
+	buf := make([]byte, 1+len(data))
+	buf[0] = '\n'
+	copy(buf[1:], data)
+	return &syntax{buf: buf}
+}
+
+// fail decodes the first n bytes of the document the way Parse does (at
+// most two documents) and reports how that fails.
+func (s *syntax) fail(n int) (failure, bool) {
+	dec := yaml.NewDecoder(bytes.NewReader(s.buf[:1+n]))
+	for range 2 {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			if errors.Is(err, io.EOF) {
+				return failure{}, false
+			}
+			return splitError(err), true
+		}
+	}
+	return failure{}, false
+}
+
+// shortest finds the shortest prefix of the document, starting at or after
+// offset lo, that fails with f. go-yaml reads its input in order and stops
+// at the first problem, so a prefix that reaches the problem fails with it;
+// bisection finds such a prefix in about log2(len) parses. A shorter prefix
+// can fail the same way for another reason (a quoted string cut at its
+// closing quote, for one), so the first failing prefix is then searched
+// for linearly, when that costs little.
+func (s *syntax) shortest(f failure, lo int) int {
+	start := lo
+	hi := len(s.buf) - 1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if s.failsWith(mid, f) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	if (lo-start)*lo > linearBudget {
+		return lo
+	}
+	for n := start; n < lo; n++ {
+		if s.failsWith(n, f) {
+			return n
+		}
+	}
+	return lo
+}
+
+// linearBudget bounds the bytes parsed by the linear search of shortest.
+const linearBudget = 4 << 20
+
+func (s *syntax) failsWith(n int, f failure) bool {
+	g, ok := s.fail(n)
+	return ok && g == f
+}
+
+// controlChar finds the first character go-yaml's reader refuses.
+func controlChar(data []byte) (int, bool) {
+	for i, r := range string(data) {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r' || r == 0x85:
+		case r >= 0x20 && r <= 0x7e:
+		case r >= 0xa0 && r <= 0xd7ff, r >= 0xe000 && r <= 0xfffd, r >= 0x10000 && r <= 0x10ffff:
+		default:
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// position turns a byte offset into a 1-based line and a column counted in
+// characters, as go-yaml counts them.
+func position(data []byte, off int) (line, col int) {
+	off = min(off, len(data))
+	start := bytes.LastIndexByte(data[:off], '\n') + 1
+	return bytes.Count(data[:off], []byte("\n")) + 1, utf8.RuneCount(data[start:off]) + 1
+}
+
+// lineStart returns the offset where 1-based line n starts, or -1.
+func lineStart(data []byte, n int) int {
+	off := 0
+	for i := 1; i < n; i++ {
+		j := bytes.IndexByte(data[off:], '\n')
+		if j < 0 {
+			return -1
+		}
+		off += j + 1
+	}
+	return off
+}
+
+// firstNonBlank is the column of the first character of line n that is not
+// a space or tab, or 1.
+func firstNonBlank(data []byte, n int) int {
+	off := lineStart(data, n)
+	if off < 0 {
+		return 1
+	}
+	col := 1
+	for _, c := range data[off:] {
+		if c != ' ' && c != '\t' {
+			break
+		}
+		col++
+	}
+	if off+col-1 >= len(data) || data[off+col-1] == '\n' || data[off+col-1] == '\r' {
+		return 1
+	}
+	return col
+}
+
+// token is the text starting at off up to the next blank or line end,
+// shortened for messages.
+func token(data []byte, off int) string {
+	if off < 0 || off >= len(data) {
+		return ""
+	}
+	end := off
+	for end < len(data) && end-off < 24 && !strings.ContainsRune(" \t\r\n", rune(data[end])) {
+		end++
+	}
+	if end == off {
+		end = off + 1
+	}
+	for !utf8.Valid(data[off:end]) && end < len(data) {
+		end++
+	}
+	return string(data[off:end])
+}
+
+// tabIndent finds the first tab in the leading whitespace of a line. YAML
+// forbids tabs there; go-yaml's message for it ("found character that cannot
+// start any token") does not say so.
+func tabIndent(data []byte) (line, col int, ok bool) {
+	line = 1
+	for l := range bytes.SplitSeq(data, []byte("\n")) {
+		for i, c := range l {
+			if c == '\t' {
+				return line, i + 1, true
+			}
+			if c != ' ' {
+				break
+			}
+		}
+		line++
+	}
+	return 0, 0, false
+}
