@@ -53,7 +53,7 @@ var parseCases = []struct {
 		p + `:1:1: 1 is a number; expected a product group name`,
 		p + `:2:1: "Big" is not a product group name: use lowercase letters and digits, words joined by _ or -`,
 	}, ""},
-	{"syntax", "- a\n b: [\n", []string{p + ":2: invalid YAML: mapping values are not allowed in this context"}, ""},
+	{"syntax", "- a\n b: [\n", []string{p + `:2:3: ":" is not allowed here: put a value that contains ": " in quotes, and start a nested mapping on a new line, indented under its key`}, ""},
 }
 
 func TestParse(t *testing.T) {

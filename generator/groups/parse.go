@@ -1,7 +1,6 @@
 package groups
 
 import (
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,8 +23,8 @@ func Parse(path string, data []byte) (*List, diag.List) {
 	var diags diag.List
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		line, msg := yamlError(err)
-		add(&diags, path, line, 0, "invalid YAML: %s", msg)
+		d := load.SyntaxError(path, data, err)
+		add(&diags, path, d.Line, d.Col, "%s", d.Message)
 		l.broken = true
 		return l, diags
 	}
@@ -132,17 +131,4 @@ func kindOf(n *yaml.Node) string {
 		return "empty"
 	}
 	return load.KindOf(n)
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// yamlError splits a go-yaml error into its line and message; go-yaml
-// leaves the line out when the problem is on the first line.
-func yamlError(err error) (int, string) {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return n, m[2]
-	}
-	return 1, strings.TrimPrefix(msg, "yaml: ")
 }
