@@ -6,14 +6,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/usagekit/usagekit/generator/load"
 	"github.com/usagekit/usagekit/generator/validate"
 )
 
 // FuzzLoad feeds arbitrary bytes through decoding and validation, as an event
-// and as a metric. Neither may panic, and a file either yields a document or
-// at least one diagnostic.
+// and as a metric. Neither may panic, a file either yields a document or
+// at least one diagnostic, and a YAML syntax error is one diagnostic at a
+// line and column inside the file.
 func FuzzLoad(f *testing.F) {
 	for _, root := range []string{"testdata", "../../definitions", "../validate/testdata"} {
 		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -38,6 +42,25 @@ func FuzzLoad(f *testing.F) {
 			if doc != nil {
 				validate.Validate([]*load.Document{doc})
 			}
+			var n yaml.Node
+			if utf8.Valid(data) && yaml.Unmarshal(data, &n) != nil {
+				if len(diags) != 1 {
+					t.Fatalf("%s: syntax error reported as %d diagnostics: %v", p, len(diags), diags)
+				}
+				if !inside(data, diags[0].Line, diags[0].Col) {
+					t.Fatalf("%s: syntax error at %d:%d, outside the file: %v", p, diags[0].Line, diags[0].Col, diags[0])
+				}
+			}
 		}
 	})
+}
+
+// inside reports whether line:col is a character of data, or the position
+// just past the end of a line or of the file.
+func inside(data []byte, line, col int) bool {
+	lines := strings.Split(string(data), "\n")
+	if line < 1 || col < 1 || line > len(lines) {
+		return false
+	}
+	return col <= utf8.RuneCountInString(lines[line-1])+1
 }
