@@ -116,7 +116,7 @@ func TestValidateAbsolutePaths(t *testing.T) {
 	if code := run([]string{"validate", filepath.Join(dir, "defs")}, &stdout, &stderr); code != exitProblems {
 		t.Fatalf("exit %d", code)
 	}
-	if want := "defs/events/create_issue.yml:1: invalid YAML: did not find expected node content\n"; !strings.HasPrefix(stdout.String(), want) {
+	if want := "defs/events/create_issue.yml:1:9: flow sequence opened here is not closed with \"]\" (separate its items with \",\")\n"; !strings.HasPrefix(stdout.String(), want) {
 		t.Errorf("stdout = %q, want prefix %q", stdout.String(), want)
 	}
 }
