@@ -3,7 +3,7 @@
 GO ?= go
 USAGEKIT = $(GO) run ./generator/cmd/usagekit
 
-.PHONY: generate validate test test-race lint bench fuzz
+.PHONY: generate validate test lint bench fuzz docs
 
 ## generate: validate definitions/ and regenerate generated/ (no server needed)
 generate:
@@ -12,6 +12,10 @@ generate:
 ## validate: report every problem in definitions/ as path:line:col: message
 validate:
 	$(USAGEKIT) validate definitions
+
+## docs: write the metrics dictionary for definitions/ to build/dictionary
+docs:
+	$(USAGEKIT) docs --out build/dictionary definitions
 
 ## test: lint, then every test (Redis on REDIS_URL, PostgreSQL on DATABASE_URL)
 test: lint
@@ -31,4 +35,4 @@ bench:
 ## fuzz: fuzz the loader and validator (FUZZTIME=5m for a longer run)
 FUZZTIME ?= 1m
 fuzz:
-	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) ./generator/load
+	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) -fuzzminimizetime=10s ./generator/load
