@@ -110,7 +110,7 @@ func explain(data []byte, msg string, line, at int) (int, int, string) {
 	case "found unknown directive name":
 		return line, 1, `unknown directive: YAML has only %YAML and %TAG; put a value that starts with "%" in quotes`
 	case "found incompatible YAML document":
-		return line, 1, "unsupported YAML version: %YAML 1.1 or 1.2 only"
+		return line, 1, "unsupported YAML version: the only %YAML directive accepted is %YAML 1.1 (or leave it out)"
 	case "found duplicate %YAML directive", "found duplicate %TAG directive":
 		return line, 1, strings.Replace(msg, "found duplicate", "duplicate", 1)
 	case "could not find expected directive name", "found unexpected non-alphabetical character",
@@ -133,8 +133,11 @@ func explain(data []byte, msg string, line, at int) (int, int, string) {
 		}
 		l, col := position(data, at)
 		if col == firstNonBlank(data, l) {
-			keys := keyColumn(data, line)
-			if keys != col {
+			if lo, loCol, hi, hiCol, ok := around(data, l, col); ok {
+				return problem("bad indentation: %s is at column %d, between the indentation of line %d (column %d) and line %d (column %d); "+
+					"indent it like one of them", found(data, at), col, lo, loCol, hi, hiCol)
+			}
+			if keys := keyColumn(data, line); keys != col {
 				return problem("bad indentation: %s is at column %d, which lines up with no mapping or list above it "+
 					"(the keys of the mapping that starts on line %d are at column %d)", found(data, at), col, line, keys)
 			}
@@ -364,4 +367,28 @@ func aliasAt(data []byte, name string) int {
 		}
 		i = j + 1
 	}
+}
+
+// around finds, above line n, the nearest line indented less than col and
+// the nearest line between the two indented more: a line at col that
+// lines up with neither sits between them. ok is false when a line above
+// is indented exactly col first, or either line is missing.
+func around(data []byte, n, col int) (lo, loCol, hi, hiCol int, ok bool) {
+	lines := bytes.Split(data, []byte("\n"))
+	for i := min(n-1, len(lines)); i >= 1; i-- {
+		text := bytes.TrimLeft(lines[i-1], " ")
+		if len(bytes.TrimSpace(text)) == 0 || text[0] == '#' {
+			continue
+		}
+		c := len(lines[i-1]) - len(text) + 1
+		switch {
+		case c == col:
+			return 0, 0, 0, 0, false
+		case c > col && hi == 0:
+			hi, hiCol = i, c
+		case c < col:
+			return i, c, hi, hiCol, hi != 0
+		}
+	}
+	return 0, 0, 0, 0, false
 }

@@ -190,8 +190,13 @@ func controlChar(data []byte) (int, bool) {
 func position(data []byte, off int) (line, col int) {
 	off = min(off, len(data))
 	start := bytes.LastIndexByte(data[:off], '\n') + 1
+	if start == 0 && bytes.HasPrefix(data, bom) && off >= len(bom) {
+		start = len(bom) // a byte order mark is no column
+	}
 	return bytes.Count(data[:off], []byte("\n")) + 1, utf8.RuneCount(data[start:off]) + 1
 }
+
+var bom = []byte("\ufeff")
 
 // lineStart returns the offset where 1-based line n starts, or -1.
 func lineStart(data []byte, n int) int {
@@ -243,23 +248,4 @@ func token(data []byte, off int) string {
 		end++
 	}
 	return string(data[off:end])
-}
-
-// tabIndent finds the first tab in the leading whitespace of a line. YAML
-// forbids tabs there; go-yaml's message for it ("found character that cannot
-// start any token") does not say so.
-func tabIndent(data []byte) (line, col int, ok bool) {
-	line = 1
-	for l := range bytes.SplitSeq(data, []byte("\n")) {
-		for i, c := range l {
-			if c == '\t' {
-				return line, i + 1, true
-			}
-			if c != ' ' {
-				break
-			}
-		}
-		line++
-	}
-	return 0, 0, false
 }
