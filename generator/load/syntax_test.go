@@ -1,7 +1,10 @@
 package load_test
 
 import (
+	"fmt"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/usagekit/usagekit/generator/load"
 )
@@ -141,4 +144,16 @@ func TestSyntaxErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func ExampleSyntaxError() {
+	data := []byte("action: issue_created\ndescription: [unclosed\nidentifiers:\n  - user\n")
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		fmt.Println("go-yaml:  ", err)
+		fmt.Println("usagekit:", load.SyntaxError("events/issue_created.yml", data, err))
+	}
+	// Output:
+	// go-yaml:   yaml: line 1: did not find expected ',' or ']'
+	// usagekit: events/issue_created.yml:2:14: flow sequence opened here is not closed with "]" (separate its items with ",")
 }
