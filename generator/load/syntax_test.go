@@ -157,3 +157,18 @@ func ExampleSyntaxError() {
 	// go-yaml:   yaml: line 1: did not find expected ',' or ']'
 	// usagekit: events/issue_created.yml:2:14: flow sequence opened here is not closed with "]" (separate its items with ",")
 }
+
+// BenchmarkSyntaxError measures reporting one syntax error in a file of a
+// typical definition's size (the error path only; valid files never reach
+// it).
+func BenchmarkSyntaxError(b *testing.B) {
+	data := []byte("action: issue_created\ndescription: An issue is created\nidentifiers:\n  - user\n  - project\n" +
+		"additional_properties:\n  label:\n    description: the issue's type\n   value:\n" +
+		"product_group: project_management\nmilestone: \"16.4\"\ntiers: [free, premium, ultimate]\n")
+	b.ReportAllocs()
+	for b.Loop() {
+		if doc, diags := load.Parse("events/issue_created.yml", data); doc != nil || diags[0].Col == 0 {
+			b.Fatal(diags)
+		}
+	}
+}
