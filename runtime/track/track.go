@@ -13,6 +13,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -102,6 +104,14 @@ type Tracker struct {
 	store  store.Store
 	now    func() time.Time
 	shards [numShards]shard
+	// Shards are split into lanes, one per processor as far as the shard
+	// count allows; a sync.Pool hands each processor its own lane most of
+	// the time, so goroutines running at once rarely touch the same
+	// shard's memory (which costs more than the work itself).
+	lanes    sync.Pool
+	laneIDs  [numShards]int
+	laneBits uint
+	nextLane atomic.Uint32
 	// budget is each shard's share of MaxPendingBytes left after the work
 	// the flusher holds.
 	budget atomic.Int64
@@ -160,6 +170,11 @@ func New(opts Options) *Tracker {
 	for i := range t.shards {
 		t.shards[i].cur = newState()
 		t.shards[i].spare = newState()
+		t.laneIDs[i] = i
+	}
+	t.laneBits = uint(bits.Len(uint(min(runtime.GOMAXPROCS(0), numShards)))) - 1
+	t.lanes.New = func() any {
+		return &t.laneIDs[int(t.nextLane.Add(1))&(1<<t.laneBits-1)]
 	}
 	t.flushing.init()
 	t.reports.init(opts.ErrorHandler, opts.ErrorInterval, opts.Now)
@@ -191,7 +206,9 @@ func (t *Tracker) Track(ctx context.Context, d *event.Descriptor, r *event.Recor
 	} else {
 		wk = t.weekOf(t.now())
 	}
-	sh := &t.shards[shardOf(r)]
+	lane := t.lanes.Get().(*int)
+	sh := &t.shards[*lane<<(shardBits-t.laneBits)|shardOf(r)>>t.laneBits]
+	t.lanes.Put(lane)
 	budget := t.budget.Load()
 	sh.mu.Lock()
 	sh.tracked++
