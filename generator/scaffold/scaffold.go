@@ -223,6 +223,37 @@ func ordered(got, all []string) []string {
 	return out
 }
 
+// WithSchemaLine starts f with the yaml-language-server comment that lets
+// editors check the file as it is typed, when the project keeps usagekit's
+// schemas (schema/v1/event.json or metric.json) in a directory above the
+// file; without them there is nothing for the comment to point at, and f is
+// returned as it is.
+func WithSchemaLine(f File, kind string) File {
+	f.Data = withSchemaLine(f.Path, kind+".json", f.Data)
+	return f
+}
+
+func withSchemaLine(path, name string, data []byte) []byte {
+	abs, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return data
+	}
+	for dir := abs; ; dir = filepath.Dir(dir) {
+		schema := filepath.Join(dir, "schema", "v1", name)
+		if info, err := os.Stat(schema); err == nil && info.Mode().IsRegular() {
+			rel, err := filepath.Rel(abs, schema)
+			if err != nil {
+				return data
+			}
+			line := "# yaml-language-server: $schema=" + filepath.ToSlash(rel) + "\n"
+			return append([]byte(line), data...)
+		}
+		if filepath.Dir(dir) == dir {
+			return data
+		}
+	}
+}
+
 func marshal(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)

@@ -306,3 +306,24 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+func TestWithSchemaLine(t *testing.T) {
+	root := t.TempDir()
+	f := File{Path: filepath.Join(root, "definitions", "metrics", "counts_7d", "m.yml"), Data: []byte("key_path: counts.m\n")}
+	if got := WithSchemaLine(f, "metric"); string(got.Data) != string(f.Data) {
+		t.Errorf("without schemas: %q, want the file unchanged", got.Data)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "schema", "v1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "schema", "v1", "metric.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := "# yaml-language-server: $schema=../../../schema/v1/metric.json\nkey_path: counts.m\n"
+	if got := WithSchemaLine(f, "metric"); string(got.Data) != want || got.Path != f.Path {
+		t.Errorf("with schemas: %q, want %q", got.Data, want)
+	}
+	if got := WithSchemaLine(f, "event"); string(got.Data) != string(f.Data) {
+		t.Errorf("no event schema: %q, want the file unchanged", got.Data)
+	}
+}

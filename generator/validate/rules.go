@@ -27,6 +27,19 @@ const (
 	ruleSumValue         = "sum-value"
 )
 
+// SpansFiles reports whether rule is one of the rules that span files: a
+// diagnostic carrying it is about how a file relates to others, and the
+// file itself loaded and matched its schema.
+func SpansFiles(rule string) bool {
+	switch rule {
+	case ruleDuplicateAction, ruleFileName, ruleEnumType, ruleDuplicateKeyPath, ruleKeyPathParent,
+		ruleUnknownEvent, ruleRemovedEvent, ruleUniqueTimeFrame, ruleUniqueAttribute, ruleMixedRules,
+		ruleFilter, ruleSumValue:
+		return true
+	}
+	return false
+}
+
 // uniqueIdentifier is the identifier an event must declare for a unique
 // count over it.
 var uniqueIdentifier = map[model.Unique]model.Identifier{

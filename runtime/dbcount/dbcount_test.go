@@ -370,3 +370,26 @@ func TestSparseRangeBoundsStatements(t *testing.T) {
 		t.Errorf("count %v, %+v, %v; want 3 in at most 50 statements", v, st, err)
 	}
 }
+
+func TestDefaultBatchSizes(t *testing.T) {
+	lite, table := openSQLite(t)
+	load(t, lite, table, dbcount.SQLite)
+	for _, tt := range []struct {
+		op, column string
+		want       int64
+	}{
+		{dbcount.Count, "", dbcount.CountBatch},
+		{dbcount.DistinctCount, "user_id", dbcount.DistinctBatch},
+		{dbcount.Sum, "weight", dbcount.SumBatch},
+		{dbcount.Average, "weight", dbcount.AverageBatch},
+	} {
+		_, st, err := dbcount.New(lite, dbcount.Options{}).RunStats(context.Background(),
+			dbcount.Query{Operation: tt.op, Table: table, Column: tt.column})
+		if err != nil || st.BatchSize != tt.want {
+			t.Errorf("%s: batch size %d, %v; want GitLab's %d", tt.op, st.BatchSize, err, tt.want)
+		}
+	}
+	if dbcount.CountBatch != 100_000 || dbcount.DistinctBatch != 10_000 || dbcount.SumBatch != 1_000 || dbcount.AverageBatch != 1_000 {
+		t.Error("batch sizes differ from GitLab's (count 100k, distinct 10k, sum/average 1k)")
+	}
+}

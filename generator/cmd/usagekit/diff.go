@@ -14,6 +14,7 @@ import (
 	"github.com/usagekit/usagekit/generator/diff"
 	"github.com/usagekit/usagekit/generator/model"
 	"github.com/usagekit/usagekit/generator/report"
+	"github.com/usagekit/usagekit/generator/validate"
 )
 
 func init() {
@@ -82,7 +83,7 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(findings) > 0 {
 		if *format != "text" {
-			fmt.Fprintf(stderr, "usagekit diff: %d problems since %s\n", len(findings), *base)
+			fmt.Fprintf(stderr, "usagekit diff: %d %s since %s\n", len(findings), plural(len(findings), "problem", "problems"), *base)
 		}
 		return exitProblems
 	}
@@ -91,16 +92,18 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 
 // loadBase loads the base definitions, leaving out files that no longer
 // load at the base so they do not hide the comparison of the others; their
-// problems go to stderr, positioned at the working-tree path.
+// problems go to stderr, positioned at the working-tree path. Problems of
+// the rules that span files (a metric naming an event that no longer
+// loads) leave nothing out: the file itself is fine and still compares.
 func loadBase(b *diff.Base, stderr io.Writer) *model.Set {
 	files := b.Files
 	for len(files) > 0 {
 		res := generator.LoadResult(files...)
-		if len(res.Diagnostics) == 0 {
-			return relabel(b, res.Set)
-		}
 		bad := map[string]bool{}
 		for _, d := range res.Diagnostics {
+			if validate.SpansFiles(d.Rule) {
+				continue
+			}
 			bad[absPath(d.Path)] = true
 			d.Path = b.Display(d.Path)
 			fmt.Fprintf(stderr, "usagekit diff: at %s: %s (skipped)\n", b.Rev, d)

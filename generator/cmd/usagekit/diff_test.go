@@ -171,6 +171,19 @@ func TestDiffCommand(t *testing.T) {
 				"checked 4 files: 2 events, 2 metrics, 1 problem\n",
 			stderr: "usagekit diff: at HEAD: definitions/events/broken.yml:",
 		},
+		{
+			name: "metric naming a base event that no longer parses still compares",
+			base: map[string]string{"definitions/events/search_code.yml": "action: [unclosed\n"},
+			head: map[string]*string{
+				"definitions/events/search_code.yml":                ptr(diffSearchEvent),
+				"definitions/metrics/counts_7d/users_searching.yml": ptr(diffMetric("counts.users_searching_renamed", "7d", "search_code", "user.id")),
+			},
+			code: exitProblems,
+			stdout: "definitions/metrics/counts_7d/users_searching.yml:1:1: key_path changed from counts.users_searching to counts.users_searching_renamed: " +
+				"the series counts.users_searching stops and a new one starts; keep counts.users_searching, mark it status: removed (with milestone_removed and removed_by_url) and add the new key_path in a new file\n" +
+				"checked 4 files: 2 events, 2 metrics, 1 problem\n",
+			stderr: "usagekit diff: at HEAD: definitions/events/search_code.yml:",
+		},
 		{name: "unknown revision", args: []string{"--base", "no-such-rev"}, code: exitUsage, stderr: "usagekit diff: unknown revision \"no-such-rev\"\nusagekit diff: in a CI clone, fetch the base first, e.g. git fetch --depth=1 origin main\n"},
 		{name: "path outside", args: []string{"--base", "HEAD", ".."}, code: exitUsage, stderr: "usagekit diff: path outside the repository: .. is not under "},
 		{name: "no base", args: []string{}, code: exitUsage, stderr: "usagekit diff: --base REV is required\n"},

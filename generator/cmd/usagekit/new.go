@@ -213,7 +213,7 @@ func newEvent(args []string, p *prompter, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "usagekit new event: %s\n", strings.ReplaceAll(err.Error(), "\n", "\n  "))
 		return exitUsage
 	}
-	if code := createAndCheck(f, *dir, stdout, stderr); code != exitOK {
+	if code := createAndCheck(scaffold.WithSchemaLine(f, "event"), *dir, stdout, stderr); code != exitOK {
 		return code
 	}
 	fmt.Fprintf(stdout, "\n%s", scaffold.EventSnippet(o))
@@ -294,7 +294,7 @@ func newMetric(args []string, p *prompter, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "usagekit new metric: %s\n", strings.ReplaceAll(err.Error(), "\n", "\n  "))
 		return exitUsage
 	}
-	if code := createAndCheck(f, *dir, stdout, stderr); code != exitOK {
+	if code := createAndCheck(scaffold.WithSchemaLine(f, "metric"), *dir, stdout, stderr); code != exitOK {
 		return code
 	}
 	fmt.Fprintf(stdout, "key_path: %s\n\n%s", strings.Join(keys, ", "), scaffold.MetricSnippet(keys, o.Events))
