@@ -5,6 +5,8 @@
 package describe
 
 import (
+	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -15,8 +17,12 @@ import (
 
 // Metrics returns one descriptor per metric of set, in the set's key_path
 // order. Metrics that need application code (system, license or an
-// instrumentation class) have no Value: the engine reports them as having no
-// source unless the caller sets one.
+// instrumentation class) are computed by the generated Instrumentation
+// interface, so here they have no source: the engine reports
+// metric.ErrNoSource for them unless the caller sets a Value. That holds for
+// GitLab's legacy Redis classes too (RedisMetric, RedisHLLMetric), which
+// the engine could otherwise read from the store: a payload computed from
+// YAML has the values the application's would.
 func Metrics(set *model.Set) []*metric.Descriptor {
 	out := make([]*metric.Descriptor, 0, len(set.Metrics))
 	for _, m := range set.Metrics {
@@ -47,6 +53,15 @@ func Metric(m *model.Metric) *metric.Descriptor {
 		}
 		slices.SortFunc(er.Filter, func(a, b metric.FilterTerm) int { return strings.Compare(a.Key, b.Key) })
 		d.Events = append(d.Events, er)
+	}
+	if m.NeedsCode() && (m.DataSource == "redis" || m.DataSource == "redis_hll") {
+		what := "instrumentation_class " + m.InstrumentationClass
+		if m.InstrumentationClass == "" {
+			what = "data_source " + m.DataSource
+		}
+		d.Value = func(context.Context) (any, error) {
+			return nil, fmt.Errorf("%w outside the application (%s: a method of the generated Instrumentation interface)", metric.ErrNoSource, what)
+		}
 	}
 	if db := m.Database; db != nil {
 		d.Database = &metric.Database{

@@ -1,6 +1,8 @@
 package describe_test
 
 import (
+	"context"
+	"errors"
 	"reflect"
 	"testing"
 
@@ -37,6 +39,19 @@ func TestMetrics(t *testing.T) {
 		{KeyPath: "uuid", TimeFrame: "none", DataSource: "system", Status: "active", InstrumentationClass: "UuidMetric"},
 	}}
 	got := describe.Metrics(set)
+	// The legacy Redis metric is the application's, as in generated code:
+	// its Value says so (functions do not compare, so it is checked apart).
+	legacy := got[3]
+	if legacy.Value == nil {
+		t.Fatal("legacy redis_hll metric has no Value; want one reporting metric.ErrNoSource")
+	}
+	_, err := legacy.Value(context.Background())
+	if want := "metric: no way to compute the metric outside the application (data_source redis_hll: a method of the generated Instrumentation interface)"; !errors.Is(err, metric.ErrNoSource) || err.Error() != want {
+		t.Errorf("legacy metric's value: %v, want %s", err, want)
+	}
+	c := *legacy
+	c.Value = nil
+	got[3] = &c
 	want := []*metric.Descriptor{
 		{
 			KeyPath: "counts.issues_created_by_mobile_users_monthly", Description: "Users creating issues from mobile",

@@ -38,9 +38,9 @@ the YAML, against Redis (event counters) and optionally a database, and
 prints the payload as JSON. With --send it posts the payload and then its
 metadata to a collector instead, retrying failures.
 
-Metrics that need application code (system, license, instrumentation
-classes other than the event ones) cannot be computed here and report -1
-with their error in the metadata; uuid, hostname, version and recorded_at
+Metrics that need application code (system, license, any instrumentation
+class: the methods of the generated Instrumentation interface) cannot be
+computed here and report -1 with their error in the metadata; uuid, hostname, version and recorded_at
 come from the flags.
 
   --definitions DIR   the definitions (default definitions)
