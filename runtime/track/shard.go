@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"sync"
+	"unsafe"
 
 	"github.com/usagekit/usagekit/runtime/event"
 )
@@ -42,10 +43,31 @@ type shard struct {
 type state struct {
 	descs map[descWeek]*descState
 	// latest is the entry of descs each event last used: one lookup by
-	// pointer on the hot path instead of hashing a composite key.
+	// pointer instead of hashing a composite key.
 	latest map[*event.Descriptor]*descState
+	// recent caches latest in a small two-way table indexed by a hash of
+	// the descriptor's address, so most calls find their entry without a
+	// map lookup; an event pushed out falls back to latest.
+	recent [recentSlots]recentEntry
 	bytes  int64
 	events int64
+}
+
+const (
+	recentBits  = 6
+	recentSlots = 1 << recentBits
+)
+
+type recentEntry struct {
+	d  *event.Descriptor
+	ds *descState
+}
+
+// recentSet returns the first slot of d's set, from a hash of the
+// descriptor's address, which is stable (Go's heap does not move objects)
+// and only ever compared, never dereferenced.
+func recentSet(d *event.Descriptor) int {
+	return int((uint64(uintptr(unsafe.Pointer(d)))*0x9E3779B97F4A7C15)>>(64-recentBits)) &^ 1
 }
 
 type descWeek struct {
@@ -113,19 +135,24 @@ func member(u event.Unique, r *event.Record) (n int64, s string, isStr, ok bool)
 // work would go past budget: an event is kept or dropped whole, so the
 // drop counter accounts exactly for what is lost.
 func (s *state) add(d *event.Descriptor, r *event.Record, wk int32, budget int64) bool {
-	ds := s.latest[d]
+	// Two ways per set: the newest entry first, the one it displaced next.
+	set := s.recent[recentSet(d):][:2]
+	var ds *descState
+	switch {
+	case set[0].d == d:
+		ds = set[0].ds
+	case set[1].d == d:
+		ds = set[1].ds
+		set[0], set[1] = set[1], set[0]
+	}
 	if ds == nil || ds.week != wk {
-		ds = s.descs[descWeek{d, wk}]
-		if ds == nil {
-			cost := costDesc + costRule*int64(len(d.Rules))
-			if s.bytes+cost > budget {
-				return false
-			}
-			ds = &descState{week: wk, rules: make([]ruleState, len(d.Rules))}
-			s.descs[descWeek{d, wk}] = ds
-			s.bytes += cost
+		if ds = s.lookup(d, wk, budget); ds == nil {
+			return false
 		}
-		s.latest[d] = ds
+		if set[0].d != d {
+			set[1] = set[0]
+		}
+		set[0] = recentEntry{d, ds}
 	}
 	match := d.Always | r.Match
 	if len(d.Rules) < 64 {
@@ -172,6 +199,27 @@ func (s *state) add(d *event.Descriptor, r *event.Record, wk int32, budget int64
 	return true
 }
 
+// lookup finds or makes the entry of d in week wk, or returns nil when
+// making it would go past budget.
+func (s *state) lookup(d *event.Descriptor, wk int32, budget int64) *descState {
+	ds := s.latest[d]
+	if ds != nil && ds.week == wk {
+		return ds
+	}
+	ds = s.descs[descWeek{d, wk}]
+	if ds == nil {
+		cost := costDesc + costRule*int64(len(d.Rules))
+		if s.bytes+cost > budget {
+			return nil
+		}
+		ds = &descState{week: wk, rules: make([]ruleState, len(d.Rules))}
+		s.descs[descWeek{d, wk}] = ds
+		s.bytes += cost
+	}
+	s.latest[d] = ds
+	return ds
+}
+
 // cost is what adding r charges: one member per unique rule that has one,
 // unless it repeats the rule's last member.
 func (ds *descState) cost(d *event.Descriptor, r *event.Record, match uint64) int64 {
@@ -206,6 +254,11 @@ func (s *state) reset() {
 			delete(s.descs, k)
 			if s.latest[k.d] == ds {
 				delete(s.latest, k.d)
+			}
+			for i := recentSet(k.d); i < recentSet(k.d)+2; i++ {
+				if s.recent[i].ds == ds {
+					s.recent[i] = recentEntry{}
+				}
 			}
 			continue
 		}
