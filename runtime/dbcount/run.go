@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -128,22 +129,11 @@ func (c *Counter) RunStats(ctx context.Context, q Query) (v any, st Stats, err e
 }
 
 func (c *Counter) run(ctx context.Context, p *plan, st *Stats) (any, error) {
-	conn, err := c.db.Conn(ctx)
+	conn, release, err := c.conn(ctx, p)
 	if err != nil {
-		return nil, fmt.Errorf("dbcount: connecting: %w", err)
+		return nil, err
 	}
-	defer conn.Close()
-	if c.opt.Dialect == Postgres && p.timeout > 0 {
-		ms := strconv.FormatInt(max(p.timeout.Milliseconds(), 1), 10)
-		if _, err := conn.ExecContext(ctx, "SET statement_timeout = "+ms); err != nil {
-			return nil, fmt.Errorf("dbcount: setting statement_timeout: %w", err)
-		}
-		defer func() {
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-			defer cancel()
-			conn.ExecContext(rctx, "RESET statement_timeout") //nolint:errcheck // a broken connection is discarded by the pool anyway
-		}()
-	}
+	defer release()
 	lo, hi, ranged, err := c.bounds(ctx, conn, p)
 	if err != nil {
 		return nil, err
@@ -152,40 +142,167 @@ func (c *Counter) run(ctx context.Context, p *plan, st *Stats) (any, error) {
 		// distinct_count over a non-integer column: one statement.
 		return c.single(ctx, conn, p)
 	}
-	if lo <= hi {
-		// Ceiling of span/MaxBatches, without overflowing on huge spans.
-		span := uint64(hi - lo)
-		if need := int64(span/uint64(c.opt.MaxBatches)) + 1; need > p.batch {
-			p.batch = need
-		}
+	if lo > hi {
+		return result(p.op, 0, 0), nil
 	}
-	var total, count float64
-	for start := lo; start <= hi && lo <= hi; {
-		end := hi
-		if p.batch-1 < hi-start {
-			end = start + p.batch - 1
-		}
-		s, k, err := c.batch(ctx, conn, p, start, end)
+	// Ceiling of span/MaxBatches, without overflowing on huge spans.
+	span := uint64(hi - lo)
+	if need := int64(span/uint64(c.opt.MaxBatches)) + 1; need > p.batch {
+		p.batch = need
+	}
+	w := &work{next: lo, hi: hi, batch: p.batch, min: c.opt.MinBatchSize, st: st}
+	workers := c.opt.Workers
+	if c.opt.Dialect == SQLite {
+		workers = 1
+	}
+	if batches := span/uint64(p.batch) + 1; uint64(workers) > batches {
+		workers = int(batches)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		// Each further worker has a connection of its own; one that cannot
+		// be had leaves the work to the others.
+		more, done, err := c.conn(ctx, p)
 		if err != nil {
-			if c.cancelled(ctx, err) {
-				st.Cancelled++
-				if p.batch/2 < c.opt.MinBatchSize {
-					return nil, fmt.Errorf("%w (%s on %s, rows %d..%d): %w", ErrCanceled, p.op, p.from, start, end, err)
-				}
-				p.batch /= 2
-				continue
-			}
-			return nil, fmt.Errorf("dbcount: %s on %s, rows %d..%d: %w", p.op, p.from, start, end, err)
-		}
-		st.Batches++
-		total += s
-		count += k
-		if end == hi {
 			break
 		}
-		start = end + 1
+		wg.Go(func() {
+			defer done()
+			c.work(ctx, more, p, w, cancel)
+		})
 	}
-	return result(p.op, total, count), nil
+	c.work(ctx, conn, p, w, cancel)
+	wg.Wait()
+	p.batch = w.batch
+	if w.err != nil {
+		return nil, w.err
+	}
+	return result(p.op, w.total, w.count), nil
+}
+
+// conn takes a connection from the pool for one query, with the query's
+// statement timeout set on PostgreSQL; release resets it and gives it back.
+func (c *Counter) conn(ctx context.Context, p *plan) (conn *sql.Conn, release func(), err error) {
+	conn, err = c.db.Conn(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dbcount: connecting: %w", err)
+	}
+	if c.opt.Dialect != Postgres || p.timeout <= 0 {
+		return conn, func() { conn.Close() }, nil
+	}
+	ms := strconv.FormatInt(max(p.timeout.Milliseconds(), 1), 10)
+	if _, err := conn.ExecContext(ctx, "SET statement_timeout = "+ms); err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("dbcount: setting statement_timeout: %w", err)
+	}
+	return conn, func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		conn.ExecContext(rctx, "RESET statement_timeout") //nolint:errcheck // a broken connection is discarded by the pool anyway
+		conn.Close()
+	}, nil
+}
+
+// work is the range of one query still to count, shared by its workers:
+// ranges given back after a cancellation first, then the rest from next.
+type work struct {
+	mu    sync.Mutex
+	redo  [][2]int64
+	next  int64
+	hi    int64
+	done  bool // next has passed hi
+	batch int64
+	min   int64
+	total float64
+	count float64
+	err   error
+	st    *Stats
+}
+
+// take returns the next range to count, at most batch rows long.
+func (w *work) take() (lo, hi int64, ok bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return 0, 0, false
+	}
+	if n := len(w.redo); n > 0 {
+		r := w.redo[n-1]
+		lo, hi = r[0], r[1]
+		if w.batch-1 < hi-lo {
+			hi = lo + w.batch - 1
+			w.redo[n-1][0] = hi + 1
+		} else {
+			w.redo = w.redo[:n-1]
+		}
+		return lo, hi, true
+	}
+	if w.done {
+		return 0, 0, false
+	}
+	lo, hi = w.next, w.hi
+	if w.batch-1 < hi-lo {
+		hi = lo + w.batch - 1
+	}
+	if hi == w.hi {
+		w.done = true
+	} else {
+		w.next = hi + 1
+	}
+	return lo, hi, true
+}
+
+// cancelled gives [lo, hi] back at half its size, or fails the query when
+// that would go below the smallest batch.
+func (w *work) cancelled(p *plan, lo, hi int64, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.st.Cancelled++
+	half := (hi - lo + 1) / 2
+	if half < w.min {
+		w.fail(fmt.Errorf("%w (%s on %s, rows %d..%d): %w", ErrCanceled, p.op, p.from, lo, hi, err))
+		return
+	}
+	w.batch = min(w.batch, half)
+	w.redo = append(w.redo, [2]int64{lo, hi})
+}
+
+func (w *work) fail(err error) {
+	if w.err == nil {
+		w.err = err
+	}
+}
+
+// work counts ranges on conn until none is left or the query failed; a
+// failure cancels the other workers.
+func (c *Counter) work(ctx context.Context, conn *sql.Conn, p *plan, w *work, cancel context.CancelFunc) {
+	for {
+		lo, hi, ok := w.take()
+		if !ok {
+			return
+		}
+		s, k, err := c.batch(ctx, conn, p, lo, hi)
+		if err != nil {
+			if c.cancelled(ctx, err) {
+				w.cancelled(p, lo, hi, err)
+				continue
+			}
+			// The first failure is the one reported: the others' follow
+			// from the cancellation it causes.
+			w.mu.Lock()
+			w.fail(fmt.Errorf("dbcount: %s on %s, rows %d..%d: %w", p.op, p.from, lo, hi, err))
+			w.mu.Unlock()
+			cancel()
+			return
+		}
+		w.mu.Lock()
+		w.st.Batches++
+		w.total += s
+		w.count += k
+		w.mu.Unlock()
+	}
 }
 
 func result(op string, total, count float64) any {
