@@ -25,6 +25,7 @@ import (
 // split is a top-level schema prepared for fast validation.
 type split struct {
 	core  *jsonschema.Schema
+	lite  *lite // the core's quick path for valid files, or nil
 	conds []condition
 }
 
@@ -56,12 +57,21 @@ func prepareSplit(c *jsonschema.Compiler, url string, doc map[string]any, raw ma
 	if err := c.AddResource(coreURL, strings.NewReader(string(data))); err != nil {
 		return nil, err
 	}
+	prepLite, err := prepareLite(c, coreURL, core)
+	if err != nil {
+		return nil, err
+	}
 	allOf, _ := doc["allOf"].([]any)
 	return func() (*split, error) {
 		s := &split{}
 		var err error
 		if s.core, err = c.Compile(coreURL); err != nil {
 			return nil, err
+		}
+		if prepLite != nil {
+			if s.lite, err = prepLite(); err != nil {
+				return nil, err
+			}
 		}
 		for i, entry := range allOf {
 			m, _ := entry.(map[string]any)
@@ -93,7 +103,9 @@ func (s *split) validate(v map[string]any) []*jsonschema.ValidationError {
 			out = append(out, &jsonschema.ValidationError{Message: err.Error()})
 		}
 	}
-	add(s.core.Validate(v))
+	if s.lite == nil || !s.lite.passes(v) {
+		add(s.core.Validate(v))
+	}
 	for _, c := range s.conds {
 		if matches(c.when, v) {
 			add(c.then.Validate(v))
