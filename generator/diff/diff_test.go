@@ -221,7 +221,12 @@ func TestPinpoint(t *testing.T) {
 	if err := os.WriteFile(file, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A metric whose rules have no unique (any more) is pointed at events.
+	if err := os.WriteFile("totals.yml", []byte("key_path: counts.y\nevents:\n- name: e\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	in := diag.List{
+		{Path: "totals.yml", Line: 1, Col: 1, Rule: RuleUniqueChanged, Message: "u2"},
 		{Path: file, Line: 1, Col: 1, Rule: RuleTimeFrameChanged, Message: "tf"},
 		{Path: file, Line: 1, Col: 1, Rule: RuleUniqueChanged, Message: "u"},
 		{Path: file, Line: 1, Col: 1, Rule: RuleIdentifierRemoved, Message: "id"},
@@ -238,8 +243,9 @@ func TestPinpoint(t *testing.T) {
 		"m.yml:1:1: not moved",
 		"m.yml:3:1: tf",
 		"m.yml:4:1: id",
-		"m.yml:6:1: u",
+		"m.yml:8:3: u", // the first rule's unique key
 		"missing.yml:2:1: unreadable: stays",
+		"totals.yml:2:1: u2",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -2,6 +2,9 @@ package diff
 
 import (
 	"os"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/load"
@@ -37,9 +40,31 @@ func Pinpoint(l diag.List) diag.List {
 		if doc == nil {
 			continue
 		}
+		if d.Rule == RuleUniqueChanged {
+			// The first rule's unique key, where the change most likely is.
+			if key := firstUnique(doc); key != nil {
+				l[i].Line, l[i].Col = key.Line, key.Column
+				continue
+			}
+		}
 		if key, _ := doc.Lookup(ptr); key != nil {
 			l[i].Line, l[i].Col = key.Line, key.Column
 		}
 	}
 	return l.Sort()
+}
+
+// firstUnique returns the key of the first unique of the metric's event
+// rules, or nil when no rule has one.
+func firstUnique(doc *load.Document) *yaml.Node {
+	_, events := doc.Lookup("/events")
+	if events == nil || events.Kind != yaml.SequenceNode {
+		return nil
+	}
+	for i := range events.Content {
+		if key, _ := doc.Lookup("/events/" + strconv.Itoa(i) + "/unique"); key != nil {
+			return key
+		}
+	}
+	return nil
 }

@@ -167,7 +167,7 @@ func TestDiffCommand(t *testing.T) {
 				"definitions/metrics/counts_7d/users_searching.yml": ptr(diffMetric("counts.users_searching", "7d", "search_code", "project.id")),
 			},
 			code: exitProblems,
-			stdout: "definitions/metrics/counts_7d/users_searching.yml:16:1: unique of counts.users_searching changed from user.id to project.id: the series would silently change meaning; add a new key_path and remove this one\n" +
+			stdout: "definitions/metrics/counts_7d/users_searching.yml:18:3: unique of counts.users_searching changed from user.id to project.id: the series would silently change meaning; add a new key_path and remove this one\n" +
 				"checked 4 files: 2 events, 2 metrics, 1 problem\n",
 			stderr: "usagekit diff: at HEAD: definitions/events/broken.yml:",
 		},
