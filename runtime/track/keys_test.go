@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/store"
@@ -109,6 +111,19 @@ func TestKeysMemstore(t *testing.T) {
 
 func TestKeysRedis(t *testing.T) {
 	rdb := redistest.Client(t, 1)
+	c := newClock("2026-11-25T12:00:00Z")
+	tr := New(Options{Store: redisstore.New(rdb, redisstore.Options{}), Now: c.Now, FlushInterval: -1})
+	trackScript(t, tr, c)
+	checkKeys(t, redisInspector{rdb}, time.Minute)
+}
+
+// The same keys through a Sentinel: the application gives the Sentinel's
+// address and the master name, and the store works unchanged.
+func TestKeysRedisSentinel(t *testing.T) {
+	rdb := redistest.Sentinel(t)
+	if _, ok := rdb.(*redis.Client); !ok {
+		t.Fatalf("UniversalClient with MasterName is a %T, want a failover *redis.Client", rdb)
+	}
 	c := newClock("2026-11-25T12:00:00Z")
 	tr := New(Options{Store: redisstore.New(rdb, redisstore.Options{}), Now: c.Now, FlushInterval: -1})
 	trackScript(t, tr, c)
