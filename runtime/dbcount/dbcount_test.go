@@ -400,3 +400,31 @@ func TestDefaultBatchSizes(t *testing.T) {
 		t.Error("batch sizes differ from GitLab's (count 100k, distinct 10k, sum/average 1k)")
 	}
 }
+
+// Queries running at once on a pool at its MaxOpenConns each get along with
+// the connection they hold: none waits for a second one that only another
+// waiting query could give back.
+func TestWorkersWithinPoolLimit(t *testing.T) {
+	pg, table := openPostgres(t)
+	load(t, pg, table, dbcount.Postgres)
+	pg.SetMaxOpenConns(2)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c := dbcount.New(pg, dbcount.Options{Workers: 2})
+	want := expect("count", "", "", time.Time{}, time.Time{})
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			v, err := c.Run(ctx, dbcount.Query{Operation: "count", Table: table, BatchSize: 7})
+			if err == nil && v != want {
+				err = fmt.Errorf("count = %v, want %v", v, want)
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

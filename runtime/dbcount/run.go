@@ -129,7 +129,7 @@ func (c *Counter) RunStats(ctx context.Context, q Query) (v any, st Stats, err e
 }
 
 func (c *Counter) run(ctx context.Context, p *plan, st *Stats) (any, error) {
-	conn, release, err := c.conn(ctx, p)
+	conn, release, err := c.conn(ctx, ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -162,9 +162,13 @@ func (c *Counter) run(ctx context.Context, p *plan, st *Stats) (any, error) {
 	defer cancel()
 	var wg sync.WaitGroup
 	for range workers - 1 {
-		// Each further worker has a connection of its own; one that cannot
-		// be had leaves the work to the others.
-		more, done, err := c.conn(ctx, p)
+		// Each further worker has a connection of its own. One that the
+		// pool cannot give at once leaves the work to the others: with
+		// MaxOpenConns reached, queries each holding one connection and
+		// waiting for a second would wait for each other.
+		actx, stop := context.WithTimeout(ctx, extraConnWait)
+		more, done, err := c.conn(ctx, actx, p)
+		stop()
 		if err != nil {
 			break
 		}
@@ -182,10 +186,15 @@ func (c *Counter) run(ctx context.Context, p *plan, st *Stats) (any, error) {
 	return result(p.op, w.total, w.count), nil
 }
 
-// conn takes a connection from the pool for one query, with the query's
-// statement timeout set on PostgreSQL; release resets it and gives it back.
-func (c *Counter) conn(ctx context.Context, p *plan) (conn *sql.Conn, release func(), err error) {
-	conn, err = c.db.Conn(ctx)
+// extraConnWait is how long a query waits for the connection of a further
+// worker.
+const extraConnWait = 50 * time.Millisecond
+
+// conn takes a connection from the pool for one query, waiting as long as
+// acquire allows, with the query's statement timeout set on PostgreSQL;
+// release resets it and gives it back.
+func (c *Counter) conn(ctx, acquire context.Context, p *plan) (conn *sql.Conn, release func(), err error) {
+	conn, err = c.db.Conn(acquire)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dbcount: connecting: %w", err)
 	}
