@@ -147,6 +147,9 @@ func compileLeaf(s map[string]any) (leaf, bool) {
 			minItems = int(f)
 		}
 		unique, _ := s["uniqueItems"].(bool)
+		if itemType, _ := asMap(s["items"])["type"].(string); unique && itemType != "string" && itemType != "boolean" {
+			return nil, false // only those compare with == as the validator compares them
+		}
 		return func(v any) bool {
 			list, ok := v.([]any)
 			if !ok || len(list) < minItems {
@@ -156,8 +159,6 @@ func compileLeaf(s map[string]any) (leaf, bool) {
 				if !item(x) {
 					return false
 				}
-				// Items are strings or booleans here, which compare as the
-				// validator's equality does.
 				if unique && slices.Contains(list[:i], x) {
 					return false
 				}

@@ -74,3 +74,47 @@ func TestLiteNeverAcceptsWhatTheCoreRejects(t *testing.T) {
 		t.Error("the quick path accepted nothing")
 	}
 }
+
+func TestCompileLeaf(t *testing.T) {
+	tests := []struct {
+		name   string
+		schema map[string]any
+		leaf   bool
+		accept []any
+		reject []any
+	}{
+		{"string pattern", map[string]any{"type": "string", "pattern": "^[a-z]+$", "description": "d"}, true,
+			[]any{"abc"}, []any{"ABC", "", 3, nil, true}},
+		{"string enum", map[string]any{"type": "string", "enum": []any{"a", "b"}}, true, []any{"a", "b"}, []any{"c", 1}},
+		{"bool const", map[string]any{"type": "boolean", "const": true}, true, []any{true}, []any{false, "true"}},
+		{"uri", map[string]any{"type": "string", "format": "uri"}, true, []any{"https://x.example/1"}, []any{"not a uri", "/relative"}},
+		{"object", map[string]any{"type": "object", "description": "d"}, true, []any{map[string]any{}}, []any{[]any{}, "x"}},
+		{"unique list", map[string]any{"type": "array", "uniqueItems": true, "minItems": 1.0, "items": map[string]any{"type": "string", "enum": []any{"free", "premium"}}}, true,
+			[]any{[]any{"free"}, []any{"free", "premium"}}, []any{[]any{}, []any{"free", "free"}, []any{"gold"}, []any{1}, "free"}},
+		{"unique objects are not a leaf", map[string]any{"type": "array", "uniqueItems": true, "items": map[string]any{"type": "object"}}, false, nil, nil},
+		{"number is not a leaf", map[string]any{"type": "number"}, false, nil, nil},
+		{"type list is not a leaf", map[string]any{"type": []any{"string", "null"}}, false, nil, nil},
+		{"anyOf is not a leaf", map[string]any{"anyOf": []any{}}, false, nil, nil},
+		{"other format is not a leaf", map[string]any{"type": "string", "format": "date"}, false, nil, nil},
+		{"mixed enum is not a leaf", map[string]any{"type": "string", "enum": []any{"a", 1.0}}, false, nil, nil},
+		{"ref is not a leaf", map[string]any{"$ref": "#/$defs/x"}, false, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			check, ok := compileLeaf(tt.schema)
+			if ok != tt.leaf {
+				t.Fatalf("leaf = %v, want %v", ok, tt.leaf)
+			}
+			for _, v := range tt.accept {
+				if !check(v) {
+					t.Errorf("rejects %#v", v)
+				}
+			}
+			for _, v := range tt.reject {
+				if check(v) {
+					t.Errorf("accepts %#v", v)
+				}
+			}
+		})
+	}
+}
