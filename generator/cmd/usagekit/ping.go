@@ -40,8 +40,8 @@ metadata to a collector instead, retrying failures.
 
 Metrics that need application code (system, license, any instrumentation
 class: the methods of the generated Instrumentation interface) cannot be
-computed here and report -1 with their error in the metadata; uuid, hostname, version and recorded_at
-come from the flags.
+computed here and report -1 with their error in the metadata; uuid,
+hostname, version and recorded_at come from the flags.
 
   --definitions DIR   the definitions (default definitions)
   --redis URL         Redis holding the counters (default $REDIS_URL)

@@ -20,10 +20,7 @@ import (
 // ends. The test is skipped only when redis-server is not installed.
 func Cluster(t testing.TB) *redis.ClusterClient {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not installed (apt-get install redis-server); the Redis Cluster test needs it")
-	}
+	bin := serverBinary(t, "Redis Cluster")
 	dir := t.TempDir()
 	ports := freePorts(t, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -32,18 +29,11 @@ func Cluster(t testing.TB) *redis.ClusterClient {
 	addrs := make([]string, len(ports))
 	for i, port := range ports {
 		p := strconv.Itoa(port)
-		cmd := exec.Command(bin,
+		startServer(t, bin,
 			"--port", p, "--bind", "127.0.0.1", "--dir", dir,
 			"--cluster-enabled", "yes", "--cluster-config-file", "nodes-"+p+".conf",
 			"--cluster-node-timeout", "5000", "--save", "", "--appendonly", "no",
 			"--logfile", "node-"+p+".log")
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start redis-server on port %d: %v", port, err)
-		}
-		t.Cleanup(func() {
-			cmd.Process.Kill()
-			cmd.Wait()
-		})
 		addrs[i] = "127.0.0.1:" + p
 		nodes[i] = redis.NewClient(&redis.Options{Addr: addrs[i]})
 		t.Cleanup(func() { nodes[i].Close() })
@@ -82,6 +72,30 @@ func Cluster(t testing.TB) *redis.ClusterClient {
 			c.Set(ctx, "{probe}", "1", time.Second).Err() == nil && c.Del(ctx, "{probe}").Err() == nil
 	})
 	return c
+}
+
+// serverBinary returns the path of redis-server, skipping the test (named
+// by what) only when it is not installed.
+func serverBinary(t testing.TB, what string) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skipf("redis-server is not installed (apt-get install redis-server); the %s test needs it", what)
+	}
+	return bin
+}
+
+// startServer starts bin with args and stops it when the test ends.
+func startServer(t testing.TB, bin string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s %v: %v", bin, args, err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
 }
 
 func waitFor(t testing.TB, ctx context.Context, what string, ok func() bool) {

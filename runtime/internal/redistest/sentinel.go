@@ -3,7 +3,6 @@ package redistest
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -12,7 +11,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// SentinelMaster is the master name the Sentinel of Sentinel monitors.
+// SentinelMaster is the name under which the Sentinel started by Sentinel
+// monitors its master.
 const SentinelMaster = "usagekit"
 
 // Sentinel starts a Redis master and a Sentinel monitoring it (two
@@ -23,26 +23,13 @@ const SentinelMaster = "usagekit"
 // skipped only when redis-server is not installed.
 func Sentinel(t testing.TB) redis.UniversalClient {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not installed (apt-get install redis-server); the Redis Sentinel test needs it")
-	}
+	bin := serverBinary(t, "Redis Sentinel")
 	dir := t.TempDir()
 	ports := freePorts(t, 2)
 	master, sentinel := strconv.Itoa(ports[0]), strconv.Itoa(ports[1])
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	start := func(args ...string) {
-		cmd := exec.Command(bin, args...)
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start %s %v: %v", bin, args, err)
-		}
-		t.Cleanup(func() {
-			cmd.Process.Kill()
-			cmd.Wait()
-		})
-	}
-	start("--port", master, "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no",
+	startServer(t, bin, "--port", master, "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no",
 		"--logfile", "master.log")
 	// A Sentinel rewrites its configuration file, so it gets one of its own.
 	conf := filepath.Join(dir, "sentinel.conf")
@@ -52,7 +39,7 @@ func Sentinel(t testing.TB) redis.UniversalClient {
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	start(conf, "--sentinel")
+	startServer(t, bin, conf, "--sentinel")
 
 	s := redis.NewSentinelClient(&redis.Options{Addr: "127.0.0.1:" + sentinel})
 	t.Cleanup(func() { s.Close() })
