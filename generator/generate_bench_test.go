@@ -1,7 +1,11 @@
 package generator_test
 
 import (
+	"errors"
 	"fmt"
+	"go/format"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,6 +56,61 @@ func BenchmarkGenerate(b *testing.B) {
 		}
 		reportCPU(b, cpu)
 	})
+	// The two parts no emitter built on jennifer can skip, measured alone:
+	// loading and validating, and go/format over the same output (jennifer
+	// renders unformatted text, so gofmt-clean output costs at least one
+	// format.Source per file). Their CPU seconds added, divided by the
+	// cores, are the least wall time a run of the first benchmark can take.
+	b.Run(fmt.Sprintf("load-only/defs=%d", n), func(b *testing.B) {
+		b.ReportAllocs()
+		cpu := cpuTime()
+		for b.Loop() {
+			if _, err := generator.Load(dir); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportCPU(b, cpu)
+	})
+	files, err := emit.Emit(set, emit.Options{Package: "generated", Root: dir, RootName: "definitions"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run(fmt.Sprintf("format-only/defs=%d", n), func(b *testing.B) {
+		b.ReportAllocs()
+		var size int
+		for _, f := range files {
+			size += len(f.Data)
+		}
+		b.SetBytes(int64(size))
+		cpu := cpuTime()
+		for b.Loop() {
+			if err := formatAll(files); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportCPU(b, cpu)
+	})
+}
+
+// formatAll runs go/format over every file, on as many goroutines as
+// Emit uses.
+func formatAll(files []emit.File) error {
+	errs := make([]error, len(files))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := range next {
+				_, errs[i] = format.Source(files[i].Data)
+			}
+		})
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // reportCPU reports the CPU seconds per run used since start, all
