@@ -4,13 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"go/format"
-	"runtime"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/usagekit/usagekit/generator"
 	"github.com/usagekit/usagekit/generator/emit"
+	"github.com/usagekit/usagekit/generator/load"
 )
 
 // BenchmarkGenerate is what `usagekit generate` does per run, minus
@@ -96,20 +95,9 @@ func BenchmarkGenerate(b *testing.B) {
 // Emit uses.
 func formatAll(files []emit.File) error {
 	errs := make([]error, len(files))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for i := range next {
-				_, errs[i] = format.Source(files[i].Data)
-			}
-		})
-	}
-	for i := range files {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	load.Parallel(len(files), func(i int) {
+		_, errs[i] = format.Source(files[i].Data)
+	})
 	return errors.Join(errs...)
 }
 
