@@ -58,7 +58,7 @@ func BenchmarkCount10M(b *testing.B) {
 	b.Run("batched", func(b *testing.B) {
 		c := dbcount.New(db, dbcount.Options{})
 		for b.Loop() {
-			v, err := c.Run(ctx, dbcount.Query{Operation: dbcount.Count, Table: benchTable})
+			v, err := c.Run(ctx, dbcount.Query{Operation: dbcount.Count, Table: benchTable}, dbcount.Window{})
 			if err != nil || v != int64(benchRows) {
 				b.Fatal(v, err)
 			}

@@ -20,13 +20,20 @@ import (
 	"time"
 )
 
-// Operations.
+// Operation is what a query computes over its column.
+type Operation string
+
+// Operations, as database metric definitions spell them.
 const (
-	Count         = "count"
-	DistinctCount = "distinct_count"
-	Sum           = "sum"
-	Average       = "average"
+	Count         Operation = "count"
+	DistinctCount Operation = "distinct_count"
+	Sum           Operation = "sum"
+	Average       Operation = "average"
 )
+
+// Float reports whether the operation's result is fractional (sum and
+// average): such metrics are float64, counts int64.
+func (o Operation) Float() bool { return o == Sum || o == Average }
 
 // Dialects.
 const (
@@ -53,10 +60,11 @@ const (
 	AverageBatch  = 1_000
 )
 
-// Query is one database metric.
+// Query is one database metric, as its definition's database block states
+// it. The time window is not part of it: it depends on when the metric is
+// computed (Window).
 type Query struct {
-	// Operation is count, distinct_count, sum or average.
-	Operation string
+	Operation Operation
 	// Table may be qualified by a schema: "public.issues".
 	Table string
 	// Column is the column counted, distinct-counted, summed or averaged.
@@ -65,16 +73,15 @@ type Query struct {
 	// Where is reviewed SQL ANDed with the window. It may not contain a
 	// semicolon or a comment.
 	Where string
-	// TimestampColumn is the column the window restricts. Default
+	// TimestampColumn is the column a Window restricts. Default
 	// created_at.
 	TimestampColumn string
-	// From (inclusive) and To (exclusive) bound TimestampColumn when To is
-	// not zero.
+}
+
+// Window bounds a query's TimestampColumn: From inclusive, To exclusive. The
+// zero Window restricts nothing.
+type Window struct {
 	From, To time.Time
-	// StatementTimeout overrides Options.StatementTimeout for this query.
-	StatementTimeout time.Duration
-	// BatchSize overrides the operation's default batch size.
-	BatchSize int64
 }
 
 // Options configure a Counter. The zero value works.
@@ -97,6 +104,9 @@ type Options struct {
 	// range takes at most MaxBatches statements. Default 10,000, GitLab's
 	// loop limit.
 	MaxBatches int64
+	// BatchSize replaces the operation's batch size (GitLab's: CountBatch,
+	// DistinctBatch, SumBatch, AverageBatch). Default 0: the operation's.
+	BatchSize int64
 	// Workers is how many batches of one query run at once on PostgreSQL,
 	// each on a connection of its own from the pool. PostgreSQL counts a
 	// large table with a leader and two workers itself

@@ -118,7 +118,7 @@ func load(t testing.TB, db *sql.DB, table, dialect string) {
 }
 
 // expect computes the answers in Go from the data set.
-func expect(op, column, state string, from, to time.Time) any {
+func expect(op dbcount.Operation, column, state string, from, to time.Time) any {
 	var n, sum float64
 	seen := map[any]bool{}
 	for _, r := range dataset() {
@@ -168,31 +168,32 @@ func TestRunPostgresAndSQLiteAgree(t *testing.T) {
 	lite, liteTable := openSQLite(t)
 	load(t, lite, liteTable, dbcount.SQLite)
 
-	d28from, d28to := now.Add(-30*24*time.Hour), now.Add(-2*24*time.Hour)
-	d7from, d7to := now.Add(-9*24*time.Hour), now.Add(-2*24*time.Hour)
+	d28 := dbcount.Window{From: now.Add(-30 * 24 * time.Hour), To: now.Add(-2 * 24 * time.Hour)}
+	d7 := dbcount.Window{From: now.Add(-9 * 24 * time.Hour), To: now.Add(-2 * 24 * time.Hour)}
 	tests := []struct {
 		name   string
 		q      dbcount.Query
+		w      dbcount.Window
 		filter string // state the where clause selects
 	}{
 		{name: "count", q: dbcount.Query{Operation: "count"}},
 		{name: "count column skips nulls", q: dbcount.Query{Operation: "count", Column: "user_id"}},
 		{name: "count where", q: dbcount.Query{Operation: "count", Where: "state = 'closed'"}, filter: "closed"},
-		{name: "count 28d", q: dbcount.Query{Operation: "count", From: d28from, To: d28to}},
-		{name: "count 7d where", q: dbcount.Query{Operation: "count", Where: "state = 'opened'", From: d7from, To: d7to}, filter: "opened"},
+		{name: "count 28d", q: dbcount.Query{Operation: "count"}, w: d28},
+		{name: "count 7d where", q: dbcount.Query{Operation: "count", Where: "state = 'opened'"}, w: d7, filter: "opened"},
 		{name: "distinct", q: dbcount.Query{Operation: "distinct_count", Column: "user_id"}},
-		{name: "distinct 28d", q: dbcount.Query{Operation: "distinct_count", Column: "user_id", From: d28from, To: d28to}},
+		{name: "distinct 28d", q: dbcount.Query{Operation: "distinct_count", Column: "user_id"}, w: d28},
 		{name: "distinct text column", q: dbcount.Query{Operation: "distinct_count", Column: "state"}},
 		{name: "sum", q: dbcount.Query{Operation: "sum", Column: "weight"}},
-		{name: "sum 7d", q: dbcount.Query{Operation: "sum", Column: "weight", From: d7from, To: d7to}},
+		{name: "sum 7d", q: dbcount.Query{Operation: "sum", Column: "weight"}, w: d7},
 		{name: "average", q: dbcount.Query{Operation: "average", Column: "weight"}},
-		{name: "average where 28d", q: dbcount.Query{Operation: "average", Column: "weight", Where: "state <> 'locked' AND weight > 2", From: d28from, To: d28to}},
+		{name: "average where 28d", q: dbcount.Query{Operation: "average", Column: "weight", Where: "state <> 'locked' AND weight > 2"}, w: d28},
 		{name: "average of nothing", q: dbcount.Query{Operation: "average", Column: "weight", Where: "state = 'none'"}, filter: "none"},
 	}
 	ctx := context.Background()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			want := expect(tt.q.Operation, tt.q.Column, tt.filter, tt.q.From, tt.q.To)
+			want := expect(tt.q.Operation, tt.q.Column, tt.filter, tt.w.From, tt.w.To)
 			if strings.Contains(tt.q.Where, "weight > 2") {
 				want = nil // checked for agreement only
 			}
@@ -206,8 +207,8 @@ func TestRunPostgresAndSQLiteAgree(t *testing.T) {
 					// batches: the same answer whoever counts which range.
 					for _, workers := range []int{1, 0, 5} {
 						q := tt.q
-						q.Table, q.BatchSize = c.table, batch
-						v, st, err := dbcount.New(c.db, dbcount.Options{Workers: workers}).RunStats(ctx, q)
+						q.Table = c.table
+						v, st, err := dbcount.New(c.db, dbcount.Options{Workers: workers, BatchSize: batch}).RunStats(ctx, q, tt.w)
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -247,6 +248,7 @@ func TestRunRejects(t *testing.T) {
 	load(t, lite, table, dbcount.SQLite)
 	tests := []struct {
 		q    dbcount.Query
+		w    dbcount.Window
 		opt  dbcount.Options
 		want string
 		is   error
@@ -261,7 +263,7 @@ func TestRunRejects(t *testing.T) {
 			want: `dbcount: invalid identifier: column "1weight": want letters, digits and underscores, not starting with a digit`},
 		{q: dbcount.Query{Operation: "sum", Table: table}, is: dbcount.ErrIdentifier,
 			want: `dbcount: invalid identifier: sum needs a column`},
-		{q: dbcount.Query{Operation: "count", Table: table, TimestampColumn: "created at", To: now}, is: dbcount.ErrIdentifier,
+		{q: dbcount.Query{Operation: "count", Table: table, TimestampColumn: "created at"}, w: dbcount.Window{To: now}, is: dbcount.ErrIdentifier,
 			want: `dbcount: invalid identifier: timestamp column "created at": want letters, digits and underscores, not starting with a digit`},
 		{q: dbcount.Query{Operation: "count", Table: table, Where: "true; DELETE FROM issues"}, is: dbcount.ErrWhere,
 			want: `dbcount: invalid where clause: "true; DELETE FROM issues" contains a semicolon`},
@@ -277,19 +279,19 @@ func TestRunRejects(t *testing.T) {
 			want: `dbcount: invalid identifier: primary key "id;": want letters, digits and underscores, not starting with a digit`},
 	}
 	for _, tt := range tests {
-		_, err := dbcount.New(lite, tt.opt).Run(context.Background(), tt.q)
+		_, err := dbcount.New(lite, tt.opt).Run(context.Background(), tt.q, tt.w)
 		if err == nil || err.Error() != tt.want || !errors.Is(err, tt.is) {
 			t.Errorf("%+v:\n got %v\nwant %s", tt.q, err, tt.want)
 		}
 	}
 	// A semicolon or dashes inside a string literal are data, not SQL.
 	v, err := dbcount.New(lite, dbcount.Options{}).Run(context.Background(),
-		dbcount.Query{Operation: "count", Table: table, Where: "state <> 'a;b -- c'"})
+		dbcount.Query{Operation: "count", Table: table, Where: "state <> 'a;b -- c'"}, dbcount.Window{})
 	if err != nil || v != int64(1000) {
 		t.Errorf("quoted semicolon: got %v, %v; want 1000", v, err)
 	}
 	// A missing table is the database's error, wrapped.
-	_, err = dbcount.New(lite, dbcount.Options{}).Run(context.Background(), dbcount.Query{Operation: "count", Table: "nothing"})
+	_, err = dbcount.New(lite, dbcount.Options{}).Run(context.Background(), dbcount.Query{Operation: "count", Table: "nothing"}, dbcount.Window{})
 	if err == nil || !strings.Contains(err.Error(), `dbcount: bounds of "id" on "nothing": `) {
 		t.Errorf("missing table: %v", err)
 	}
@@ -318,8 +320,8 @@ func TestHalvesCancelledBatches(t *testing.T) {
 		{"sqlite", liteTable, "usagekit_sleep(2) = 1", lite},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			q := dbcount.Query{Operation: "count", Table: c.table, Where: c.where + " AND id <= 400", BatchSize: 400}
-			v, st, err := dbcount.New(c.db, dbcount.Options{StatementTimeout: 100 * time.Millisecond}).RunStats(context.Background(), q)
+			q := dbcount.Query{Operation: "count", Table: c.table, Where: c.where + " AND id <= 400"}
+			v, st, err := dbcount.New(c.db, dbcount.Options{StatementTimeout: 100 * time.Millisecond, BatchSize: 400}).RunStats(context.Background(), q, dbcount.Window{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -331,7 +333,7 @@ func TestHalvesCancelledBatches(t *testing.T) {
 			}
 			// At a floor of 200 rows a batch the database cancels every
 			// attempt: the query fails instead of looping.
-			_, _, err = dbcount.New(c.db, dbcount.Options{StatementTimeout: 100 * time.Millisecond, MinBatchSize: 200}).RunStats(context.Background(), q)
+			_, _, err = dbcount.New(c.db, dbcount.Options{StatementTimeout: 100 * time.Millisecond, MinBatchSize: 200, BatchSize: 400}).RunStats(context.Background(), q, dbcount.Window{})
 			if !errors.Is(err, dbcount.ErrCanceled) {
 				t.Errorf("with MinBatchSize 200: err = %v, want ErrCanceled", err)
 			}
@@ -352,8 +354,8 @@ func TestContextCancelIsNotHalved(t *testing.T) {
 	load(t, lite, table, dbcount.SQLite)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, st, err := dbcount.New(lite, dbcount.Options{}).RunStats(ctx,
-		dbcount.Query{Operation: "count", Table: table, Where: "usagekit_sleep(5) = 1", BatchSize: 1000})
+	_, st, err := dbcount.New(lite, dbcount.Options{BatchSize: 1000}).RunStats(ctx,
+		dbcount.Query{Operation: "count", Table: table, Where: "usagekit_sleep(5) = 1"}, dbcount.Window{})
 	if err == nil || st.Cancelled != 0 {
 		t.Errorf("err = %v, stats %+v: want an error and no halving when the caller gives up", err, st)
 	}
@@ -372,7 +374,7 @@ func TestSparseRangeBoundsStatements(t *testing.T) {
 		}
 	}
 	v, st, err := dbcount.New(lite, dbcount.Options{MaxBatches: 50}).RunStats(context.Background(),
-		dbcount.Query{Operation: "count", Table: "events"})
+		dbcount.Query{Operation: "count", Table: "events"}, dbcount.Window{})
 	if err != nil || v != int64(3) || st.Batches > 50 {
 		t.Errorf("count %v, %+v, %v; want 3 in at most 50 statements", v, st, err)
 	}
@@ -382,8 +384,9 @@ func TestDefaultBatchSizes(t *testing.T) {
 	lite, table := openSQLite(t)
 	load(t, lite, table, dbcount.SQLite)
 	for _, tt := range []struct {
-		op, column string
-		want       int64
+		op     dbcount.Operation
+		column string
+		want   int64
 	}{
 		{dbcount.Count, "", dbcount.CountBatch},
 		{dbcount.DistinctCount, "user_id", dbcount.DistinctBatch},
@@ -391,7 +394,7 @@ func TestDefaultBatchSizes(t *testing.T) {
 		{dbcount.Average, "weight", dbcount.AverageBatch},
 	} {
 		_, st, err := dbcount.New(lite, dbcount.Options{}).RunStats(context.Background(),
-			dbcount.Query{Operation: tt.op, Table: table, Column: tt.column})
+			dbcount.Query{Operation: tt.op, Table: table, Column: tt.column}, dbcount.Window{})
 		if err != nil || st.BatchSize != tt.want {
 			t.Errorf("%s: batch size %d, %v; want GitLab's %d", tt.op, st.BatchSize, err, tt.want)
 		}
@@ -410,12 +413,12 @@ func TestWorkersWithinPoolLimit(t *testing.T) {
 	pg.SetMaxOpenConns(2)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	c := dbcount.New(pg, dbcount.Options{Workers: 2})
+	c := dbcount.New(pg, dbcount.Options{Workers: 2, BatchSize: 7})
 	want := expect("count", "", "", time.Time{}, time.Time{})
 	errs := make(chan error, 3)
 	for range 3 {
 		go func() {
-			v, err := c.Run(ctx, dbcount.Query{Operation: "count", Table: table, BatchSize: 7})
+			v, err := c.Run(ctx, dbcount.Query{Operation: "count", Table: table}, dbcount.Window{})
 			if err == nil && v != want {
 				err = fmt.Errorf("count = %v, want %v", v, want)
 			}

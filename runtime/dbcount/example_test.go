@@ -23,15 +23,12 @@ func ExampleCounter_Run() {
 	for i := range 40 { // one project a day
 		db.Exec(`INSERT INTO projects VALUES (?, ?, ?)`, i+1, i%3*10, now.AddDate(0, 0, -i))
 	}
-	c := dbcount.New(db, dbcount.Options{})
+	c := dbcount.New(db, dbcount.Options{BatchSize: 10})
 	v, err := c.Run(context.Background(), dbcount.Query{
 		Operation: dbcount.Count,
 		Table:     "projects",
 		Where:     "visibility_level = 20",
-		From:      now.AddDate(0, 0, -30),
-		To:        now.AddDate(0, 0, -2),
-		BatchSize: 10,
-	})
+	}, dbcount.Window{From: now.AddDate(0, 0, -30), To: now.AddDate(0, 0, -2)})
 	fmt.Println(v, err)
 	// Output:
 	// 9 <nil>

@@ -13,7 +13,7 @@ import (
 
 // plan is a validated query turned into SQL fragments.
 type plan struct {
-	op       string
+	op       Operation
 	from     string // quoted table
 	rangeCol string // quoted column batches range over
 	agg      string // the select list of one batch
@@ -23,14 +23,11 @@ type plan struct {
 	timeout  time.Duration
 }
 
-func (c *Counter) plan(q Query) (*plan, error) {
+func (c *Counter) plan(q Query, w Window) (*plan, error) {
 	if c.opt.Dialect != Postgres && c.opt.Dialect != SQLite {
 		return nil, fmt.Errorf("%w %q: set Options.Dialect to %q or %q", ErrDialect, c.opt.Dialect, Postgres, SQLite)
 	}
 	p := &plan{op: q.Operation, timeout: c.opt.StatementTimeout}
-	if q.StatementTimeout != 0 {
-		p.timeout = q.StatementTimeout
-	}
 	var err error
 	if p.from, err = quote("table", q.Table, true); err != nil {
 		return nil, err
@@ -66,8 +63,8 @@ func (c *Counter) plan(q Query) (*plan, error) {
 	if col == "" && q.Operation != Count {
 		return nil, fmt.Errorf("%w: %s needs a column", ErrIdentifier, q.Operation)
 	}
-	if q.BatchSize > 0 {
-		p.batch = q.BatchSize
+	if c.opt.BatchSize > 0 {
+		p.batch = c.opt.BatchSize
 	}
 	var cond strings.Builder
 	if strings.TrimSpace(q.Where) != "" {
@@ -76,7 +73,7 @@ func (c *Counter) plan(q Query) (*plan, error) {
 		}
 		cond.WriteString(" AND (" + q.Where + ")")
 	}
-	if !q.To.IsZero() {
+	if !w.To.IsZero() {
 		tc := q.TimestampColumn
 		if tc == "" {
 			tc = "created_at"
@@ -86,7 +83,7 @@ func (c *Counter) plan(q Query) (*plan, error) {
 			return nil, err
 		}
 		fmt.Fprintf(&cond, " AND %s >= %s AND %s < %s", ts, c.ph(3), ts, c.ph(4))
-		p.args = []any{q.From.UTC(), q.To.UTC()}
+		p.args = []any{w.From.UTC(), w.To.UTC()}
 	}
 	p.cond = cond.String()
 	return p, nil
@@ -100,10 +97,11 @@ func (c *Counter) ph(n int) string {
 	return "?"
 }
 
-// Run computes q: count and distinct_count as int64, sum and average as
-// float64 (0 when no row matches).
-func (c *Counter) Run(ctx context.Context, q Query) (any, error) {
-	v, _, err := c.RunStats(ctx, q)
+// Run computes q over the rows whose TimestampColumn lies in w: count and
+// distinct_count as int64, sum and average as float64 (0 when no row
+// matches).
+func (c *Counter) Run(ctx context.Context, q Query, w Window) (any, error) {
+	v, _, err := c.RunStats(ctx, q, w)
 	return v, err
 }
 
@@ -118,8 +116,8 @@ type Stats struct {
 }
 
 // RunStats is Run, also reporting how the query was split.
-func (c *Counter) RunStats(ctx context.Context, q Query) (v any, st Stats, err error) {
-	p, err := c.plan(q)
+func (c *Counter) RunStats(ctx context.Context, q Query, w Window) (v any, st Stats, err error) {
+	p, err := c.plan(q, w)
 	if err != nil {
 		return nil, st, err
 	}
@@ -314,7 +312,7 @@ func (c *Counter) work(ctx context.Context, conn *sql.Conn, p *plan, w *work, ca
 	}
 }
 
-func result(op string, total, count float64) any {
+func result(op Operation, total, count float64) any {
 	switch op {
 	case Count, DistinctCount:
 		return int64(total)
@@ -394,7 +392,7 @@ func (c *Counter) single(ctx context.Context, conn *sql.Conn, p *plan) (any, err
 	return result(p.op, s, k), nil
 }
 
-func scanAgg(row *sql.Row, op string) (sum, count float64, err error) {
+func scanAgg(row *sql.Row, op Operation) (sum, count float64, err error) {
 	var s, k sql.NullFloat64
 	if op == Average {
 		err = row.Scan(&s, &k)

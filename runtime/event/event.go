@@ -1,6 +1,7 @@
 // Package event holds the types that generated Track functions and the
-// tracker share: typed identifiers, event descriptors and the record of one
-// tracked event.
+// tracker share: typed identifiers, the attributes a unique count is taken
+// over, property filters, the Redis updates an event causes, event
+// descriptors and the record of one tracked event.
 package event
 
 // UserID identifies a user. The identifier types are distinct so that passing
@@ -15,40 +16,29 @@ type ProjectID int64
 // "no namespace".
 type NamespaceID int64
 
-// Unique is the attribute a unique-count rule adds to its HyperLogLog.
-type Unique uint8
+// UpdateKind says what an update does to Redis.
+type UpdateKind uint8
 
-// Unique attributes. Their Redis key parts are user, project, namespace,
-// label, property and value.
-const (
-	UniqueNone Unique = iota
-	UniqueUser
-	UniqueProject
-	UniqueNamespace
-	UniqueLabel
-	UniqueProperty
-	UniqueValue
-)
-
-// RuleKind says what a rule does to Redis.
-type RuleKind uint8
-
-// Rule kinds.
+// Update kinds.
 const (
 	// Total increments a counter by one per event.
-	Total RuleKind = iota + 1
+	Total UpdateKind = iota + 1
 	// Sum increments a counter by the event's Value.
 	Sum
-	// UniqueCount adds the rule's Unique attribute to a HyperLogLog.
+	// UniqueCount adds the update's Unique attribute to a HyperLogLog.
 	UniqueCount
 )
 
-// Rule is one Redis update that tracking an event performs. The generator
-// derives the rules of an event from every metric that names it, removing
-// duplicates; rule 0 of every event is its unfiltered total.
-type Rule struct {
-	Kind   RuleKind
+// Update is one Redis write that tracking an event performs. The updates of
+// an event are derived from every metric that names it (metric.Updates);
+// update 0 of every event is its unfiltered total.
+type Update struct {
+	Kind   UpdateKind
 	Unique Unique // for UniqueCount
+	// Filter is the condition under which the update applies; empty for
+	// every occurrence. Generated Track functions evaluate it on typed
+	// properties and set the update's bit in Record.Match.
+	Filter Filter
 	// Key is the full key without the week suffix, for example
 	// "{hll_counters}_issue_created-user". Weekly keys append "-2024-07".
 	Key string
@@ -58,14 +48,18 @@ type Rule struct {
 	Weekly bool
 }
 
+// MaxUpdates is the most updates one event may have: Record.Match is a
+// 64-bit mask.
+const MaxUpdates = 64
+
 // Descriptor is the generated, immutable description of one event.
 type Descriptor struct {
 	// Name is the event's action.
 	Name string
-	// Rules are the updates the event can cause; bit i of Record.Match says
-	// whether Rules[i] applies to a given record.
-	Rules []Rule
-	// Always has the bits of the rules without a filter.
+	// Updates are the writes the event can cause; bit i of Record.Match
+	// says whether Updates[i] applies to a given record.
+	Updates []Update
+	// Always has the bits of the updates without a filter.
 	Always uint64
 }
 
@@ -92,8 +86,8 @@ type Record struct {
 	// HasValue is false when the caller left the value property unset.
 	HasValue bool
 
-	// Match has bit i set when Descriptor.Rules[i] applies: the generated
-	// Track function evaluates each rule's filter against the typed
+	// Match has bit i set when Descriptor.Updates[i] applies: the generated
+	// Track function evaluates each update's filter against the typed
 	// properties.
 	Match uint64
 

@@ -1,20 +1,20 @@
 // Package keys builds the Redis keys events are counted under. The scheme is
 // GitLab's, so data written by either system reads the same:
 //
-//	{event_counters}_<event>[-filter:[k:v,...]]                 all-time total
-//	{event_counters}_<event>[-filter:[k:v,...]]-2024-07         weekly total
-//	{event_sums}_<event>[-filter:[...]]-operator:sum(value)[-2024-07]
-//	{hll_counters}_<event>[-filter:[...]]-<attribute>-2024-07   weekly uniques
+//	{event_counters}_<event>[-filter:[k:v,...]]                       all-time total
+//	{event_counters}_<event>[-filter:[k:v,...]]-2024-07               weekly total
+//	{event_sums}_<event>-operator:sum(value)[-filter:[...]][-2024-07] sums
+//	{hll_counters}_<event>[-filter:[...]]-<attribute>-2024-07         weekly uniques
 //
 // The braces are Redis Cluster hash tags: each kind lives in one slot, so one
 // PFCOUNT can union any number of unique keys.
 package keys
 
 import (
-	"slices"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/usagekit/usagekit/runtime/event"
 )
 
 // Key prefixes, one hash tag per kind.
@@ -24,54 +24,37 @@ const (
 	UniquePrefix  = "{hll_counters}_"
 )
 
+// sumOperator is the part of a sum's key that names its operator.
+const sumOperator = "-operator:sum(value)"
+
 // WeeklyExpiry is how long weekly keys live: long enough for the 28-day
 // window (four complete weeks) plus the current week, with a margin.
 const WeeklyExpiry = 6 * 7 * 24 * time.Hour
 
-// FilterTerm is one key:value condition of a rule's filter.
-type FilterTerm struct {
-	Key   string
-	Value string
-}
-
-// Path is the event part of a key: the event name and, when the rule has a
-// filter, "-filter:[k1:v1,k2:v2]" with keys sorted and no spaces.
-func Path(event string, filter []FilterTerm) string {
+// withFilter appends "-filter:[k1:v1,k2:v2]" to path when the filter has
+// terms. The filter is sorted already (event.NewFilter).
+func withFilter(path string, filter event.Filter) string {
 	if len(filter) == 0 {
-		return event
+		return path
 	}
-	f := slices.Clone(filter)
-	slices.SortFunc(f, func(a, b FilterTerm) int { return strings.Compare(a.Key, b.Key) })
-	var b strings.Builder
-	b.WriteString(event)
-	b.WriteString("-filter:[")
-	for i, t := range f {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(t.Key)
-		b.WriteByte(':')
-		b.WriteString(t.Value)
-	}
-	b.WriteByte(']')
-	return b.String()
+	return path + "-filter:[" + filter.String() + "]"
 }
 
 // Counter is the total-count key without week suffix.
-func Counter(event string, filter []FilterTerm) string {
-	return CounterPrefix + Path(event, filter)
+func Counter(name string, filter event.Filter) string {
+	return CounterPrefix + withFilter(name, filter)
 }
 
-// Sum is the sum(value) key without week suffix.
-func Sum(event string, filter []FilterTerm) string {
-	return SumPrefix + Path(event, filter) + "-operator:sum(value)"
+// Sum is the sum(value) key without week suffix. The operator comes before
+// the filter, as in GitLab's keys.
+func Sum(name string, filter event.Filter) string {
+	return SumPrefix + withFilter(name+sumOperator, filter)
 }
 
-// Unique is the HyperLogLog key without week suffix. attribute is the
-// definition's unique value (user.id, project.id, namespace.id, label,
-// property, value); the ".id" suffix is dropped as GitLab does.
-func Unique(event string, filter []FilterTerm, attribute string) string {
-	return UniquePrefix + Path(event, filter) + "-" + strings.TrimSuffix(attribute, ".id")
+// Unique is the HyperLogLog key without week suffix: the attribute's key
+// part (user, project, namespace, label, property, value) after the filter.
+func Unique(name string, filter event.Filter, u event.Unique) string {
+	return UniquePrefix + withFilter(name, filter) + "-" + u.KeyPart()
 }
 
 // Week is an ISO 8601 week.
@@ -102,6 +85,15 @@ func (w Week) AppendSuffix(b []byte) []byte {
 	return strconv.AppendInt(b, int64(w.Week), 10)
 }
 
+// String is the week as ISO 8601 writes it, "2024-W07".
+func (w Week) String() string {
+	s := strconv.Itoa(w.Year) + "-W"
+	if w.Week < 10 {
+		s += "0"
+	}
+	return s + strconv.Itoa(w.Week)
+}
+
 // Monday returns 00:00 UTC on the Monday that starts w.
 func (w Week) Monday() time.Time {
 	// January 4th is always in week 1.
@@ -115,19 +107,9 @@ func (w Week) Add(n int) Week {
 	return WeekOf(w.Monday().AddDate(0, 0, 7*n))
 }
 
-// Window returns the complete weeks a time frame covers at time now: 7d is
-// the last complete ISO week, 28d the last four, oldest first. The current
-// week never counts. Other time frames have no weeks.
-func Window(timeFrame string, now time.Time) []Week {
-	var n int
-	switch timeFrame {
-	case "7d":
-		n = 1
-	case "28d":
-		n = 4
-	default:
-		return nil
-	}
+// Last returns the n complete weeks before the week of now, oldest first:
+// the current week never counts.
+func Last(n int, now time.Time) []Week {
 	cur := WeekOf(now)
 	out := make([]Week, n)
 	for i := range n {

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/usagekit/usagekit/runtime/event"
 )
 
 // TestISOWeekEdges pins the week suffix on the days around New Year, where
@@ -102,10 +104,10 @@ func TestWeekArithmetic(t *testing.T) {
 	// 7d at the start of 2027-W01 is 2026-W53; 28d reaches back into
 	// 2026-W50.
 	now := time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC)
-	if got := Weekly("k", Window("7d", now)); !slices.Equal(got, []string{"k-2026-53"}) {
+	if got := Weekly("k", Last(1, now)); !slices.Equal(got, []string{"k-2026-53"}) {
 		t.Errorf("7d: %v", got)
 	}
-	if got := Weekly("k", Window("28d", now)); !slices.Equal(got, []string{"k-2026-50", "k-2026-51", "k-2026-52", "k-2026-53"}) {
+	if got := Weekly("k", Last(4, now)); !slices.Equal(got, []string{"k-2026-50", "k-2026-51", "k-2026-52", "k-2026-53"}) {
 		t.Errorf("28d: %v", got)
 	}
 }
@@ -114,24 +116,26 @@ func TestWeekArithmetic(t *testing.T) {
 // the layout.
 func TestFullKeys(t *testing.T) {
 	w := Week{2020, 53}.Suffix()
-	filter := []FilterTerm{{Key: "property", Value: "web"}, {Key: "label", Value: "bug"}, {Key: "confidential", Value: "true"}}
+	terms := []event.FilterTerm{{Property: "property", Value: "web"}, {Property: "label", Value: "bug"}, {Property: "confidential", Value: "true"}}
+	filter := event.NewFilter(terms...)
 	tests := []struct{ got, want string }{
 		{Counter("create_issue", nil) + w, "{event_counters}_create_issue-2020-53"},
 		{Counter("create_issue", filter) + w, "{event_counters}_create_issue-filter:[confidential:true,label:bug,property:web]-2020-53"},
 		{Sum("complete_pipeline", nil) + w, "{event_sums}_complete_pipeline-operator:sum(value)-2020-53"},
-		{Sum("complete_pipeline", filter[1:2]) + w, "{event_sums}_complete_pipeline-filter:[label:bug]-operator:sum(value)-2020-53"},
-		{Unique("create_issue", nil, "user.id") + w, "{hll_counters}_create_issue-user-2020-53"},
-		{Unique("create_issue", nil, "namespace.id") + w, "{hll_counters}_create_issue-namespace-2020-53"},
-		{Unique("create_issue", filter, "property") + w, "{hll_counters}_create_issue-filter:[confidential:true,label:bug,property:web]-property-2020-53"},
-		{Unique("complete_pipeline", nil, "value") + Week{2024, 7}.Suffix(), "{hll_counters}_complete_pipeline-value-2024-07"},
+		// GitLab's EventSelectionRule: the operator, then the filter.
+		{Sum("complete_pipeline", filter[1:2]) + w, "{event_sums}_complete_pipeline-operator:sum(value)-filter:[label:bug]-2020-53"},
+		{Unique("create_issue", nil, event.UniqueUser) + w, "{hll_counters}_create_issue-user-2020-53"},
+		{Unique("create_issue", nil, event.UniqueNamespace) + w, "{hll_counters}_create_issue-namespace-2020-53"},
+		{Unique("create_issue", filter, event.UniqueProperty) + w, "{hll_counters}_create_issue-filter:[confidential:true,label:bug,property:web]-property-2020-53"},
+		{Unique("complete_pipeline", nil, event.UniqueValue) + Week{2024, 7}.Suffix(), "{hll_counters}_complete_pipeline-value-2024-07"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
 	}
-	// Path sorts a copy: the caller's filter keeps its order.
-	if filter[0].Key != "property" {
-		t.Error("Path reordered the caller's filter")
+	// NewFilter sorts a copy: the caller's terms keep their order.
+	if terms[0].Property != "property" {
+		t.Error("NewFilter reordered the caller's terms")
 	}
 }

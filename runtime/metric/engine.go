@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -180,8 +181,61 @@ func (e *Engine) one(ctx context.Context, d *Descriptor) (any, error) {
 			return nil, fmt.Errorf("%s: %w", d.KeyPath, err)
 		}
 		return v, nil
+	case d.Application:
+		return nil, fmt.Errorf("%s: %w: the application computes it (%s)", d.KeyPath, ErrNoSource, applicationSource(d))
 	case d.Database != nil:
 		return e.database(ctx, d)
 	}
 	return nil, fmt.Errorf("%s: %w (data_source %s)", d.KeyPath, ErrNoSource, d.DataSource)
+}
+
+// applicationSource says why the application computes d, for errors.
+func applicationSource(d *Descriptor) string {
+	if d.InstrumentationClass != "" {
+		return "instrumentation_class " + d.InstrumentationClass
+	}
+	return "data_source " + d.DataSource
+}
+
+// As converts what Engine.Value returns to a typed result, for generated
+// calculators: counts come back as int64 and sums as float64, and either
+// converts to the other.
+func As[T int64 | float64 | string | bool | map[string]any](v any, err error) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, err
+	}
+	if x, ok := v.(T); ok {
+		return x, nil
+	}
+	switch n := v.(type) {
+	case int64:
+		if x, ok := any(float64(n)).(T); ok {
+			return x, nil
+		}
+	case float64:
+		if x, ok := any(int64(math.Round(n))).(T); ok {
+			return x, nil
+		}
+	}
+	return zero, fmt.Errorf("metric value %v is a %T, not a %T", v, v, zero)
+}
+
+// ErrNoApplication fails the application metrics of descriptors made by
+// WithValue for a nil application.
+var ErrNoApplication = errors.New("metric: no application given to compute the metric")
+
+// WithValue returns a copy of d that the engine computes by calling method
+// on app: generated code passes the application's implementation of its
+// Instrumentation interface and the interface's method. A nil app makes
+// the metric fail with ErrNoApplication.
+func WithValue[A any, T any](d *Descriptor, app A, method func(A, context.Context) (T, error)) *Descriptor {
+	c := *d
+	c.Value = func(ctx context.Context) (any, error) {
+		if any(app) == nil {
+			return nil, ErrNoApplication
+		}
+		return method(app, ctx)
+	}
+	return &c
 }

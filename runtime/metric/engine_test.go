@@ -12,6 +12,8 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/usagekit/usagekit/runtime/dbcount"
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/keys"
 	"github.com/usagekit/usagekit/runtime/metric"
@@ -33,7 +35,7 @@ type write struct {
 	event  string
 	when   time.Time
 	user   string
-	filter []keys.FilterTerm
+	filter event.Filter
 	value  float64
 }
 
@@ -48,12 +50,12 @@ func apply(t *testing.T, s store.Store, ws ...write) {
 			store.Incr{Key: keys.Sum(w.event, nil) + sfx, By: w.value, Float: true, Expire: keys.WeeklyExpiry},
 			store.Incr{Key: keys.Sum(w.event, nil), By: w.value, Float: true},
 		)
-		b.Adds = append(b.Adds, store.Add{Key: keys.Unique(w.event, nil, "user.id") + sfx, Members: []string{w.user}, Expire: keys.WeeklyExpiry})
+		b.Adds = append(b.Adds, store.Add{Key: keys.Unique(w.event, nil, event.UniqueUser) + sfx, Members: []string{w.user}, Expire: keys.WeeklyExpiry})
 		if w.filter != nil {
 			b.Incrs = append(b.Incrs,
 				store.Incr{Key: keys.Counter(w.event, w.filter), By: 1},
 				store.Incr{Key: keys.Counter(w.event, w.filter) + sfx, By: 1, Expire: keys.WeeklyExpiry})
-			b.Adds = append(b.Adds, store.Add{Key: keys.Unique(w.event, w.filter, "user.id") + sfx, Members: []string{w.user}, Expire: keys.WeeklyExpiry})
+			b.Adds = append(b.Adds, store.Add{Key: keys.Unique(w.event, w.filter, event.UniqueUser) + sfx, Members: []string{w.user}, Expire: keys.WeeklyExpiry})
 		}
 	}
 	if err := s.Apply(context.Background(), &b); err != nil {
@@ -72,8 +74,8 @@ func (c *countingStore) Read(ctx context.Context, l []store.Lookup) ([]float64, 
 	return c.Store.Read(ctx, l)
 }
 
-func ev(name, unique string, filter ...metric.FilterTerm) metric.EventRule {
-	return metric.EventRule{Event: name, Unique: unique, Filter: filter}
+func ev(name string, unique event.Unique, filter ...event.FilterTerm) metric.EventRule {
+	return metric.EventRule{Event: name, Unique: unique, Filter: event.NewFilter(filter...)}
 }
 
 func TestEventMetricsAcrossISOYear(t *testing.T) {
@@ -82,7 +84,7 @@ func TestEventMetricsAcrossISOYear(t *testing.T) {
 	// 2020 has 53 ISO weeks; "now" is in 2021-W02, so 28d covers 2020-W51,
 	// 2020-W52, 2020-W53 and 2021-W01, and 7d covers 2021-W01.
 	now := at(2021, 2)
-	mobile := []keys.FilterTerm{{Key: "label", Value: "mobile"}}
+	mobile := event.Filter{{Property: "label", Value: "mobile"}}
 	apply(t, s,
 		write{event: "issue_created", when: at(2020, 53), user: "1", value: 2, filter: mobile},
 		write{event: "issue_created", when: at(2021, 1), user: "1", value: 3},
@@ -94,21 +96,21 @@ func TestEventMetricsAcrossISOYear(t *testing.T) {
 		write{event: "issue_closed", when: at(2020, 52), user: "6", value: 1},
 	)
 	e := metric.NewEngine(metric.EngineOptions{Store: s, Now: func() time.Time { return now }})
-	mob := metric.FilterTerm{Key: "label", Value: "mobile"}
+	mob := event.FilterTerm{Property: "label", Value: "mobile"}
 	ds := []*metric.Descriptor{
-		{KeyPath: "users_28d", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", "user.id")}},
-		{KeyPath: "users_7d", TimeFrame: metric.Weekly, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", "user.id")}},
-		{KeyPath: "users_either_28d", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", "user.id"), ev("issue_closed", "user.id")}},
-		{KeyPath: "users_mobile_28d", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", "user.id", mob)}},
-		{KeyPath: "total_28d", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", "")}},
-		{KeyPath: "total_7d", TimeFrame: metric.Weekly, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", "")}},
-		{KeyPath: "total_both_28d", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", ""), ev("issue_closed", "")}},
-		{KeyPath: "total_mobile_28d", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", "", mob)}},
-		{KeyPath: "total_all", TimeFrame: metric.AllTime, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", "")}},
-		{KeyPath: "total_mobile_all", TimeFrame: metric.AllTime, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", "", mob)}},
-		{KeyPath: "sum_28d", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{{Event: "issue_created", Operator: "sum(value)"}}},
-		{KeyPath: "sum_all", TimeFrame: metric.AllTime, DataSource: "internal_events", Events: []metric.EventRule{{Event: "issue_created", Operator: "sum(value)"}}},
-		{KeyPath: "nothing_7d", TimeFrame: metric.Weekly, DataSource: "internal_events", Events: []metric.EventRule{ev("never_happened", "user.id")}},
+		{KeyPath: "users_28d", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", event.UniqueUser)}},
+		{KeyPath: "users_7d", TimeFrame: metric.Weekly, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", event.UniqueUser)}},
+		{KeyPath: "users_either_28d", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", event.UniqueUser), ev("issue_closed", event.UniqueUser)}},
+		{KeyPath: "users_mobile_28d", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", event.UniqueUser, mob)}},
+		{KeyPath: "total_28d", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", event.UniqueNone)}},
+		{KeyPath: "total_7d", TimeFrame: metric.Weekly, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", event.UniqueNone)}},
+		{KeyPath: "total_both_28d", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", event.UniqueNone), ev("issue_closed", event.UniqueNone)}},
+		{KeyPath: "total_mobile_28d", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", event.UniqueNone, mob)}},
+		{KeyPath: "total_all", TimeFrame: metric.AllTime, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", event.UniqueNone)}},
+		{KeyPath: "total_mobile_all", TimeFrame: metric.AllTime, DataSource: "internal_events", Events: []metric.EventRule{ev("issue_created", event.UniqueNone, mob)}},
+		{KeyPath: "sum_28d", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{{Event: "issue_created", Operator: metric.SumValue}}},
+		{KeyPath: "sum_all", TimeFrame: metric.AllTime, DataSource: "internal_events", Events: []metric.EventRule{{Event: "issue_created", Operator: metric.SumValue}}},
+		{KeyPath: "nothing_7d", TimeFrame: metric.Weekly, DataSource: "internal_events", Events: []metric.EventRule{ev("never_happened", event.UniqueUser)}},
 	}
 	want := map[string]any{
 		"users_28d":        int64(3), // 1 (weeks 53 and 1, once), 2, 3
@@ -148,7 +150,7 @@ func TestWindowAtYearStart(t *testing.T) {
 	// 2026-01-01 is a Thursday: ISO 2026-W01 starts on 2025-12-29.
 	now := time.Date(2026, 1, 7, 9, 0, 0, 0, time.UTC) // 2026-W02
 	l, err := metric.Lookup(&metric.Descriptor{KeyPath: "k", TimeFrame: metric.Monthly, DataSource: "internal_events",
-		Events: []metric.EventRule{ev("a", "project.id"), ev("b", "project.id")}}, now)
+		Events: []metric.EventRule{ev("a", event.UniqueProject), ev("b", event.UniqueProject)}}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,12 +167,12 @@ func TestLookupRejects(t *testing.T) {
 		d    metric.Descriptor
 		want string
 	}{
-		{metric.Descriptor{KeyPath: "a", TimeFrame: "all", DataSource: "internal_events", Events: []metric.EventRule{ev("e", "user.id")}},
+		{metric.Descriptor{KeyPath: "a", TimeFrame: "all", DataSource: "internal_events", Events: []metric.EventRule{ev("e", event.UniqueUser)}},
 			"a: metric: cannot read metric from the store: unique count over time frame all"},
-		{metric.Descriptor{KeyPath: "b", TimeFrame: "28d", DataSource: "internal_events", Events: []metric.EventRule{ev("e", "user.id"), ev("f", "")}},
+		{metric.Descriptor{KeyPath: "b", TimeFrame: "28d", DataSource: "internal_events", Events: []metric.EventRule{ev("e", event.UniqueUser), ev("f", event.UniqueNone)}},
 			"b: metric: cannot read metric from the store: unique and total rules mixed"},
-		{metric.Descriptor{KeyPath: "c", TimeFrame: "none", DataSource: "internal_events", Events: []metric.EventRule{ev("e", "")}},
-			`c: metric: cannot read metric from the store: time frame "none"`},
+		{metric.Descriptor{KeyPath: "c", TimeFrame: "none", DataSource: "internal_events", Events: []metric.EventRule{ev("e", event.UniqueNone)}},
+			`c: metric: cannot read metric from the store: time frame "none" counts no events (want 7d, 28d or all)`},
 		{metric.Descriptor{KeyPath: "d", TimeFrame: "7d", DataSource: "internal_events", Events: []metric.EventRule{{Event: "e", Operator: "max(value)"}}},
 			`d: metric: cannot read metric from the store: operator "max(value)"`},
 		{metric.Descriptor{KeyPath: "e", TimeFrame: "7d", DataSource: "internal_events"},
@@ -227,8 +229,9 @@ func TestApplicationMetricsFailAlone(t *testing.T) {
 		{KeyPath: "hangs", TimeFrame: "none", DataSource: "system", Value: func(context.Context) (any, error) { <-released; return 1, nil }},
 		{KeyPath: "panics", TimeFrame: "none", DataSource: "system", Value: func(context.Context) (any, error) { panic("nil map") }},
 		{KeyPath: "orphan", TimeFrame: "none", DataSource: "prometheus"},
-		{KeyPath: "db", TimeFrame: "all", DataSource: "database", Database: &metric.Database{Operation: "count", Table: "t"}},
-		{KeyPath: "events", TimeFrame: "7d", DataSource: "internal_events", Events: []metric.EventRule{ev("e", "")}},
+		{KeyPath: "class", TimeFrame: "all", DataSource: "redis", InstrumentationClass: "CountCommitsMetric", Application: true},
+		{KeyPath: "db", TimeFrame: "all", DataSource: "database", Database: &dbcount.Query{Operation: "count", Table: "t"}},
+		{KeyPath: "events", TimeFrame: "7d", DataSource: "internal_events", Events: []metric.EventRule{ev("e", event.UniqueNone)}},
 	}
 	res := e.Compute(context.Background(), ds)
 	check := func(i int, value any, is error, msg string) {
@@ -243,8 +246,9 @@ func TestApplicationMetricsFailAlone(t *testing.T) {
 	check(2, nil, metric.ErrTimeout, "hangs: metric: timed out after 500ms")
 	check(3, nil, metric.ErrPanic, "panics: metric: panicked: nil map")
 	check(4, nil, metric.ErrNoSource, "orphan: metric: no way to compute the metric (data_source prometheus)")
-	check(5, nil, metric.ErrNoDatabase, "db: metric: no database configured")
-	check(6, int64(0), nil, "")
+	check(5, nil, metric.ErrNoSource, "class: metric: no way to compute the metric: the application computes it (instrumentation_class CountCommitsMetric)")
+	check(6, nil, metric.ErrNoDatabase, "db: metric: no database configured")
+	check(7, int64(0), nil, "")
 	if res[2].Elapsed < 500*time.Millisecond {
 		t.Errorf("hanging metric elapsed %v, want at least the timeout", res[2].Elapsed)
 	}
@@ -253,7 +257,7 @@ func TestApplicationMetricsFailAlone(t *testing.T) {
 	if res[0].Value != "1.2.3" {
 		t.Errorf("no store: %v", res[0])
 	}
-	if _, err := metric.NewEngine(metric.EngineOptions{}).Value(context.Background(), ds[6]); !errors.Is(err, metric.ErrNoStore) {
+	if _, err := metric.NewEngine(metric.EngineOptions{}).Value(context.Background(), ds[7]); !errors.Is(err, metric.ErrNoStore) {
 		t.Errorf("no store: %v", err)
 	}
 }
@@ -268,7 +272,7 @@ func (failingStore) Read(context.Context, []store.Lookup) ([]float64, error) {
 func TestStoreFailureFailsOnlyEventMetrics(t *testing.T) {
 	e := metric.NewEngine(metric.EngineOptions{Store: failingStore{}})
 	res := e.Compute(context.Background(), []*metric.Descriptor{
-		{KeyPath: "a", TimeFrame: "7d", DataSource: "internal_events", Events: []metric.EventRule{ev("e", "")}},
+		{KeyPath: "a", TimeFrame: "7d", DataSource: "internal_events", Events: []metric.EventRule{ev("e", event.UniqueNone)}},
 		{KeyPath: "b", TimeFrame: "none", DataSource: "system", Value: func(context.Context) (any, error) { return true, nil }},
 	})
 	if res[0].Err == nil || res[0].Err.Error() != "a: reading the store: dial tcp 127.0.0.1:1: connection refused" {
@@ -296,8 +300,8 @@ func TestDatabaseMetricWindows(t *testing.T) {
 		}
 	}
 	e := metric.NewEngine(metric.EngineOptions{DB: db, Now: func() time.Time { return now }})
-	d := func(tf metric.TimeFrame, op, col string) *metric.Descriptor {
-		return &metric.Descriptor{KeyPath: "p", TimeFrame: tf, DataSource: "database", Database: &metric.Database{Operation: op, Table: "projects", Column: col}}
+	d := func(tf metric.TimeFrame, op dbcount.Operation, col string) *metric.Descriptor {
+		return &metric.Descriptor{KeyPath: "p", TimeFrame: tf, DataSource: "database", Database: &dbcount.Query{Operation: op, Table: "projects", Column: col}}
 	}
 	// Days ago of the rows: i + 1h. 28d takes [30d, 2d) ago: i = 2..29, 28
 	// rows. 7d takes [9d, 2d): i = 2..8, 7 rows.
@@ -331,9 +335,9 @@ func TestUserInWeeksOneAndTwoCountsOnce(t *testing.T) {
 	)
 	e := metric.NewEngine(metric.EngineOptions{Store: s, Now: func() time.Time { return now }})
 	res := e.Compute(context.Background(), []*metric.Descriptor{
-		{KeyPath: "m", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{ev("push", "user.id")}},
-		{KeyPath: "w", TimeFrame: metric.Weekly, DataSource: "internal_events", Events: []metric.EventRule{ev("push", "user.id")}},
-		{KeyPath: "t", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{ev("push", "")}},
+		{KeyPath: "m", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{ev("push", event.UniqueUser)}},
+		{KeyPath: "w", TimeFrame: metric.Weekly, DataSource: "internal_events", Events: []metric.EventRule{ev("push", event.UniqueUser)}},
+		{KeyPath: "t", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{ev("push", event.UniqueNone)}},
 	})
 	for i, want := range []int64{2, 1, 3} {
 		if res[i].Err != nil || res[i].Value != want {

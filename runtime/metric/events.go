@@ -7,14 +7,28 @@ import (
 	"math"
 	"time"
 
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/keys"
 	"github.com/usagekit/usagekit/runtime/store"
 )
 
 // ErrBadMetric is reported for an event metric the engine cannot translate
-// into store keys: a unique count over all time, mixed unique and total
-// rules, or a legacy Redis metric without options naming its events.
+// into store keys: a unique count over all time, a time frame that counts
+// no events, mixed unique and total rules, or a legacy Redis metric without
+// options naming its events.
 var ErrBadMetric = errors.New("metric: cannot read metric from the store")
+
+// Key is the store key the rule reads and its event's updates write,
+// without week suffix.
+func (r EventRule) Key() string {
+	switch r.Kind() {
+	case event.UniqueCount:
+		return keys.Unique(r.Event, r.Filter, r.Unique)
+	case event.Sum:
+		return keys.Sum(r.Event, r.Filter)
+	}
+	return keys.Counter(r.Event, r.Filter)
+}
 
 // lookup is the store read a metric needs, and how to turn the answer into a
 // value.
@@ -40,40 +54,29 @@ func lookupFor(d *Descriptor, now time.Time) (lookup, error) {
 	if len(d.Events) == 0 {
 		return lookup{}, fmt.Errorf("%s: %w: no events", d.KeyPath, ErrBadMetric)
 	}
-	weeks := keys.Window(string(d.TimeFrame), now)
-	unique := d.Events[0].Unique != ""
-	var l lookup
-	l.Unique = unique
+	if !d.TimeFrame.Counts() {
+		return lookup{}, fmt.Errorf("%s: %w: time frame %q counts no events (want 7d, 28d or all)", d.KeyPath, ErrBadMetric, d.TimeFrame)
+	}
+	weeks := d.TimeFrame.Window(now)
+	kind := d.Events[0].Kind()
+	l := lookup{Lookup: store.Lookup{Unique: kind == event.UniqueCount}, float: kind == event.Sum}
 	for _, r := range d.Events {
-		if (r.Unique != "") != unique {
-			return lookup{}, fmt.Errorf("%s: %w: unique and total rules mixed", d.KeyPath, ErrBadMetric)
-		}
-		filter := make([]keys.FilterTerm, len(r.Filter))
-		for i, f := range r.Filter {
-			filter[i] = keys.FilterTerm{Key: f.Key, Value: f.Value}
-		}
-		var base string
-		switch {
-		case unique:
-			base = keys.Unique(r.Event, filter, r.Unique)
-		case r.Operator == "sum(value)":
-			base = keys.Sum(r.Event, filter)
-			l.float = true
-		case r.Operator == "":
-			base = keys.Counter(r.Event, filter)
-		default:
+		if r.Operator != "" && r.Operator != SumValue {
 			return lookup{}, fmt.Errorf("%s: %w: operator %q", d.KeyPath, ErrBadMetric, r.Operator)
 		}
-		switch d.TimeFrame {
-		case Weekly, Monthly:
-			l.Keys = append(l.Keys, keys.Weekly(base, weeks)...)
-		case AllTime:
-			if unique {
-				return lookup{}, fmt.Errorf("%s: %w: unique count over time frame all", d.KeyPath, ErrBadMetric)
-			}
-			l.Keys = append(l.Keys, base)
+		if (r.Kind() == event.UniqueCount) != l.Unique {
+			return lookup{}, fmt.Errorf("%s: %w: unique and total rules mixed", d.KeyPath, ErrBadMetric)
+		}
+		if r.Kind() == event.Sum {
+			l.float = true
+		}
+		switch {
+		case weeks != nil:
+			l.Keys = append(l.Keys, keys.Weekly(r.Key(), weeks)...)
+		case l.Unique:
+			return lookup{}, fmt.Errorf("%s: %w: unique count over time frame all", d.KeyPath, ErrBadMetric)
 		default:
-			return lookup{}, fmt.Errorf("%s: %w: time frame %q", d.KeyPath, ErrBadMetric, d.TimeFrame)
+			l.Keys = append(l.Keys, r.Key())
 		}
 	}
 	return l, nil
@@ -92,7 +95,7 @@ func legacyLookup(d *Descriptor, now time.Time) (lookup, error) {
 		if len(names) == 0 {
 			return l, fmt.Errorf("%s: %w: redis_hll needs options.events", d.KeyPath, ErrBadMetric)
 		}
-		weeks := keys.Window(string(d.TimeFrame), now)
+		weeks := d.TimeFrame.Window(now)
 		if len(weeks) == 0 {
 			return l, fmt.Errorf("%s: %w: redis_hll needs time frame 7d or 28d", d.KeyPath, ErrBadMetric)
 		}
@@ -142,7 +145,7 @@ func upper(s string) string {
 
 // isEventMetric reports whether d is read from the event store.
 func isEventMetric(d *Descriptor) bool {
-	if d.Value != nil {
+	if d.Value != nil || d.Application {
 		return false
 	}
 	switch d.DataSource {

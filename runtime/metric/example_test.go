@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/keys"
 	"github.com/usagekit/usagekit/runtime/metric"
 	"github.com/usagekit/usagekit/runtime/store"
@@ -18,7 +19,7 @@ func ExampleEngine_Compute() {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) // ISO 2026-W48
 	st := memstore.New(memstore.Options{Now: func() time.Time { return now }})
-	user := keys.Unique("create_issue", nil, "user.id")
+	user := keys.Unique("create_issue", nil, event.UniqueUser)
 	total := keys.Counter("create_issue", nil)
 	st.Apply(ctx, &store.Batch{
 		Adds: []store.Add{
@@ -31,9 +32,9 @@ func ExampleEngine_Compute() {
 	engine := metric.NewEngine(metric.EngineOptions{Store: st, Now: func() time.Time { return now }})
 	for _, r := range engine.Compute(ctx, []*metric.Descriptor{
 		{KeyPath: "users_monthly", TimeFrame: metric.Monthly, DataSource: "internal_events",
-			Events: []metric.EventRule{{Event: "create_issue", Unique: "user.id"}}},
+			Events: []metric.EventRule{{Event: "create_issue", Unique: event.UniqueUser}}},
 		{KeyPath: "users_weekly", TimeFrame: metric.Weekly, DataSource: "internal_events",
-			Events: []metric.EventRule{{Event: "create_issue", Unique: "user.id"}}},
+			Events: []metric.EventRule{{Event: "create_issue", Unique: event.UniqueUser}}},
 		{KeyPath: "issues_monthly", TimeFrame: metric.Monthly, DataSource: "internal_events",
 			Events: []metric.EventRule{{Event: "create_issue"}}},
 		{KeyPath: "plan", TimeFrame: metric.None, DataSource: "license",
@@ -52,7 +53,7 @@ func ExampleEngine_Compute() {
 func ExampleLookup() {
 	now := time.Date(2021, 1, 13, 0, 0, 0, 0, time.UTC) // ISO 2021-W02
 	l, _ := metric.Lookup(&metric.Descriptor{KeyPath: "k", TimeFrame: metric.Monthly, DataSource: "internal_events",
-		Events: []metric.EventRule{{Event: "push", Unique: "project.id", Filter: []metric.FilterTerm{{Key: "label", Value: "main"}}}}}, now)
+		Events: []metric.EventRule{{Event: "push", Unique: event.UniqueProject, Filter: event.Filter{{Property: "label", Value: "main"}}}}}, now)
 	fmt.Println(l.Unique)
 	for _, k := range l.Keys {
 		fmt.Println(k)

@@ -23,7 +23,7 @@ import (
 func BenchmarkPing2000(b *testing.B) {
 	rs := redisstore.New(redistest.Client(b, e2eRedisDB), redisstore.Options{})
 	ctx := context.Background()
-	weeks := keys.Window("28d", now)
+	weeks := keys.Last(4, now)
 	members := make([]string, 50)
 	var batch store.Batch
 	var ds []*metric.Descriptor
@@ -34,7 +34,7 @@ func BenchmarkPing2000(b *testing.B) {
 			for k := range members {
 				members[k] = strconv.Itoa(i*100 + j*10 + k)
 			}
-			batch.Adds = append(batch.Adds, store.Add{Key: keys.Unique(ev, nil, "user.id") + w.Suffix(), Members: append([]string(nil), members...)})
+			batch.Adds = append(batch.Adds, store.Add{Key: keys.Unique(ev, nil, event.UniqueUser) + w.Suffix(), Members: append([]string(nil), members...)})
 		}
 		ds = append(ds,
 			&metric.Descriptor{KeyPath: "counts." + ev + "_monthly", TimeFrame: metric.Monthly, DataSource: "internal_events", Status: metric.Active,

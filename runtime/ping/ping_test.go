@@ -68,7 +68,7 @@ func fixture(t *testing.T, opt ping.Options, hang bool) (*ping.Pinger, func()) {
 		for u := range 3 + i {
 			b.Incrs = append(b.Incrs, store.Incr{Key: keys.Counter("issue_created", nil) + w.Suffix(), By: 1},
 				store.Incr{Key: keys.Counter("issue_created", nil), By: 1})
-			b.Adds = append(b.Adds, store.Add{Key: keys.Unique("issue_created", nil, "user.id") + w.Suffix(), Members: []string{string(rune('a' + u))}})
+			b.Adds = append(b.Adds, store.Add{Key: keys.Unique("issue_created", nil, event.UniqueUser) + w.Suffix(), Members: []string{string(rune('a' + u))}})
 		}
 	}
 	b.Incrs = append(b.Incrs, store.Incr{Key: keys.Sum("pipeline_finished", nil), By: 12.5})

@@ -41,9 +41,9 @@ func newMix() *mix {
 		name := "bench_event_" + strconv.Itoa(i)
 		m.events = append(m.events, &event.Descriptor{
 			Name: name,
-			Rules: []event.Rule{
+			Updates: []event.Update{
 				{Kind: event.Total, Key: keys.Counter(name, nil), AllTime: true, Weekly: true},
-				{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: keys.Unique(name, nil, "user.id"), Weekly: true},
+				{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: keys.Unique(name, nil, event.UniqueUser), Weekly: true},
 			},
 			Always: 0b11,
 		})
@@ -114,7 +114,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	type keyset struct{ total, weekly, users string }
 	ks := make([]keyset, len(m.events))
 	for i, d := range m.events {
-		ks[i] = keyset{d.Rules[0].Key, d.Rules[0].Key + week, d.Rules[1].Key + week}
+		ks[i] = keyset{d.Updates[0].Key, d.Updates[0].Key + week, d.Updates[1].Key + week}
 	}
 	verify := func(b *testing.B, dropped uint64) {
 		b.StopTimer()

@@ -15,9 +15,9 @@ import (
 // and a weekly count of distinct users.
 var issueCreated = &event.Descriptor{
 	Name: "issue_created",
-	Rules: []event.Rule{
+	Updates: []event.Update{
 		{Kind: event.Total, Key: keys.Counter("issue_created", nil), AllTime: true, Weekly: true},
-		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: keys.Unique("issue_created", nil, "user.id"), Weekly: true},
+		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: keys.Unique("issue_created", nil, event.UniqueUser), Weekly: true},
 	},
 	Always: 0b11,
 }

@@ -20,14 +20,14 @@ import (
 // a sum, and a total filtered on label "bug" (rule 3, set by Match).
 var issueCreated = &event.Descriptor{
 	Name: "issue_created",
-	Rules: []event.Rule{
+	Updates: []event.Update{
 		{Kind: event.Total, Key: keys.Counter("issue_created", nil), AllTime: true, Weekly: true},
-		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: keys.Unique("issue_created", nil, "user.id"), Weekly: true},
-		{Kind: event.UniqueCount, Unique: event.UniqueProject, Key: keys.Unique("issue_created", nil, "project.id"), Weekly: true},
-		{Kind: event.Total, Key: keys.Counter("issue_created", []keys.FilterTerm{{Key: "label", Value: "bug"}}), Weekly: true},
+		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: keys.Unique("issue_created", nil, event.UniqueUser), Weekly: true},
+		{Kind: event.UniqueCount, Unique: event.UniqueProject, Key: keys.Unique("issue_created", nil, event.UniqueProject), Weekly: true},
+		{Kind: event.Total, Key: keys.Counter("issue_created", event.Filter{{Property: "label", Value: "bug"}}), Weekly: true},
 		{Kind: event.Sum, Key: keys.Sum("issue_created", nil), Weekly: true, AllTime: true},
-		{Kind: event.UniqueCount, Unique: event.UniqueLabel, Key: keys.Unique("issue_created", nil, "label"), Weekly: true},
-		{Kind: event.UniqueCount, Unique: event.UniqueValue, Key: keys.Unique("issue_created", nil, "value"), Weekly: true},
+		{Kind: event.UniqueCount, Unique: event.UniqueLabel, Key: keys.Unique("issue_created", nil, event.UniqueLabel), Weekly: true},
+		{Kind: event.UniqueCount, Unique: event.UniqueValue, Key: keys.Unique("issue_created", nil, event.UniqueValue), Weekly: true},
 	},
 	Always: 0b1110111,
 }

@@ -319,7 +319,7 @@ func (f *flusher) collect(st *state, sizing bool) {
 			if rs.n == 0 {
 				continue
 			}
-			rule := &dw.d.Rules[i]
+			rule := &dw.d.Updates[i]
 			weeks := [2]int32{-1, -1}
 			if rule.Weekly {
 				weeks[0] = dw.week
@@ -366,7 +366,7 @@ func (f *flusher) build() *store.Batch {
 	var arena []byte
 	for _, k := range f.order {
 		a := f.agg[k]
-		rule := &k.d.Rules[k.rule]
+		rule := &k.d.Updates[k.rule]
 		ki := f.keys[k]
 		if ki == nil {
 			key := rule.Key

@@ -155,8 +155,8 @@ func (s *state) add(d *event.Descriptor, r *event.Record, wk int32, budget int64
 		set[0] = recentEntry{d, ds}
 	}
 	match := d.Always | r.Match
-	if len(d.Rules) < 64 {
-		match &= 1<<len(d.Rules) - 1
+	if len(d.Updates) < 64 {
+		match &= 1<<len(d.Updates) - 1
 	}
 	// An upper bound of what the event adds; exact only near the limit.
 	if worst := int64(bits.OnesCount64(match)) * (costStrMember + int64(len(r.Label)+len(r.Property))); s.bytes+worst > budget && s.bytes+ds.cost(d, r, match) > budget {
@@ -164,7 +164,7 @@ func (s *state) add(d *event.Descriptor, r *event.Record, wk int32, budget int64
 	}
 	for m := match; m != 0; m &= m - 1 {
 		i := bits.TrailingZeros64(m)
-		rule := &d.Rules[i]
+		rule := &d.Updates[i]
 		rs := &ds.rules[i]
 		switch rule.Kind {
 		case event.Total:
@@ -208,11 +208,11 @@ func (s *state) lookup(d *event.Descriptor, wk int32, budget int64) *descState {
 	}
 	ds = s.descs[descWeek{d, wk}]
 	if ds == nil {
-		cost := costDesc + costRule*int64(len(d.Rules))
+		cost := costDesc + costRule*int64(len(d.Updates))
 		if s.bytes+cost > budget {
 			return nil
 		}
-		ds = &descState{week: wk, rules: make([]ruleState, len(d.Rules))}
+		ds = &descState{week: wk, rules: make([]ruleState, len(d.Updates))}
 		s.descs[descWeek{d, wk}] = ds
 		s.bytes += cost
 	}
@@ -226,11 +226,11 @@ func (ds *descState) cost(d *event.Descriptor, r *event.Record, match uint64) in
 	var c int64
 	for m := match; m != 0; m &= m - 1 {
 		i := bits.TrailingZeros64(m)
-		if d.Rules[i].Kind != event.UniqueCount {
+		if d.Updates[i].Kind != event.UniqueCount {
 			continue
 		}
 		rs := &ds.rules[i]
-		switch n, str, isStr, ok := member(d.Rules[i].Unique, r); {
+		switch n, str, isStr, ok := member(d.Updates[i].Unique, r); {
 		case !ok:
 		case isStr:
 			if k := len(rs.strs); k == 0 || rs.strs[k-1] != str {

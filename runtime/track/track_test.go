@@ -367,7 +367,7 @@ func TestRepeatsFitAtTheLimit(t *testing.T) {
 	tr.laneBits = 0
 	// Give every shard room for exactly one event description and one
 	// member of each of the four unique rules that apply.
-	room := costDesc + costRule*int64(len(issueCreated.Rules)) + 3*costIntMember + costStrMember + 3
+	room := costDesc + costRule*int64(len(issueCreated.Updates)) + 3*costIntMember + costStrMember + 3
 	tr.budget.Store(room)
 	ctx := context.Background()
 	for range 100 {

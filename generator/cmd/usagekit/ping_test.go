@@ -70,8 +70,8 @@ func seedPing(t *testing.T, c *redis.Client) string {
 	for i, w := range []keys.Week{cur.Add(-4), cur.Add(-2), cur.Add(-1), cur} {
 		incr(keys.Counter("create_issue", nil), float64(10+i), w)
 		incr(keys.Counter("merge_merge_request", nil), float64(2*i+1), w)
-		add(keys.Unique("create_issue", nil, "user.id"), w, "1", "2", strings.Repeat("3", i+1))
-		add(keys.Unique("search_code", nil, "user.id"), w, "5", "6")
+		add(keys.Unique("create_issue", nil, event.UniqueUser), w, "1", "2", strings.Repeat("3", i+1))
+		add(keys.Unique("search_code", nil, event.UniqueUser), w, "5", "6")
 	}
 	incr(keys.Counter("create_issue", []keys.FilterTerm{{Key: "confidential", Value: "true"}}), 4, cur.Add(-1))
 	b.Incrs = append(b.Incrs, store.Incr{Key: "USAGE_WEB_IDE_COMMITS", By: 17})

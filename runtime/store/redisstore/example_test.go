@@ -39,9 +39,9 @@ func Example() {
 	tr := track.New(track.Options{Store: st, Now: now})
 	d := &event.Descriptor{
 		Name: "issue_created",
-		Rules: []event.Rule{
+		Updates: []event.Update{
 			{Kind: event.Total, Key: keys.Counter("issue_created", nil), AllTime: true, Weekly: true},
-			{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: keys.Unique("issue_created", nil, "user.id"), Weekly: true},
+			{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: keys.Unique("issue_created", nil, event.UniqueUser), Weekly: true},
 		},
 		Always: 0b11,
 	}
@@ -58,7 +58,7 @@ func Example() {
 	// The metric engine reads through the same store, in one round trip.
 	v, err := st.Read(ctx, []store.Lookup{
 		{Keys: []string{"{event_counters}_issue_created"}},
-		{Keys: keys.Weekly("{hll_counters}_issue_created-user", keys.Window("28d", now().AddDate(0, 0, 7))), Unique: true},
+		{Keys: keys.Weekly("{hll_counters}_issue_created-user", keys.Last(4, now().AddDate(0, 0, 7))), Unique: true},
 	})
 	fmt.Println(v, err)
 	// Output:

@@ -16,7 +16,7 @@ import (
 // total, rule 1 a filtered total (label "bug"), rule 2 weekly unique users.
 var issueCreated = event.Descriptor{
 	Name: "issue_created",
-	Rules: []event.Rule{
+	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_issue_created", AllTime: true, Weekly: true},
 		{Kind: event.Total, Key: "{event_counters}_issue_created-filter:[label:bug]", AllTime: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: "{hll_counters}_issue_created-user", Weekly: true},
