@@ -4,6 +4,7 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/track"
 )
@@ -11,7 +12,7 @@ import (
 // eventApproveMergeRequest describes the approve_merge_request event and the Redis keys it updates.
 var eventApproveMergeRequest = event.Descriptor{
 	Name: "approve_merge_request",
-	Rules: []event.Rule{
+	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_approve_merge_request", AllTime: true, Weekly: true},
 	},
 	Always: 1 << 0,

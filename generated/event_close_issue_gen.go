@@ -4,6 +4,7 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/track"
 )
@@ -19,7 +20,7 @@ type CloseIssueProperties struct {
 // eventCloseIssue describes the close_issue event and the Redis keys it updates.
 var eventCloseIssue = event.Descriptor{
 	Name: "close_issue",
-	Rules: []event.Rule{
+	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_close_issue", AllTime: true, Weekly: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: "{hll_counters}_close_issue-user", Weekly: true},
 	},

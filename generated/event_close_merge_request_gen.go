@@ -4,6 +4,7 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/track"
 )
@@ -11,7 +12,7 @@ import (
 // eventCloseMergeRequest describes the close_merge_request event and the Redis keys it updates.
 var eventCloseMergeRequest = event.Descriptor{
 	Name: "close_merge_request",
-	Rules: []event.Rule{
+	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_close_merge_request", AllTime: true, Weekly: true},
 	},
 	Always: 1 << 0,

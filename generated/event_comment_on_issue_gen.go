@@ -4,6 +4,7 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/track"
 )
@@ -21,7 +22,7 @@ type CommentOnIssueProperties struct {
 // eventCommentOnIssue describes the comment_on_issue event and the Redis keys it updates.
 var eventCommentOnIssue = event.Descriptor{
 	Name: "comment_on_issue",
-	Rules: []event.Rule{
+	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_comment_on_issue", AllTime: true, Weekly: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: "{hll_counters}_comment_on_issue-user", Weekly: true},
 	},

@@ -4,6 +4,7 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/track"
 )
@@ -19,9 +20,9 @@ type CompletePipelineProperties struct {
 // eventCompletePipeline describes the complete_pipeline event and the Redis keys it updates.
 var eventCompletePipeline = event.Descriptor{
 	Name: "complete_pipeline",
-	Rules: []event.Rule{
+	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_complete_pipeline", AllTime: true, Weekly: true},
-		{Kind: event.Total, Key: "{event_counters}_complete_pipeline-filter:[label:failed]", Weekly: true},
+		{Kind: event.Total, Filter: event.Filter{{Property: "label", Value: "failed"}}, Key: "{event_counters}_complete_pipeline-filter:[label:failed]", Weekly: true},
 		{Kind: event.Sum, Key: "{event_sums}_complete_pipeline-operator:sum(value)", Weekly: true},
 	},
 	Always: 1<<0 | 1<<2,

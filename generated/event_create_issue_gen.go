@@ -4,6 +4,7 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/track"
 )
@@ -23,9 +24,9 @@ type CreateIssueProperties struct {
 // eventCreateIssue describes the create_issue event and the Redis keys it updates.
 var eventCreateIssue = event.Descriptor{
 	Name: "create_issue",
-	Rules: []event.Rule{
+	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_create_issue", AllTime: true, Weekly: true},
-		{Kind: event.Total, Key: "{event_counters}_create_issue-filter:[confidential:true]", AllTime: true},
+		{Kind: event.Total, Filter: event.Filter{{Property: "confidential", Value: "true"}}, Key: "{event_counters}_create_issue-filter:[confidential:true]", AllTime: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: "{hll_counters}_create_issue-user", Weekly: true},
 	},
 	Always: 1<<0 | 1<<2,

@@ -4,6 +4,7 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/track"
 )
@@ -21,9 +22,9 @@ type CreateMergeRequestProperties struct {
 // eventCreateMergeRequest describes the create_merge_request event and the Redis keys it updates.
 var eventCreateMergeRequest = event.Descriptor{
 	Name: "create_merge_request",
-	Rules: []event.Rule{
+	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_create_merge_request", AllTime: true, Weekly: true},
-		{Kind: event.Total, Key: "{event_counters}_create_merge_request-filter:[property:api]", AllTime: true},
+		{Kind: event.Total, Filter: event.Filter{{Property: "property", Value: "api"}}, Key: "{event_counters}_create_merge_request-filter:[property:api]", AllTime: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueProject, Key: "{hll_counters}_create_merge_request-project", Weekly: true},
 	},
 	Always: 1<<0 | 1<<2,

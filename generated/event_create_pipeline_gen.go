@@ -4,6 +4,7 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/track"
 )
@@ -35,12 +36,12 @@ type CreatePipelineProperties struct {
 // eventCreatePipeline describes the create_pipeline event and the Redis keys it updates.
 var eventCreatePipeline = event.Descriptor{
 	Name: "create_pipeline",
-	Rules: []event.Rule{
+	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_create_pipeline", AllTime: true, Weekly: true},
-		{Kind: event.Total, Key: "{event_counters}_create_pipeline-filter:[config_source:repository,label:push]", AllTime: true},
-		{Kind: event.Total, Key: "{event_counters}_create_pipeline-filter:[stages_count:1]", Weekly: true},
+		{Kind: event.Total, Filter: event.Filter{{Property: "config_source", Value: "repository"}, {Property: "label", Value: "push"}}, Key: "{event_counters}_create_pipeline-filter:[config_source:repository,label:push]", AllTime: true},
+		{Kind: event.Total, Filter: event.Filter{{Property: "stages_count", Value: "1"}}, Key: "{event_counters}_create_pipeline-filter:[stages_count:1]", Weekly: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueNamespace, Key: "{hll_counters}_create_pipeline-namespace", Weekly: true},
-		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: "{hll_counters}_create_pipeline-filter:[label:schedule]-user", Weekly: true},
+		{Kind: event.UniqueCount, Unique: event.UniqueUser, Filter: event.Filter{{Property: "label", Value: "schedule"}}, Key: "{hll_counters}_create_pipeline-filter:[label:schedule]-user", Weekly: true},
 	},
 	Always: 1<<0 | 1<<3,
 }

@@ -4,6 +4,7 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/track"
 )
@@ -37,9 +38,9 @@ type CreateProjectProperties struct {
 // eventCreateProject describes the create_project event and the Redis keys it updates.
 var eventCreateProject = event.Descriptor{
 	Name: "create_project",
-	Rules: []event.Rule{
+	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_create_project", AllTime: true, Weekly: true},
-		{Kind: event.Total, Key: "{event_counters}_create_project-filter:[import_source:github,property:import]", AllTime: true},
+		{Kind: event.Total, Filter: event.Filter{{Property: "import_source", Value: "github"}, {Property: "property", Value: "import"}}, Key: "{event_counters}_create_project-filter:[import_source:github,property:import]", AllTime: true},
 	},
 	Always: 1 << 0,
 }

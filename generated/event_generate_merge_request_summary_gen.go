@@ -4,6 +4,7 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/track"
 )
@@ -11,7 +12,7 @@ import (
 // eventGenerateMergeRequestSummary describes the generate_merge_request_summary event and the Redis keys it updates.
 var eventGenerateMergeRequestSummary = event.Descriptor{
 	Name: "generate_merge_request_summary",
-	Rules: []event.Rule{
+	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_generate_merge_request_summary", AllTime: true, Weekly: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: "{hll_counters}_generate_merge_request_summary-user", Weekly: true},
 	},

@@ -4,6 +4,7 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/track"
 )
@@ -21,7 +22,7 @@ type MergeMergeRequestProperties struct {
 // eventMergeMergeRequest describes the merge_merge_request event and the Redis keys it updates.
 var eventMergeMergeRequest = event.Descriptor{
 	Name: "merge_merge_request",
-	Rules: []event.Rule{
+	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_merge_merge_request", AllTime: true, Weekly: true},
 	},
 	Always: 1 << 0,

@@ -4,6 +4,7 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/track"
 )
@@ -19,10 +20,10 @@ type PushToRepositoryProperties struct {
 // eventPushToRepository describes the push_to_repository event and the Redis keys it updates.
 var eventPushToRepository = event.Descriptor{
 	Name: "push_to_repository",
-	Rules: []event.Rule{
+	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_push_to_repository", AllTime: true, Weekly: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueProject, Key: "{hll_counters}_push_to_repository-project", Weekly: true},
-		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: "{hll_counters}_push_to_repository-filter:[branch_protected:true]-user", Weekly: true},
+		{Kind: event.UniqueCount, Unique: event.UniqueUser, Filter: event.Filter{{Property: "branch_protected", Value: "true"}}, Key: "{hll_counters}_push_to_repository-filter:[branch_protected:true]-user", Weekly: true},
 	},
 	Always: 1<<0 | 1<<1,
 }

@@ -4,6 +4,7 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/track"
 )
@@ -11,7 +12,7 @@ import (
 // eventReopenIssue describes the reopen_issue event and the Redis keys it updates.
 var eventReopenIssue = event.Descriptor{
 	Name: "reopen_issue",
-	Rules: []event.Rule{
+	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_reopen_issue", AllTime: true, Weekly: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: "{hll_counters}_reopen_issue-user", Weekly: true},
 	},

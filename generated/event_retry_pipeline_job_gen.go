@@ -4,6 +4,7 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/track"
 )
@@ -19,10 +20,10 @@ type RetryPipelineJobProperties struct {
 // eventRetryPipelineJob describes the retry_pipeline_job event and the Redis keys it updates.
 var eventRetryPipelineJob = event.Descriptor{
 	Name: "retry_pipeline_job",
-	Rules: []event.Rule{
+	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_retry_pipeline_job", AllTime: true, Weekly: true},
-		{Kind: event.Total, Key: "{event_counters}_retry_pipeline_job-filter:[label:failed]", AllTime: true},
-		{Kind: event.Total, Key: "{event_counters}_retry_pipeline_job-filter:[label:canceled]", AllTime: true},
+		{Kind: event.Total, Filter: event.Filter{{Property: "label", Value: "failed"}}, Key: "{event_counters}_retry_pipeline_job-filter:[label:failed]", AllTime: true},
+		{Kind: event.Total, Filter: event.Filter{{Property: "label", Value: "canceled"}}, Key: "{event_counters}_retry_pipeline_job-filter:[label:canceled]", AllTime: true},
 	},
 	Always: 1 << 0,
 }

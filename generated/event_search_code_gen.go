@@ -4,6 +4,7 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/track"
 )
@@ -36,7 +37,7 @@ type SearchCodeProperties struct {
 // eventSearchCode describes the search_code event and the Redis keys it updates.
 var eventSearchCode = event.Descriptor{
 	Name: "search_code",
-	Rules: []event.Rule{
+	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_search_code", AllTime: true, Weekly: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: "{hll_counters}_search_code-user", Weekly: true},
 	},

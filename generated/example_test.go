@@ -55,18 +55,20 @@ func ExampleMetrics() {
 	for _, d := range generated.Metrics(nil) {
 		if d.KeyPath == "counts.count_total_confidential_issues" {
 			fmt.Println(d.KeyPath, d.TimeFrame, d.DataSource, d.Status)
-			fmt.Printf("%+v\n", d.Events)
+			for _, r := range d.Events {
+				fmt.Printf("event %s, filter [%s]\n", r.Event, r.Filter)
+			}
 		}
 	}
 	// A week later the engine reads the complete week.
 	engine := metric.NewEngine(metric.EngineOptions{Store: store, Now: func() time.Time { return monday.AddDate(0, 0, 7) }})
 	confidential, err := generated.CountsCountTotalConfidentialIssues(ctx, engine)
 	fmt.Println(confidential, err)
-	users, err := generated.RedisHllCountersCountDistinctUserIDFromIssueActionsWeekly(ctx, engine)
+	users, err := generated.RedisHLLCountersCountDistinctUserIDFromIssueActionsWeekly(ctx, engine)
 	fmt.Println(users, err)
 	// Output:
 	// counts.count_total_confidential_issues all internal_events active
-	// [{Event:create_issue Unique: Filter:[{Key:confidential Value:true}] Operator:}]
+	// event create_issue, filter [confidential:true]
 	// 2 <nil>
 	// 3 <nil>
 }

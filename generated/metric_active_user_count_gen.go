@@ -4,16 +4,27 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of active_user_count, one per time frame.
-var metricActiveUserCount = metric.Descriptor{KeyPath: "active_user_count", Description: "Number of active users, as the license counts them.", TimeFrame: metric.None, DataSource: "database", ValueType: "number", DataCategory: "subscription", Status: metric.Active, InstrumentationClass: "ActiveUserCountMetric"}
+// metricActiveUserCount describes the metric active_user_count.
+var metricActiveUserCount = metric.Descriptor{
+	KeyPath:              "active_user_count",
+	Description:          "Number of active users, as the license counts them.",
+	TimeFrame:            metric.None,
+	DataSource:           "database",
+	ValueType:            "number",
+	DataCategory:         "subscription",
+	Status:               metric.Active,
+	InstrumentationClass: "ActiveUserCountMetric",
+	Application:          true,
+}
 
 // ActiveUserCount computes the metric active_user_count (time frame none, data source database).
 // The engine calls Instrumentation.ActiveUserCount under its timeout.
 //
 // Number of active users, as the license counts them.
 func ActiveUserCount(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return asResult[int64](e.Value(ctx, withValue(&metricActiveUserCount, app, Instrumentation.ActiveUserCount)))
+	return metric.As[int64](e.Value(ctx, metric.WithValue(&metricActiveUserCount, app, Instrumentation.ActiveUserCount)))
 }

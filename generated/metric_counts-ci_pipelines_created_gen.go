@@ -4,23 +4,55 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/dbcount"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.ci_pipelines_created, one per time frame.
-var metricCountsCIPipelinesCreatedMonthly = metric.Descriptor{KeyPath: "counts.ci_pipelines_created_monthly", Description: "Count of pipelines created.", TimeFrame: metric.Monthly, DataSource: "database", ValueType: "number", DataCategory: "operational", Status: metric.Active, Database: &metric.Database{Operation: "count", Table: "ci_pipelines", Column: "id", TimestampColumn: "created_at"}}
-var metricCountsCIPipelinesCreatedWeekly = metric.Descriptor{KeyPath: "counts.ci_pipelines_created_weekly", Description: "Count of pipelines created.", TimeFrame: metric.Weekly, DataSource: "database", ValueType: "number", DataCategory: "operational", Status: metric.Active, Database: &metric.Database{Operation: "count", Table: "ci_pipelines", Column: "id", TimestampColumn: "created_at"}}
+// metricCountsCIPipelinesCreatedMonthly describes the metric counts.ci_pipelines_created_monthly.
+var metricCountsCIPipelinesCreatedMonthly = metric.Descriptor{
+	KeyPath:      "counts.ci_pipelines_created_monthly",
+	Description:  "Count of pipelines created.",
+	TimeFrame:    metric.Monthly,
+	DataSource:   "database",
+	ValueType:    "number",
+	DataCategory: "operational",
+	Status:       metric.Active,
+	Database: &dbcount.Query{
+		Operation:       dbcount.Count,
+		Table:           "ci_pipelines",
+		Column:          "id",
+		TimestampColumn: "created_at",
+	},
+}
+
+// metricCountsCIPipelinesCreatedWeekly describes the metric counts.ci_pipelines_created_weekly.
+var metricCountsCIPipelinesCreatedWeekly = metric.Descriptor{
+	KeyPath:      "counts.ci_pipelines_created_weekly",
+	Description:  "Count of pipelines created.",
+	TimeFrame:    metric.Weekly,
+	DataSource:   "database",
+	ValueType:    "number",
+	DataCategory: "operational",
+	Status:       metric.Active,
+	Database: &dbcount.Query{
+		Operation:       dbcount.Count,
+		Table:           "ci_pipelines",
+		Column:          "id",
+		TimestampColumn: "created_at",
+	},
+}
 
 // CountsCIPipelinesCreatedMonthly computes the metric counts.ci_pipelines_created_monthly (time frame 28d, data source database).
 //
 // Count of pipelines created.
 func CountsCIPipelinesCreatedMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsCIPipelinesCreatedMonthly))
+	return metric.As[int64](e.Value(ctx, &metricCountsCIPipelinesCreatedMonthly))
 }
 
 // CountsCIPipelinesCreatedWeekly computes the metric counts.ci_pipelines_created_weekly (time frame 7d, data source database).
 //
 // Count of pipelines created.
 func CountsCIPipelinesCreatedWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsCIPipelinesCreatedWeekly))
+	return metric.As[int64](e.Value(ctx, &metricCountsCIPipelinesCreatedWeekly))
 }

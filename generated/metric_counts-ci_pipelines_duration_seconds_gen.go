@@ -4,15 +4,32 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/dbcount"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.ci_pipelines_duration_seconds, one per time frame.
-var metricCountsCIPipelinesDurationSeconds = metric.Descriptor{KeyPath: "counts.ci_pipelines_duration_seconds", Description: "Total duration in seconds of every finished pipeline.", TimeFrame: metric.AllTime, DataSource: "database", ValueType: "number", DataCategory: "optional", Status: metric.Active, Database: &metric.Database{Operation: "sum", Table: "ci_pipelines", Column: "duration", Where: "finished_at IS NOT NULL", TimestampColumn: "created_at"}}
+// metricCountsCIPipelinesDurationSeconds describes the metric counts.ci_pipelines_duration_seconds.
+var metricCountsCIPipelinesDurationSeconds = metric.Descriptor{
+	KeyPath:      "counts.ci_pipelines_duration_seconds",
+	Description:  "Total duration in seconds of every finished pipeline.",
+	TimeFrame:    metric.AllTime,
+	DataSource:   "database",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Database: &dbcount.Query{
+		Operation:       dbcount.Sum,
+		Table:           "ci_pipelines",
+		Column:          "duration",
+		Where:           "finished_at IS NOT NULL",
+		TimestampColumn: "created_at",
+	},
+}
 
 // CountsCIPipelinesDurationSeconds computes the metric counts.ci_pipelines_duration_seconds (time frame all, data source database).
 //
 // Total duration in seconds of every finished pipeline.
 func CountsCIPipelinesDurationSeconds(ctx context.Context, e *metric.Engine) (float64, error) {
-	return asResult[float64](e.Value(ctx, &metricCountsCIPipelinesDurationSeconds))
+	return metric.As[float64](e.Value(ctx, &metricCountsCIPipelinesDurationSeconds))
 }

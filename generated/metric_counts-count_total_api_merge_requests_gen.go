@@ -4,20 +4,28 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.count_total_api_merge_requests, one per time frame.
-var metricCountsCountTotalAPIMergeRequests = metric.Descriptor{KeyPath: "counts.count_total_api_merge_requests", Description: "Count of merge requests opened through the API.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalAPIMergeRequests}
-
-// rulesCountsCountTotalAPIMergeRequests are the event rules of counts.count_total_api_merge_requests.
-var rulesCountsCountTotalAPIMergeRequests = []metric.EventRule{
-	{Event: "create_merge_request", Filter: []metric.FilterTerm{{Key: "property", Value: "api"}}},
+// metricCountsCountTotalAPIMergeRequests describes the metric counts.count_total_api_merge_requests.
+var metricCountsCountTotalAPIMergeRequests = metric.Descriptor{
+	KeyPath:      "counts.count_total_api_merge_requests",
+	Description:  "Count of merge requests opened through the API.",
+	TimeFrame:    metric.AllTime,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "create_merge_request", Filter: event.Filter{{Property: "property", Value: "api"}}},
+	},
 }
 
 // CountsCountTotalAPIMergeRequests computes the metric counts.count_total_api_merge_requests (time frame all, data source internal_events).
 //
 // Count of merge requests opened through the API.
 func CountsCountTotalAPIMergeRequests(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsCountTotalAPIMergeRequests))
+	return metric.As[int64](e.Value(ctx, &metricCountsCountTotalAPIMergeRequests))
 }

@@ -4,20 +4,27 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.count_total_approve_merge_request_monthly, one per time frame.
-var metricCountsCountTotalApproveMergeRequestMonthly = metric.Descriptor{KeyPath: "counts.count_total_approve_merge_request_monthly", Description: "Monthly count of merge request approvals.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalApproveMergeRequestMonthly}
-
-// rulesCountsCountTotalApproveMergeRequestMonthly are the event rules of counts.count_total_approve_merge_request_monthly.
-var rulesCountsCountTotalApproveMergeRequestMonthly = []metric.EventRule{
-	{Event: "approve_merge_request"},
+// metricCountsCountTotalApproveMergeRequestMonthly describes the metric counts.count_total_approve_merge_request_monthly.
+var metricCountsCountTotalApproveMergeRequestMonthly = metric.Descriptor{
+	KeyPath:      "counts.count_total_approve_merge_request_monthly",
+	Description:  "Monthly count of merge request approvals.",
+	TimeFrame:    metric.Monthly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "approve_merge_request"},
+	},
 }
 
 // CountsCountTotalApproveMergeRequestMonthly computes the metric counts.count_total_approve_merge_request_monthly (time frame 28d, data source internal_events).
 //
 // Monthly count of merge request approvals.
 func CountsCountTotalApproveMergeRequestMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsCountTotalApproveMergeRequestMonthly))
+	return metric.As[int64](e.Value(ctx, &metricCountsCountTotalApproveMergeRequestMonthly))
 }

@@ -4,20 +4,28 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.count_total_confidential_issues, one per time frame.
-var metricCountsCountTotalConfidentialIssues = metric.Descriptor{KeyPath: "counts.count_total_confidential_issues", Description: "Count of issues created confidential.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalConfidentialIssues}
-
-// rulesCountsCountTotalConfidentialIssues are the event rules of counts.count_total_confidential_issues.
-var rulesCountsCountTotalConfidentialIssues = []metric.EventRule{
-	{Event: "create_issue", Filter: []metric.FilterTerm{{Key: "confidential", Value: "true"}}},
+// metricCountsCountTotalConfidentialIssues describes the metric counts.count_total_confidential_issues.
+var metricCountsCountTotalConfidentialIssues = metric.Descriptor{
+	KeyPath:      "counts.count_total_confidential_issues",
+	Description:  "Count of issues created confidential.",
+	TimeFrame:    metric.AllTime,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "create_issue", Filter: event.Filter{{Property: "confidential", Value: "true"}}},
+	},
 }
 
 // CountsCountTotalConfidentialIssues computes the metric counts.count_total_confidential_issues (time frame all, data source internal_events).
 //
 // Count of issues created confidential.
 func CountsCountTotalConfidentialIssues(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsCountTotalConfidentialIssues))
+	return metric.As[int64](e.Value(ctx, &metricCountsCountTotalConfidentialIssues))
 }

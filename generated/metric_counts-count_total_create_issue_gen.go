@@ -4,36 +4,69 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.count_total_create_issue, one per time frame.
-var metricCountsCountTotalCreateIssue = metric.Descriptor{KeyPath: "counts.count_total_create_issue", Description: "Count of issues created.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalCreateIssue}
-var metricCountsCountTotalCreateIssueMonthly = metric.Descriptor{KeyPath: "counts.count_total_create_issue_monthly", Description: "Count of issues created.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalCreateIssue}
-var metricCountsCountTotalCreateIssueWeekly = metric.Descriptor{KeyPath: "counts.count_total_create_issue_weekly", Description: "Count of issues created.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalCreateIssue}
+// metricCountsCountTotalCreateIssue describes the metric counts.count_total_create_issue.
+var metricCountsCountTotalCreateIssue = metric.Descriptor{
+	KeyPath:      "counts.count_total_create_issue",
+	Description:  "Count of issues created.",
+	TimeFrame:    metric.AllTime,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "create_issue"},
+	},
+}
 
-// rulesCountsCountTotalCreateIssue are the event rules of counts.count_total_create_issue.
-var rulesCountsCountTotalCreateIssue = []metric.EventRule{
-	{Event: "create_issue"},
+// metricCountsCountTotalCreateIssueMonthly describes the metric counts.count_total_create_issue_monthly.
+var metricCountsCountTotalCreateIssueMonthly = metric.Descriptor{
+	KeyPath:      "counts.count_total_create_issue_monthly",
+	Description:  "Count of issues created.",
+	TimeFrame:    metric.Monthly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "create_issue"},
+	},
+}
+
+// metricCountsCountTotalCreateIssueWeekly describes the metric counts.count_total_create_issue_weekly.
+var metricCountsCountTotalCreateIssueWeekly = metric.Descriptor{
+	KeyPath:      "counts.count_total_create_issue_weekly",
+	Description:  "Count of issues created.",
+	TimeFrame:    metric.Weekly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "create_issue"},
+	},
 }
 
 // CountsCountTotalCreateIssue computes the metric counts.count_total_create_issue (time frame all, data source internal_events).
 //
 // Count of issues created.
 func CountsCountTotalCreateIssue(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsCountTotalCreateIssue))
+	return metric.As[int64](e.Value(ctx, &metricCountsCountTotalCreateIssue))
 }
 
 // CountsCountTotalCreateIssueMonthly computes the metric counts.count_total_create_issue_monthly (time frame 28d, data source internal_events).
 //
 // Count of issues created.
 func CountsCountTotalCreateIssueMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsCountTotalCreateIssueMonthly))
+	return metric.As[int64](e.Value(ctx, &metricCountsCountTotalCreateIssueMonthly))
 }
 
 // CountsCountTotalCreateIssueWeekly computes the metric counts.count_total_create_issue_weekly (time frame 7d, data source internal_events).
 //
 // Count of issues created.
 func CountsCountTotalCreateIssueWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsCountTotalCreateIssueWeekly))
+	return metric.As[int64](e.Value(ctx, &metricCountsCountTotalCreateIssueWeekly))
 }

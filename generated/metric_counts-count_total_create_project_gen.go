@@ -4,20 +4,27 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.count_total_create_project, one per time frame.
-var metricCountsCountTotalCreateProject = metric.Descriptor{KeyPath: "counts.count_total_create_project", Description: "Count of projects created, of every kind.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalCreateProject}
-
-// rulesCountsCountTotalCreateProject are the event rules of counts.count_total_create_project.
-var rulesCountsCountTotalCreateProject = []metric.EventRule{
-	{Event: "create_project"},
+// metricCountsCountTotalCreateProject describes the metric counts.count_total_create_project.
+var metricCountsCountTotalCreateProject = metric.Descriptor{
+	KeyPath:      "counts.count_total_create_project",
+	Description:  "Count of projects created, of every kind.",
+	TimeFrame:    metric.AllTime,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "create_project"},
+	},
 }
 
 // CountsCountTotalCreateProject computes the metric counts.count_total_create_project (time frame all, data source internal_events).
 //
 // Count of projects created, of every kind.
 func CountsCountTotalCreateProject(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsCountTotalCreateProject))
+	return metric.As[int64](e.Value(ctx, &metricCountsCountTotalCreateProject))
 }

@@ -4,28 +4,49 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.count_total_failed_pipelines, one per time frame.
-var metricCountsCountTotalFailedPipelinesMonthly = metric.Descriptor{KeyPath: "counts.count_total_failed_pipelines_monthly", Description: "Count of pipelines that finished with the failed status.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalFailedPipelinesMonthly}
-var metricCountsCountTotalFailedPipelinesWeekly = metric.Descriptor{KeyPath: "counts.count_total_failed_pipelines_weekly", Description: "Count of pipelines that finished with the failed status.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalFailedPipelinesMonthly}
+// metricCountsCountTotalFailedPipelinesMonthly describes the metric counts.count_total_failed_pipelines_monthly.
+var metricCountsCountTotalFailedPipelinesMonthly = metric.Descriptor{
+	KeyPath:      "counts.count_total_failed_pipelines_monthly",
+	Description:  "Count of pipelines that finished with the failed status.",
+	TimeFrame:    metric.Monthly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "complete_pipeline", Filter: event.Filter{{Property: "label", Value: "failed"}}},
+	},
+}
 
-// rulesCountsCountTotalFailedPipelinesMonthly are the event rules of counts.count_total_failed_pipelines.
-var rulesCountsCountTotalFailedPipelinesMonthly = []metric.EventRule{
-	{Event: "complete_pipeline", Filter: []metric.FilterTerm{{Key: "label", Value: "failed"}}},
+// metricCountsCountTotalFailedPipelinesWeekly describes the metric counts.count_total_failed_pipelines_weekly.
+var metricCountsCountTotalFailedPipelinesWeekly = metric.Descriptor{
+	KeyPath:      "counts.count_total_failed_pipelines_weekly",
+	Description:  "Count of pipelines that finished with the failed status.",
+	TimeFrame:    metric.Weekly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "complete_pipeline", Filter: event.Filter{{Property: "label", Value: "failed"}}},
+	},
 }
 
 // CountsCountTotalFailedPipelinesMonthly computes the metric counts.count_total_failed_pipelines_monthly (time frame 28d, data source internal_events).
 //
 // Count of pipelines that finished with the failed status.
 func CountsCountTotalFailedPipelinesMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsCountTotalFailedPipelinesMonthly))
+	return metric.As[int64](e.Value(ctx, &metricCountsCountTotalFailedPipelinesMonthly))
 }
 
 // CountsCountTotalFailedPipelinesWeekly computes the metric counts.count_total_failed_pipelines_weekly (time frame 7d, data source internal_events).
 //
 // Count of pipelines that finished with the failed status.
 func CountsCountTotalFailedPipelinesWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsCountTotalFailedPipelinesWeekly))
+	return metric.As[int64](e.Value(ctx, &metricCountsCountTotalFailedPipelinesWeekly))
 }

@@ -4,20 +4,28 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.count_total_github_imports, one per time frame.
-var metricCountsCountTotalGithubImports = metric.Descriptor{KeyPath: "counts.count_total_github_imports", Description: "Count of projects imported from GitHub.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalGithubImports}
-
-// rulesCountsCountTotalGithubImports are the event rules of counts.count_total_github_imports.
-var rulesCountsCountTotalGithubImports = []metric.EventRule{
-	{Event: "create_project", Filter: []metric.FilterTerm{{Key: "import_source", Value: "github"}, {Key: "property", Value: "import"}}},
+// metricCountsCountTotalGithubImports describes the metric counts.count_total_github_imports.
+var metricCountsCountTotalGithubImports = metric.Descriptor{
+	KeyPath:      "counts.count_total_github_imports",
+	Description:  "Count of projects imported from GitHub.",
+	TimeFrame:    metric.AllTime,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "create_project", Filter: event.Filter{{Property: "import_source", Value: "github"}, {Property: "property", Value: "import"}}},
+	},
 }
 
 // CountsCountTotalGithubImports computes the metric counts.count_total_github_imports (time frame all, data source internal_events).
 //
 // Count of projects imported from GitHub.
 func CountsCountTotalGithubImports(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsCountTotalGithubImports))
+	return metric.As[int64](e.Value(ctx, &metricCountsCountTotalGithubImports))
 }

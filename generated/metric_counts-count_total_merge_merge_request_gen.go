@@ -4,36 +4,69 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.count_total_merge_merge_request, one per time frame.
-var metricCountsCountTotalMergeMergeRequest = metric.Descriptor{KeyPath: "counts.count_total_merge_merge_request", Description: "Count of merge requests merged.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalMergeMergeRequest}
-var metricCountsCountTotalMergeMergeRequestMonthly = metric.Descriptor{KeyPath: "counts.count_total_merge_merge_request_monthly", Description: "Count of merge requests merged.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalMergeMergeRequest}
-var metricCountsCountTotalMergeMergeRequestWeekly = metric.Descriptor{KeyPath: "counts.count_total_merge_merge_request_weekly", Description: "Count of merge requests merged.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalMergeMergeRequest}
+// metricCountsCountTotalMergeMergeRequest describes the metric counts.count_total_merge_merge_request.
+var metricCountsCountTotalMergeMergeRequest = metric.Descriptor{
+	KeyPath:      "counts.count_total_merge_merge_request",
+	Description:  "Count of merge requests merged.",
+	TimeFrame:    metric.AllTime,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "merge_merge_request"},
+	},
+}
 
-// rulesCountsCountTotalMergeMergeRequest are the event rules of counts.count_total_merge_merge_request.
-var rulesCountsCountTotalMergeMergeRequest = []metric.EventRule{
-	{Event: "merge_merge_request"},
+// metricCountsCountTotalMergeMergeRequestMonthly describes the metric counts.count_total_merge_merge_request_monthly.
+var metricCountsCountTotalMergeMergeRequestMonthly = metric.Descriptor{
+	KeyPath:      "counts.count_total_merge_merge_request_monthly",
+	Description:  "Count of merge requests merged.",
+	TimeFrame:    metric.Monthly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "merge_merge_request"},
+	},
+}
+
+// metricCountsCountTotalMergeMergeRequestWeekly describes the metric counts.count_total_merge_merge_request_weekly.
+var metricCountsCountTotalMergeMergeRequestWeekly = metric.Descriptor{
+	KeyPath:      "counts.count_total_merge_merge_request_weekly",
+	Description:  "Count of merge requests merged.",
+	TimeFrame:    metric.Weekly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "merge_merge_request"},
+	},
 }
 
 // CountsCountTotalMergeMergeRequest computes the metric counts.count_total_merge_merge_request (time frame all, data source internal_events).
 //
 // Count of merge requests merged.
 func CountsCountTotalMergeMergeRequest(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsCountTotalMergeMergeRequest))
+	return metric.As[int64](e.Value(ctx, &metricCountsCountTotalMergeMergeRequest))
 }
 
 // CountsCountTotalMergeMergeRequestMonthly computes the metric counts.count_total_merge_merge_request_monthly (time frame 28d, data source internal_events).
 //
 // Count of merge requests merged.
 func CountsCountTotalMergeMergeRequestMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsCountTotalMergeMergeRequestMonthly))
+	return metric.As[int64](e.Value(ctx, &metricCountsCountTotalMergeMergeRequestMonthly))
 }
 
 // CountsCountTotalMergeMergeRequestWeekly computes the metric counts.count_total_merge_merge_request_weekly (time frame 7d, data source internal_events).
 //
 // Count of merge requests merged.
 func CountsCountTotalMergeMergeRequestWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsCountTotalMergeMergeRequestWeekly))
+	return metric.As[int64](e.Value(ctx, &metricCountsCountTotalMergeMergeRequestWeekly))
 }

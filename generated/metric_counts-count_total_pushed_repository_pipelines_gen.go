@@ -4,20 +4,28 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.count_total_pushed_repository_pipelines, one per time frame.
-var metricCountsCountTotalPushedRepositoryPipelines = metric.Descriptor{KeyPath: "counts.count_total_pushed_repository_pipelines", Description: "Count of pipelines started by a push and configured in the repository.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalPushedRepositoryPipelines}
-
-// rulesCountsCountTotalPushedRepositoryPipelines are the event rules of counts.count_total_pushed_repository_pipelines.
-var rulesCountsCountTotalPushedRepositoryPipelines = []metric.EventRule{
-	{Event: "create_pipeline", Filter: []metric.FilterTerm{{Key: "config_source", Value: "repository"}, {Key: "label", Value: "push"}}},
+// metricCountsCountTotalPushedRepositoryPipelines describes the metric counts.count_total_pushed_repository_pipelines.
+var metricCountsCountTotalPushedRepositoryPipelines = metric.Descriptor{
+	KeyPath:      "counts.count_total_pushed_repository_pipelines",
+	Description:  "Count of pipelines started by a push and configured in the repository.",
+	TimeFrame:    metric.AllTime,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "create_pipeline", Filter: event.Filter{{Property: "config_source", Value: "repository"}, {Property: "label", Value: "push"}}},
+	},
 }
 
 // CountsCountTotalPushedRepositoryPipelines computes the metric counts.count_total_pushed_repository_pipelines (time frame all, data source internal_events).
 //
 // Count of pipelines started by a push and configured in the repository.
 func CountsCountTotalPushedRepositoryPipelines(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsCountTotalPushedRepositoryPipelines))
+	return metric.As[int64](e.Value(ctx, &metricCountsCountTotalPushedRepositoryPipelines))
 }

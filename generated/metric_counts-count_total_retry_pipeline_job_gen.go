@@ -4,16 +4,24 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.count_total_retry_pipeline_job, one per time frame.
-var metricCountsCountTotalRetryPipelineJob = metric.Descriptor{KeyPath: "counts.count_total_retry_pipeline_job", Description: "Count of CI/CD jobs retried by users. Broken since jobs retried through the API are counted twice.", TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Broken, Events: rulesCountsCountTotalRetryPipelineJob}
-
-// rulesCountsCountTotalRetryPipelineJob are the event rules of counts.count_total_retry_pipeline_job.
-var rulesCountsCountTotalRetryPipelineJob = []metric.EventRule{
-	{Event: "retry_pipeline_job", Filter: []metric.FilterTerm{{Key: "label", Value: "failed"}}},
-	{Event: "retry_pipeline_job", Filter: []metric.FilterTerm{{Key: "label", Value: "canceled"}}},
+// metricCountsCountTotalRetryPipelineJob describes the metric counts.count_total_retry_pipeline_job.
+var metricCountsCountTotalRetryPipelineJob = metric.Descriptor{
+	KeyPath:      "counts.count_total_retry_pipeline_job",
+	Description:  "Count of CI/CD jobs retried by users. Broken since jobs retried through the API are counted twice.",
+	TimeFrame:    metric.AllTime,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Broken,
+	Events: []metric.EventRule{
+		{Event: "retry_pipeline_job", Filter: event.Filter{{Property: "label", Value: "failed"}}},
+		{Event: "retry_pipeline_job", Filter: event.Filter{{Property: "label", Value: "canceled"}}},
+	},
 }
 
 // CountsCountTotalRetryPipelineJob computes the metric counts.count_total_retry_pipeline_job (time frame all, data source internal_events).
@@ -23,5 +31,5 @@ var rulesCountsCountTotalRetryPipelineJob = []metric.EventRule{
 // The metric is broken: its value is known to be wrong until it is repaired.
 // See https://code.example.com/acme/forge/-/issues/2207.
 func CountsCountTotalRetryPipelineJob(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsCountTotalRetryPipelineJob))
+	return metric.As[int64](e.Value(ctx, &metricCountsCountTotalRetryPipelineJob))
 }

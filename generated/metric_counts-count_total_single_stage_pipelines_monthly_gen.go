@@ -4,20 +4,28 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.count_total_single_stage_pipelines_monthly, one per time frame.
-var metricCountsCountTotalSingleStagePipelinesMonthly = metric.Descriptor{KeyPath: "counts.count_total_single_stage_pipelines_monthly", Description: "Monthly count of pipelines created with a single stage.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsCountTotalSingleStagePipelinesMonthly}
-
-// rulesCountsCountTotalSingleStagePipelinesMonthly are the event rules of counts.count_total_single_stage_pipelines_monthly.
-var rulesCountsCountTotalSingleStagePipelinesMonthly = []metric.EventRule{
-	{Event: "create_pipeline", Filter: []metric.FilterTerm{{Key: "stages_count", Value: "1"}}},
+// metricCountsCountTotalSingleStagePipelinesMonthly describes the metric counts.count_total_single_stage_pipelines_monthly.
+var metricCountsCountTotalSingleStagePipelinesMonthly = metric.Descriptor{
+	KeyPath:      "counts.count_total_single_stage_pipelines_monthly",
+	Description:  "Monthly count of pipelines created with a single stage.",
+	TimeFrame:    metric.Monthly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "create_pipeline", Filter: event.Filter{{Property: "stages_count", Value: "1"}}},
+	},
 }
 
 // CountsCountTotalSingleStagePipelinesMonthly computes the metric counts.count_total_single_stage_pipelines_monthly (time frame 28d, data source internal_events).
 //
 // Monthly count of pipelines created with a single stage.
 func CountsCountTotalSingleStagePipelinesMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsCountTotalSingleStagePipelinesMonthly))
+	return metric.As[int64](e.Value(ctx, &metricCountsCountTotalSingleStagePipelinesMonthly))
 }

@@ -4,15 +4,32 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/dbcount"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.issue_weight_sum, one per time frame.
-var metricCountsIssueWeightSum = metric.Descriptor{KeyPath: "counts.issue_weight_sum", Description: "Sum of the weights of all open issues.", TimeFrame: metric.AllTime, DataSource: "database", ValueType: "number", DataCategory: "optional", Status: metric.Active, Database: &metric.Database{Operation: "sum", Table: "issues", Column: "weight", Where: "state_id = 1", TimestampColumn: "created_at"}}
+// metricCountsIssueWeightSum describes the metric counts.issue_weight_sum.
+var metricCountsIssueWeightSum = metric.Descriptor{
+	KeyPath:      "counts.issue_weight_sum",
+	Description:  "Sum of the weights of all open issues.",
+	TimeFrame:    metric.AllTime,
+	DataSource:   "database",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Database: &dbcount.Query{
+		Operation:       dbcount.Sum,
+		Table:           "issues",
+		Column:          "weight",
+		Where:           "state_id = 1",
+		TimestampColumn: "created_at",
+	},
+}
 
 // CountsIssueWeightSum computes the metric counts.issue_weight_sum (time frame all, data source database).
 //
 // Sum of the weights of all open issues.
 func CountsIssueWeightSum(ctx context.Context, e *metric.Engine) (float64, error) {
-	return asResult[float64](e.Value(ctx, &metricCountsIssueWeightSum))
+	return metric.As[float64](e.Value(ctx, &metricCountsIssueWeightSum))
 }

@@ -4,15 +4,31 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/dbcount"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.issues, one per time frame.
-var metricCountsIssues = metric.Descriptor{KeyPath: "counts.issues", Description: "Count of issues.", TimeFrame: metric.AllTime, DataSource: "database", ValueType: "number", DataCategory: "operational", Status: metric.Active, Database: &metric.Database{Operation: "count", Table: "issues", Column: "id", TimestampColumn: "created_at"}}
+// metricCountsIssues describes the metric counts.issues.
+var metricCountsIssues = metric.Descriptor{
+	KeyPath:      "counts.issues",
+	Description:  "Count of issues.",
+	TimeFrame:    metric.AllTime,
+	DataSource:   "database",
+	ValueType:    "number",
+	DataCategory: "operational",
+	Status:       metric.Active,
+	Database: &dbcount.Query{
+		Operation:       dbcount.Count,
+		Table:           "issues",
+		Column:          "id",
+		TimestampColumn: "created_at",
+	},
+}
 
 // CountsIssues computes the metric counts.issues (time frame all, data source database).
 //
 // Count of issues.
 func CountsIssues(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsIssues))
+	return metric.As[int64](e.Value(ctx, &metricCountsIssues))
 }

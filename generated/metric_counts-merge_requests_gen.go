@@ -4,15 +4,31 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/dbcount"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.merge_requests, one per time frame.
-var metricCountsMergeRequests = metric.Descriptor{KeyPath: "counts.merge_requests", Description: "Count of merge requests.", TimeFrame: metric.AllTime, DataSource: "database", ValueType: "number", DataCategory: "operational", Status: metric.Active, Database: &metric.Database{Operation: "count", Table: "merge_requests", Column: "id", TimestampColumn: "created_at"}}
+// metricCountsMergeRequests describes the metric counts.merge_requests.
+var metricCountsMergeRequests = metric.Descriptor{
+	KeyPath:      "counts.merge_requests",
+	Description:  "Count of merge requests.",
+	TimeFrame:    metric.AllTime,
+	DataSource:   "database",
+	ValueType:    "number",
+	DataCategory: "operational",
+	Status:       metric.Active,
+	Database: &dbcount.Query{
+		Operation:       dbcount.Count,
+		Table:           "merge_requests",
+		Column:          "id",
+		TimestampColumn: "created_at",
+	},
+}
 
 // CountsMergeRequests computes the metric counts.merge_requests (time frame all, data source database).
 //
 // Count of merge requests.
 func CountsMergeRequests(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsMergeRequests))
+	return metric.As[int64](e.Value(ctx, &metricCountsMergeRequests))
 }

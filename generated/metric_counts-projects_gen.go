@@ -4,15 +4,31 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/dbcount"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.projects, one per time frame.
-var metricCountsProjects = metric.Descriptor{KeyPath: "counts.projects", Description: "Count of projects.", TimeFrame: metric.AllTime, DataSource: "database", ValueType: "number", DataCategory: "operational", Status: metric.Active, Database: &metric.Database{Operation: "count", Table: "projects", Column: "id", TimestampColumn: "created_at"}}
+// metricCountsProjects describes the metric counts.projects.
+var metricCountsProjects = metric.Descriptor{
+	KeyPath:      "counts.projects",
+	Description:  "Count of projects.",
+	TimeFrame:    metric.AllTime,
+	DataSource:   "database",
+	ValueType:    "number",
+	DataCategory: "operational",
+	Status:       metric.Active,
+	Database: &dbcount.Query{
+		Operation:       dbcount.Count,
+		Table:           "projects",
+		Column:          "id",
+		TimestampColumn: "created_at",
+	},
+}
 
 // CountsProjects computes the metric counts.projects (time frame all, data source database).
 //
 // Count of projects.
 func CountsProjects(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsProjects))
+	return metric.As[int64](e.Value(ctx, &metricCountsProjects))
 }

@@ -4,15 +4,32 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/dbcount"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.projects_public, one per time frame.
-var metricCountsProjectsPublic = metric.Descriptor{KeyPath: "counts.projects_public", Description: "Count of public projects.", TimeFrame: metric.AllTime, DataSource: "database", ValueType: "number", DataCategory: "optional", Status: metric.Active, Database: &metric.Database{Operation: "count", Table: "projects", Column: "id", Where: "visibility_level = 20", TimestampColumn: "created_at"}}
+// metricCountsProjectsPublic describes the metric counts.projects_public.
+var metricCountsProjectsPublic = metric.Descriptor{
+	KeyPath:      "counts.projects_public",
+	Description:  "Count of public projects.",
+	TimeFrame:    metric.AllTime,
+	DataSource:   "database",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Database: &dbcount.Query{
+		Operation:       dbcount.Count,
+		Table:           "projects",
+		Column:          "id",
+		Where:           "visibility_level = 20",
+		TimestampColumn: "created_at",
+	},
+}
 
 // CountsProjectsPublic computes the metric counts.projects_public (time frame all, data source database).
 //
 // Count of public projects.
 func CountsProjectsPublic(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsProjectsPublic))
+	return metric.As[int64](e.Value(ctx, &metricCountsProjectsPublic))
 }

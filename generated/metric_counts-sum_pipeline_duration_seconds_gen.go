@@ -4,28 +4,48 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.sum_pipeline_duration_seconds, one per time frame.
-var metricCountsSumPipelineDurationSecondsMonthly = metric.Descriptor{KeyPath: "counts.sum_pipeline_duration_seconds_monthly", Description: "Total duration in seconds of the pipelines that reached a final status.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsSumPipelineDurationSecondsMonthly}
-var metricCountsSumPipelineDurationSecondsWeekly = metric.Descriptor{KeyPath: "counts.sum_pipeline_duration_seconds_weekly", Description: "Total duration in seconds of the pipelines that reached a final status.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesCountsSumPipelineDurationSecondsMonthly}
+// metricCountsSumPipelineDurationSecondsMonthly describes the metric counts.sum_pipeline_duration_seconds_monthly.
+var metricCountsSumPipelineDurationSecondsMonthly = metric.Descriptor{
+	KeyPath:      "counts.sum_pipeline_duration_seconds_monthly",
+	Description:  "Total duration in seconds of the pipelines that reached a final status.",
+	TimeFrame:    metric.Monthly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "complete_pipeline", Operator: metric.SumValue},
+	},
+}
 
-// rulesCountsSumPipelineDurationSecondsMonthly are the event rules of counts.sum_pipeline_duration_seconds.
-var rulesCountsSumPipelineDurationSecondsMonthly = []metric.EventRule{
-	{Event: "complete_pipeline", Operator: "sum(value)"},
+// metricCountsSumPipelineDurationSecondsWeekly describes the metric counts.sum_pipeline_duration_seconds_weekly.
+var metricCountsSumPipelineDurationSecondsWeekly = metric.Descriptor{
+	KeyPath:      "counts.sum_pipeline_duration_seconds_weekly",
+	Description:  "Total duration in seconds of the pipelines that reached a final status.",
+	TimeFrame:    metric.Weekly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "complete_pipeline", Operator: metric.SumValue},
+	},
 }
 
 // CountsSumPipelineDurationSecondsMonthly computes the metric counts.sum_pipeline_duration_seconds_monthly (time frame 28d, data source internal_events).
 //
 // Total duration in seconds of the pipelines that reached a final status.
 func CountsSumPipelineDurationSecondsMonthly(ctx context.Context, e *metric.Engine) (float64, error) {
-	return asResult[float64](e.Value(ctx, &metricCountsSumPipelineDurationSecondsMonthly))
+	return metric.As[float64](e.Value(ctx, &metricCountsSumPipelineDurationSecondsMonthly))
 }
 
 // CountsSumPipelineDurationSecondsWeekly computes the metric counts.sum_pipeline_duration_seconds_weekly (time frame 7d, data source internal_events).
 //
 // Total duration in seconds of the pipelines that reached a final status.
 func CountsSumPipelineDurationSecondsWeekly(ctx context.Context, e *metric.Engine) (float64, error) {
-	return asResult[float64](e.Value(ctx, &metricCountsSumPipelineDurationSecondsWeekly))
+	return metric.As[float64](e.Value(ctx, &metricCountsSumPipelineDurationSecondsWeekly))
 }

@@ -4,16 +4,31 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts.web_ide_commits, one per time frame.
-var metricCountsWebIdeCommits = metric.Descriptor{KeyPath: "counts.web_ide_commits", Description: "Count of commits made from the Web IDE.", TimeFrame: metric.AllTime, DataSource: "redis", ValueType: "number", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "RedisMetric"}
+// metricCountsWebIDECommits describes the metric counts.web_ide_commits.
+var metricCountsWebIDECommits = metric.Descriptor{
+	KeyPath:              "counts.web_ide_commits",
+	Description:          "Count of commits made from the Web IDE.",
+	TimeFrame:            metric.AllTime,
+	DataSource:           "redis",
+	ValueType:            "number",
+	DataCategory:         "optional",
+	Status:               metric.Active,
+	InstrumentationClass: "RedisMetric",
+	Options: map[string]any{
+		"event":  "commits",
+		"prefix": "web_ide",
+	},
+	Application: true,
+}
 
-// CountsWebIdeCommits computes the metric counts.web_ide_commits (time frame all, data source redis).
-// The engine calls Instrumentation.CountsWebIdeCommits under its timeout.
+// CountsWebIDECommits computes the metric counts.web_ide_commits (time frame all, data source redis).
+// The engine calls Instrumentation.CountsWebIDECommits under its timeout.
 //
 // Count of commits made from the Web IDE.
-func CountsWebIdeCommits(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return asResult[int64](e.Value(ctx, withValue(&metricCountsWebIdeCommits, app, Instrumentation.CountsWebIdeCommits)))
+func CountsWebIDECommits(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
+	return metric.As[int64](e.Value(ctx, metric.WithValue(&metricCountsWebIDECommits, app, Instrumentation.CountsWebIDECommits)))
 }

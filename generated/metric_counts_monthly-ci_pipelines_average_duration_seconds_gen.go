@@ -4,15 +4,32 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/dbcount"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts_monthly.ci_pipelines_average_duration_seconds, one per time frame.
-var metricCountsMonthlyCIPipelinesAverageDurationSeconds = metric.Descriptor{KeyPath: "counts_monthly.ci_pipelines_average_duration_seconds", Description: "Average duration in seconds of the pipelines created in the last 28 days.", TimeFrame: metric.Monthly, DataSource: "database", ValueType: "number", DataCategory: "optional", Status: metric.Active, Database: &metric.Database{Operation: "average", Table: "ci_pipelines", Column: "duration", Where: "status = 'success'", TimestampColumn: "created_at"}}
+// metricCountsMonthlyCIPipelinesAverageDurationSeconds describes the metric counts_monthly.ci_pipelines_average_duration_seconds.
+var metricCountsMonthlyCIPipelinesAverageDurationSeconds = metric.Descriptor{
+	KeyPath:      "counts_monthly.ci_pipelines_average_duration_seconds",
+	Description:  "Average duration in seconds of the pipelines created in the last 28 days.",
+	TimeFrame:    metric.Monthly,
+	DataSource:   "database",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Database: &dbcount.Query{
+		Operation:       dbcount.Average,
+		Table:           "ci_pipelines",
+		Column:          "duration",
+		Where:           "status = 'success'",
+		TimestampColumn: "created_at",
+	},
+}
 
 // CountsMonthlyCIPipelinesAverageDurationSeconds computes the metric counts_monthly.ci_pipelines_average_duration_seconds (time frame 28d, data source database).
 //
 // Average duration in seconds of the pipelines created in the last 28 days.
 func CountsMonthlyCIPipelinesAverageDurationSeconds(ctx context.Context, e *metric.Engine) (float64, error) {
-	return asResult[float64](e.Value(ctx, &metricCountsMonthlyCIPipelinesAverageDurationSeconds))
+	return metric.As[float64](e.Value(ctx, &metricCountsMonthlyCIPipelinesAverageDurationSeconds))
 }

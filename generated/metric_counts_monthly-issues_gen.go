@@ -4,15 +4,31 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/dbcount"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts_monthly.issues, one per time frame.
-var metricCountsMonthlyIssues = metric.Descriptor{KeyPath: "counts_monthly.issues", Description: "Count of issues created in the last 28 days.", TimeFrame: metric.Monthly, DataSource: "database", ValueType: "number", DataCategory: "operational", Status: metric.Active, Database: &metric.Database{Operation: "count", Table: "issues", Column: "id", TimestampColumn: "created_at"}}
+// metricCountsMonthlyIssues describes the metric counts_monthly.issues.
+var metricCountsMonthlyIssues = metric.Descriptor{
+	KeyPath:      "counts_monthly.issues",
+	Description:  "Count of issues created in the last 28 days.",
+	TimeFrame:    metric.Monthly,
+	DataSource:   "database",
+	ValueType:    "number",
+	DataCategory: "operational",
+	Status:       metric.Active,
+	Database: &dbcount.Query{
+		Operation:       dbcount.Count,
+		Table:           "issues",
+		Column:          "id",
+		TimestampColumn: "created_at",
+	},
+}
 
 // CountsMonthlyIssues computes the metric counts_monthly.issues (time frame 28d, data source database).
 //
 // Count of issues created in the last 28 days.
 func CountsMonthlyIssues(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsMonthlyIssues))
+	return metric.As[int64](e.Value(ctx, &metricCountsMonthlyIssues))
 }

@@ -4,15 +4,31 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/dbcount"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of counts_weekly.projects_with_issues, one per time frame.
-var metricCountsWeeklyProjectsWithIssues = metric.Descriptor{KeyPath: "counts_weekly.projects_with_issues", Description: "Count of projects in which an issue was created in the last 7 days.", TimeFrame: metric.Weekly, DataSource: "database", ValueType: "number", DataCategory: "optional", Status: metric.Active, Database: &metric.Database{Operation: "distinct_count", Table: "issues", Column: "project_id", TimestampColumn: "created_at"}}
+// metricCountsWeeklyProjectsWithIssues describes the metric counts_weekly.projects_with_issues.
+var metricCountsWeeklyProjectsWithIssues = metric.Descriptor{
+	KeyPath:      "counts_weekly.projects_with_issues",
+	Description:  "Count of projects in which an issue was created in the last 7 days.",
+	TimeFrame:    metric.Weekly,
+	DataSource:   "database",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Database: &dbcount.Query{
+		Operation:       dbcount.DistinctCount,
+		Table:           "issues",
+		Column:          "project_id",
+		TimestampColumn: "created_at",
+	},
+}
 
 // CountsWeeklyProjectsWithIssues computes the metric counts_weekly.projects_with_issues (time frame 7d, data source database).
 //
 // Count of projects in which an issue was created in the last 7 days.
 func CountsWeeklyProjectsWithIssues(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricCountsWeeklyProjectsWithIssues))
+	return metric.As[int64](e.Value(ctx, &metricCountsWeeklyProjectsWithIssues))
 }

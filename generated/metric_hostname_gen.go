@@ -4,16 +4,27 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of hostname, one per time frame.
-var metricHostname = metric.Descriptor{KeyPath: "hostname", Description: "Host name of the instance.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "HostnameMetric"}
+// metricHostname describes the metric hostname.
+var metricHostname = metric.Descriptor{
+	KeyPath:              "hostname",
+	Description:          "Host name of the instance.",
+	TimeFrame:            metric.None,
+	DataSource:           "system",
+	ValueType:            "string",
+	DataCategory:         "standard",
+	Status:               metric.Active,
+	InstrumentationClass: "HostnameMetric",
+	Application:          true,
+}
 
 // Hostname computes the metric hostname (time frame none, data source system).
 // The engine calls Instrumentation.Hostname under its timeout.
 //
 // Host name of the instance.
 func Hostname(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(&metricHostname, app, Instrumentation.Hostname)))
+	return metric.As[string](e.Value(ctx, metric.WithValue(&metricHostname, app, Instrumentation.Hostname)))
 }

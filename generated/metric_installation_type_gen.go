@@ -4,16 +4,27 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of installation_type, one per time frame.
-var metricInstallationType = metric.Descriptor{KeyPath: "installation_type", Description: "How the instance was installed (package, docker, helm, source).", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "InstallationTypeMetric"}
+// metricInstallationType describes the metric installation_type.
+var metricInstallationType = metric.Descriptor{
+	KeyPath:              "installation_type",
+	Description:          "How the instance was installed (package, docker, helm, source).",
+	TimeFrame:            metric.None,
+	DataSource:           "system",
+	ValueType:            "string",
+	DataCategory:         "standard",
+	Status:               metric.Active,
+	InstrumentationClass: "InstallationTypeMetric",
+	Application:          true,
+}
 
 // InstallationType computes the metric installation_type (time frame none, data source system).
 // The engine calls Instrumentation.InstallationType under its timeout.
 //
 // How the instance was installed (package, docker, helm, source).
 func InstallationType(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(&metricInstallationType, app, Instrumentation.InstallationType)))
+	return metric.As[string](e.Value(ctx, metric.WithValue(&metricInstallationType, app, Instrumentation.InstallationType)))
 }

@@ -4,16 +4,26 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of license_expires_at, one per time frame.
-var metricLicenseExpiresAt = metric.Descriptor{KeyPath: "license_expires_at", Description: "Expiry date of the installed license.", TimeFrame: metric.None, DataSource: "license", ValueType: "string", DataCategory: "subscription", Status: metric.Active}
+// metricLicenseExpiresAt describes the metric license_expires_at.
+var metricLicenseExpiresAt = metric.Descriptor{
+	KeyPath:      "license_expires_at",
+	Description:  "Expiry date of the installed license.",
+	TimeFrame:    metric.None,
+	DataSource:   "license",
+	ValueType:    "string",
+	DataCategory: "subscription",
+	Status:       metric.Active,
+	Application:  true,
+}
 
 // LicenseExpiresAt computes the metric license_expires_at (time frame none, data source license).
 // The engine calls Instrumentation.LicenseExpiresAt under its timeout.
 //
 // Expiry date of the installed license.
 func LicenseExpiresAt(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(&metricLicenseExpiresAt, app, Instrumentation.LicenseExpiresAt)))
+	return metric.As[string](e.Value(ctx, metric.WithValue(&metricLicenseExpiresAt, app, Instrumentation.LicenseExpiresAt)))
 }

@@ -4,16 +4,26 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of license_plan, one per time frame.
-var metricLicensePlan = metric.Descriptor{KeyPath: "license_plan", Description: "The plan of the installed license.", TimeFrame: metric.None, DataSource: "license", ValueType: "string", DataCategory: "subscription", Status: metric.Active}
+// metricLicensePlan describes the metric license_plan.
+var metricLicensePlan = metric.Descriptor{
+	KeyPath:      "license_plan",
+	Description:  "The plan of the installed license.",
+	TimeFrame:    metric.None,
+	DataSource:   "license",
+	ValueType:    "string",
+	DataCategory: "subscription",
+	Status:       metric.Active,
+	Application:  true,
+}
 
 // LicensePlan computes the metric license_plan (time frame none, data source license).
 // The engine calls Instrumentation.LicensePlan under its timeout.
 //
 // The plan of the installed license.
 func LicensePlan(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(&metricLicensePlan, app, Instrumentation.LicensePlan)))
+	return metric.As[string](e.Value(ctx, metric.WithValue(&metricLicensePlan, app, Instrumentation.LicensePlan)))
 }

@@ -4,16 +4,26 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of license_user_count, one per time frame.
-var metricLicenseUserCount = metric.Descriptor{KeyPath: "license_user_count", Description: "Number of seats the installed license allows.", TimeFrame: metric.None, DataSource: "license", ValueType: "number", DataCategory: "subscription", Status: metric.Active}
+// metricLicenseUserCount describes the metric license_user_count.
+var metricLicenseUserCount = metric.Descriptor{
+	KeyPath:      "license_user_count",
+	Description:  "Number of seats the installed license allows.",
+	TimeFrame:    metric.None,
+	DataSource:   "license",
+	ValueType:    "number",
+	DataCategory: "subscription",
+	Status:       metric.Active,
+	Application:  true,
+}
 
 // LicenseUserCount computes the metric license_user_count (time frame none, data source license).
 // The engine calls Instrumentation.LicenseUserCount under its timeout.
 //
 // Number of seats the installed license allows.
 func LicenseUserCount(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return asResult[int64](e.Value(ctx, withValue(&metricLicenseUserCount, app, Instrumentation.LicenseUserCount)))
+	return metric.As[int64](e.Value(ctx, metric.WithValue(&metricLicenseUserCount, app, Instrumentation.LicenseUserCount)))
 }

@@ -4,16 +4,27 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of recorded_at, one per time frame.
-var metricRecordedAt = metric.Descriptor{KeyPath: "recorded_at", Description: "When the usage ping payload was generated, as an RFC 3339 timestamp.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "RecordedAtMetric"}
+// metricRecordedAt describes the metric recorded_at.
+var metricRecordedAt = metric.Descriptor{
+	KeyPath:              "recorded_at",
+	Description:          "When the usage ping payload was generated, as an RFC 3339 timestamp.",
+	TimeFrame:            metric.None,
+	DataSource:           "system",
+	ValueType:            "string",
+	DataCategory:         "standard",
+	Status:               metric.Active,
+	InstrumentationClass: "RecordedAtMetric",
+	Application:          true,
+}
 
 // RecordedAt computes the metric recorded_at (time frame none, data source system).
 // The engine calls Instrumentation.RecordedAt under its timeout.
 //
 // When the usage ping payload was generated, as an RFC 3339 timestamp.
 func RecordedAt(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(&metricRecordedAt, app, Instrumentation.RecordedAt)))
+	return metric.As[string](e.Value(ctx, metric.WithValue(&metricRecordedAt, app, Instrumentation.RecordedAt)))
 }

@@ -4,28 +4,49 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of redis_hll_counters.count_distinct_namespace_id_from_create_pipeline, one per time frame.
-var metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_monthly", Description: "Count of unique namespaces in which a pipeline was created.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly}
-var metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_weekly", Description: "Count of unique namespaces in which a pipeline was created.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly}
-
-// rulesRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly are the event rules of redis_hll_counters.count_distinct_namespace_id_from_create_pipeline.
-var rulesRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly = []metric.EventRule{
-	{Event: "create_pipeline", Unique: "namespace.id"},
+// metricRedisHLLCountersCountDistinctNamespaceIDFromCreatePipelineMonthly describes the metric redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_monthly.
+var metricRedisHLLCountersCountDistinctNamespaceIDFromCreatePipelineMonthly = metric.Descriptor{
+	KeyPath:      "redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_monthly",
+	Description:  "Count of unique namespaces in which a pipeline was created.",
+	TimeFrame:    metric.Monthly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "create_pipeline", Unique: event.UniqueNamespace},
+	},
 }
 
-// RedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly computes the metric redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_monthly (time frame 28d, data source internal_events).
-//
-// Count of unique namespaces in which a pipeline was created.
-func RedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly))
+// metricRedisHLLCountersCountDistinctNamespaceIDFromCreatePipelineWeekly describes the metric redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_weekly.
+var metricRedisHLLCountersCountDistinctNamespaceIDFromCreatePipelineWeekly = metric.Descriptor{
+	KeyPath:      "redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_weekly",
+	Description:  "Count of unique namespaces in which a pipeline was created.",
+	TimeFrame:    metric.Weekly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "create_pipeline", Unique: event.UniqueNamespace},
+	},
 }
 
-// RedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly computes the metric redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_weekly (time frame 7d, data source internal_events).
+// RedisHLLCountersCountDistinctNamespaceIDFromCreatePipelineMonthly computes the metric redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_monthly (time frame 28d, data source internal_events).
 //
 // Count of unique namespaces in which a pipeline was created.
-func RedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly))
+func RedisHLLCountersCountDistinctNamespaceIDFromCreatePipelineMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
+	return metric.As[int64](e.Value(ctx, &metricRedisHLLCountersCountDistinctNamespaceIDFromCreatePipelineMonthly))
+}
+
+// RedisHLLCountersCountDistinctNamespaceIDFromCreatePipelineWeekly computes the metric redis_hll_counters.count_distinct_namespace_id_from_create_pipeline_weekly (time frame 7d, data source internal_events).
+//
+// Count of unique namespaces in which a pipeline was created.
+func RedisHLLCountersCountDistinctNamespaceIDFromCreatePipelineWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
+	return metric.As[int64](e.Value(ctx, &metricRedisHLLCountersCountDistinctNamespaceIDFromCreatePipelineWeekly))
 }

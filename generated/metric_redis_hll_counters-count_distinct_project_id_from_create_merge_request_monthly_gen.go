@@ -4,20 +4,28 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of redis_hll_counters.count_distinct_project_id_from_create_merge_request_monthly, one per time frame.
-var metricRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_project_id_from_create_merge_request_monthly", Description: "Monthly count of unique projects in which a merge request was opened.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly}
-
-// rulesRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly are the event rules of redis_hll_counters.count_distinct_project_id_from_create_merge_request_monthly.
-var rulesRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly = []metric.EventRule{
-	{Event: "create_merge_request", Unique: "project.id"},
+// metricRedisHLLCountersCountDistinctProjectIDFromCreateMergeRequestMonthly describes the metric redis_hll_counters.count_distinct_project_id_from_create_merge_request_monthly.
+var metricRedisHLLCountersCountDistinctProjectIDFromCreateMergeRequestMonthly = metric.Descriptor{
+	KeyPath:      "redis_hll_counters.count_distinct_project_id_from_create_merge_request_monthly",
+	Description:  "Monthly count of unique projects in which a merge request was opened.",
+	TimeFrame:    metric.Monthly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "create_merge_request", Unique: event.UniqueProject},
+	},
 }
 
-// RedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly computes the metric redis_hll_counters.count_distinct_project_id_from_create_merge_request_monthly (time frame 28d, data source internal_events).
+// RedisHLLCountersCountDistinctProjectIDFromCreateMergeRequestMonthly computes the metric redis_hll_counters.count_distinct_project_id_from_create_merge_request_monthly (time frame 28d, data source internal_events).
 //
 // Monthly count of unique projects in which a merge request was opened.
-func RedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly))
+func RedisHLLCountersCountDistinctProjectIDFromCreateMergeRequestMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
+	return metric.As[int64](e.Value(ctx, &metricRedisHLLCountersCountDistinctProjectIDFromCreateMergeRequestMonthly))
 }

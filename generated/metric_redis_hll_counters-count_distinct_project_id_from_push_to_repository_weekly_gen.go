@@ -4,20 +4,28 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of redis_hll_counters.count_distinct_project_id_from_push_to_repository_weekly, one per time frame.
-var metricRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_project_id_from_push_to_repository_weekly", Description: "Weekly count of unique projects that received a push.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly}
-
-// rulesRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly are the event rules of redis_hll_counters.count_distinct_project_id_from_push_to_repository_weekly.
-var rulesRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly = []metric.EventRule{
-	{Event: "push_to_repository", Unique: "project.id"},
+// metricRedisHLLCountersCountDistinctProjectIDFromPushToRepositoryWeekly describes the metric redis_hll_counters.count_distinct_project_id_from_push_to_repository_weekly.
+var metricRedisHLLCountersCountDistinctProjectIDFromPushToRepositoryWeekly = metric.Descriptor{
+	KeyPath:      "redis_hll_counters.count_distinct_project_id_from_push_to_repository_weekly",
+	Description:  "Weekly count of unique projects that received a push.",
+	TimeFrame:    metric.Weekly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "push_to_repository", Unique: event.UniqueProject},
+	},
 }
 
-// RedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly computes the metric redis_hll_counters.count_distinct_project_id_from_push_to_repository_weekly (time frame 7d, data source internal_events).
+// RedisHLLCountersCountDistinctProjectIDFromPushToRepositoryWeekly computes the metric redis_hll_counters.count_distinct_project_id_from_push_to_repository_weekly (time frame 7d, data source internal_events).
 //
 // Weekly count of unique projects that received a push.
-func RedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly))
+func RedisHLLCountersCountDistinctProjectIDFromPushToRepositoryWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
+	return metric.As[int64](e.Value(ctx, &metricRedisHLLCountersCountDistinctProjectIDFromPushToRepositoryWeekly))
 }

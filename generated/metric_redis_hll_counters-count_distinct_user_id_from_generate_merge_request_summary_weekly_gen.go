@@ -4,20 +4,28 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of redis_hll_counters.count_distinct_user_id_from_generate_merge_request_summary_weekly, one per time frame.
-var metricRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_user_id_from_generate_merge_request_summary_weekly", Description: "Weekly count of unique users who generated a merge request summary.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly}
-
-// rulesRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly are the event rules of redis_hll_counters.count_distinct_user_id_from_generate_merge_request_summary_weekly.
-var rulesRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly = []metric.EventRule{
-	{Event: "generate_merge_request_summary", Unique: "user.id"},
+// metricRedisHLLCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly describes the metric redis_hll_counters.count_distinct_user_id_from_generate_merge_request_summary_weekly.
+var metricRedisHLLCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly = metric.Descriptor{
+	KeyPath:      "redis_hll_counters.count_distinct_user_id_from_generate_merge_request_summary_weekly",
+	Description:  "Weekly count of unique users who generated a merge request summary.",
+	TimeFrame:    metric.Weekly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "generate_merge_request_summary", Unique: event.UniqueUser},
+	},
 }
 
-// RedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly computes the metric redis_hll_counters.count_distinct_user_id_from_generate_merge_request_summary_weekly (time frame 7d, data source internal_events).
+// RedisHLLCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly computes the metric redis_hll_counters.count_distinct_user_id_from_generate_merge_request_summary_weekly (time frame 7d, data source internal_events).
 //
 // Weekly count of unique users who generated a merge request summary.
-func RedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly))
+func RedisHLLCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
+	return metric.As[int64](e.Value(ctx, &metricRedisHLLCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly))
 }

@@ -4,31 +4,55 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of redis_hll_counters.count_distinct_user_id_from_issue_actions, one per time frame.
-var metricRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_user_id_from_issue_actions_monthly", Description: "Count of unique users who created, closed, reopened or commented on an issue.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly}
-var metricRedisHllCountersCountDistinctUserIDFromIssueActionsWeekly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_user_id_from_issue_actions_weekly", Description: "Count of unique users who created, closed, reopened or commented on an issue.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly}
-
-// rulesRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly are the event rules of redis_hll_counters.count_distinct_user_id_from_issue_actions.
-var rulesRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly = []metric.EventRule{
-	{Event: "create_issue", Unique: "user.id"},
-	{Event: "close_issue", Unique: "user.id"},
-	{Event: "reopen_issue", Unique: "user.id"},
-	{Event: "comment_on_issue", Unique: "user.id"},
+// metricRedisHLLCountersCountDistinctUserIDFromIssueActionsMonthly describes the metric redis_hll_counters.count_distinct_user_id_from_issue_actions_monthly.
+var metricRedisHLLCountersCountDistinctUserIDFromIssueActionsMonthly = metric.Descriptor{
+	KeyPath:      "redis_hll_counters.count_distinct_user_id_from_issue_actions_monthly",
+	Description:  "Count of unique users who created, closed, reopened or commented on an issue.",
+	TimeFrame:    metric.Monthly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "create_issue", Unique: event.UniqueUser},
+		{Event: "close_issue", Unique: event.UniqueUser},
+		{Event: "reopen_issue", Unique: event.UniqueUser},
+		{Event: "comment_on_issue", Unique: event.UniqueUser},
+	},
 }
 
-// RedisHllCountersCountDistinctUserIDFromIssueActionsMonthly computes the metric redis_hll_counters.count_distinct_user_id_from_issue_actions_monthly (time frame 28d, data source internal_events).
-//
-// Count of unique users who created, closed, reopened or commented on an issue.
-func RedisHllCountersCountDistinctUserIDFromIssueActionsMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly))
+// metricRedisHLLCountersCountDistinctUserIDFromIssueActionsWeekly describes the metric redis_hll_counters.count_distinct_user_id_from_issue_actions_weekly.
+var metricRedisHLLCountersCountDistinctUserIDFromIssueActionsWeekly = metric.Descriptor{
+	KeyPath:      "redis_hll_counters.count_distinct_user_id_from_issue_actions_weekly",
+	Description:  "Count of unique users who created, closed, reopened or commented on an issue.",
+	TimeFrame:    metric.Weekly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "create_issue", Unique: event.UniqueUser},
+		{Event: "close_issue", Unique: event.UniqueUser},
+		{Event: "reopen_issue", Unique: event.UniqueUser},
+		{Event: "comment_on_issue", Unique: event.UniqueUser},
+	},
 }
 
-// RedisHllCountersCountDistinctUserIDFromIssueActionsWeekly computes the metric redis_hll_counters.count_distinct_user_id_from_issue_actions_weekly (time frame 7d, data source internal_events).
+// RedisHLLCountersCountDistinctUserIDFromIssueActionsMonthly computes the metric redis_hll_counters.count_distinct_user_id_from_issue_actions_monthly (time frame 28d, data source internal_events).
 //
 // Count of unique users who created, closed, reopened or commented on an issue.
-func RedisHllCountersCountDistinctUserIDFromIssueActionsWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromIssueActionsWeekly))
+func RedisHLLCountersCountDistinctUserIDFromIssueActionsMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
+	return metric.As[int64](e.Value(ctx, &metricRedisHLLCountersCountDistinctUserIDFromIssueActionsMonthly))
+}
+
+// RedisHLLCountersCountDistinctUserIDFromIssueActionsWeekly computes the metric redis_hll_counters.count_distinct_user_id_from_issue_actions_weekly (time frame 7d, data source internal_events).
+//
+// Count of unique users who created, closed, reopened or commented on an issue.
+func RedisHLLCountersCountDistinctUserIDFromIssueActionsWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
+	return metric.As[int64](e.Value(ctx, &metricRedisHLLCountersCountDistinctUserIDFromIssueActionsWeekly))
 }

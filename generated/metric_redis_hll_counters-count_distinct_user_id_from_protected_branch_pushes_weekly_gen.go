@@ -4,20 +4,28 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of redis_hll_counters.count_distinct_user_id_from_protected_branch_pushes_weekly, one per time frame.
-var metricRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_user_id_from_protected_branch_pushes_weekly", Description: "Weekly count of unique users who pushed to a protected branch.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly}
-
-// rulesRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly are the event rules of redis_hll_counters.count_distinct_user_id_from_protected_branch_pushes_weekly.
-var rulesRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly = []metric.EventRule{
-	{Event: "push_to_repository", Unique: "user.id", Filter: []metric.FilterTerm{{Key: "branch_protected", Value: "true"}}},
+// metricRedisHLLCountersCountDistinctUserIDFromProtectedBranchPushesWeekly describes the metric redis_hll_counters.count_distinct_user_id_from_protected_branch_pushes_weekly.
+var metricRedisHLLCountersCountDistinctUserIDFromProtectedBranchPushesWeekly = metric.Descriptor{
+	KeyPath:      "redis_hll_counters.count_distinct_user_id_from_protected_branch_pushes_weekly",
+	Description:  "Weekly count of unique users who pushed to a protected branch.",
+	TimeFrame:    metric.Weekly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "push_to_repository", Unique: event.UniqueUser, Filter: event.Filter{{Property: "branch_protected", Value: "true"}}},
+	},
 }
 
-// RedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly computes the metric redis_hll_counters.count_distinct_user_id_from_protected_branch_pushes_weekly (time frame 7d, data source internal_events).
+// RedisHLLCountersCountDistinctUserIDFromProtectedBranchPushesWeekly computes the metric redis_hll_counters.count_distinct_user_id_from_protected_branch_pushes_weekly (time frame 7d, data source internal_events).
 //
 // Weekly count of unique users who pushed to a protected branch.
-func RedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly))
+func RedisHLLCountersCountDistinctUserIDFromProtectedBranchPushesWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
+	return metric.As[int64](e.Value(ctx, &metricRedisHLLCountersCountDistinctUserIDFromProtectedBranchPushesWeekly))
 }

@@ -4,20 +4,28 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of redis_hll_counters.count_distinct_user_id_from_scheduled_pipelines_monthly, one per time frame.
-var metricRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_user_id_from_scheduled_pipelines_monthly", Description: "Monthly count of unique users owning a pipeline started by a schedule.", TimeFrame: metric.Monthly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly}
-
-// rulesRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly are the event rules of redis_hll_counters.count_distinct_user_id_from_scheduled_pipelines_monthly.
-var rulesRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly = []metric.EventRule{
-	{Event: "create_pipeline", Unique: "user.id", Filter: []metric.FilterTerm{{Key: "label", Value: "schedule"}}},
+// metricRedisHLLCountersCountDistinctUserIDFromScheduledPipelinesMonthly describes the metric redis_hll_counters.count_distinct_user_id_from_scheduled_pipelines_monthly.
+var metricRedisHLLCountersCountDistinctUserIDFromScheduledPipelinesMonthly = metric.Descriptor{
+	KeyPath:      "redis_hll_counters.count_distinct_user_id_from_scheduled_pipelines_monthly",
+	Description:  "Monthly count of unique users owning a pipeline started by a schedule.",
+	TimeFrame:    metric.Monthly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "create_pipeline", Unique: event.UniqueUser, Filter: event.Filter{{Property: "label", Value: "schedule"}}},
+	},
 }
 
-// RedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly computes the metric redis_hll_counters.count_distinct_user_id_from_scheduled_pipelines_monthly (time frame 28d, data source internal_events).
+// RedisHLLCountersCountDistinctUserIDFromScheduledPipelinesMonthly computes the metric redis_hll_counters.count_distinct_user_id_from_scheduled_pipelines_monthly (time frame 28d, data source internal_events).
 //
 // Monthly count of unique users owning a pipeline started by a schedule.
-func RedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly))
+func RedisHLLCountersCountDistinctUserIDFromScheduledPipelinesMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
+	return metric.As[int64](e.Value(ctx, &metricRedisHLLCountersCountDistinctUserIDFromScheduledPipelinesMonthly))
 }

@@ -4,20 +4,28 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of redis_hll_counters.count_distinct_user_id_from_search_code_weekly, one per time frame.
-var metricRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly = metric.Descriptor{KeyPath: "redis_hll_counters.count_distinct_user_id_from_search_code_weekly", Description: "Weekly count of unique users who ran a search.", TimeFrame: metric.Weekly, DataSource: "internal_events", ValueType: "number", DataCategory: "optional", Status: metric.Active, Events: rulesRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly}
-
-// rulesRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly are the event rules of redis_hll_counters.count_distinct_user_id_from_search_code_weekly.
-var rulesRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly = []metric.EventRule{
-	{Event: "search_code", Unique: "user.id"},
+// metricRedisHLLCountersCountDistinctUserIDFromSearchCodeWeekly describes the metric redis_hll_counters.count_distinct_user_id_from_search_code_weekly.
+var metricRedisHLLCountersCountDistinctUserIDFromSearchCodeWeekly = metric.Descriptor{
+	KeyPath:      "redis_hll_counters.count_distinct_user_id_from_search_code_weekly",
+	Description:  "Weekly count of unique users who ran a search.",
+	TimeFrame:    metric.Weekly,
+	DataSource:   "internal_events",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Events: []metric.EventRule{
+		{Event: "search_code", Unique: event.UniqueUser},
+	},
 }
 
-// RedisHllCountersCountDistinctUserIDFromSearchCodeWeekly computes the metric redis_hll_counters.count_distinct_user_id_from_search_code_weekly (time frame 7d, data source internal_events).
+// RedisHLLCountersCountDistinctUserIDFromSearchCodeWeekly computes the metric redis_hll_counters.count_distinct_user_id_from_search_code_weekly (time frame 7d, data source internal_events).
 //
 // Weekly count of unique users who ran a search.
-func RedisHllCountersCountDistinctUserIDFromSearchCodeWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly))
+func RedisHLLCountersCountDistinctUserIDFromSearchCodeWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
+	return metric.As[int64](e.Value(ctx, &metricRedisHLLCountersCountDistinctUserIDFromSearchCodeWeekly))
 }

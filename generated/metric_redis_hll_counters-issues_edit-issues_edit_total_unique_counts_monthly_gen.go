@@ -4,16 +4,30 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly, one per time frame.
-var metricRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly = metric.Descriptor{KeyPath: "redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly", Description: "Monthly count of unique users who edited an issue through the legacy tracker.", TimeFrame: metric.Monthly, DataSource: "redis_hll", ValueType: "number", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "RedisHLLMetric"}
+// metricRedisHLLCountersIssuesEditIssuesEditTotalUniqueCountsMonthly describes the metric redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly.
+var metricRedisHLLCountersIssuesEditIssuesEditTotalUniqueCountsMonthly = metric.Descriptor{
+	KeyPath:              "redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly",
+	Description:          "Monthly count of unique users who edited an issue through the legacy tracker.",
+	TimeFrame:            metric.Monthly,
+	DataSource:           "redis_hll",
+	ValueType:            "number",
+	DataCategory:         "optional",
+	Status:               metric.Active,
+	InstrumentationClass: "RedisHLLMetric",
+	Options: map[string]any{
+		"events": []any{"g_project_management_issue_title_changed", "g_project_management_issue_description_changed"},
+	},
+	Application: true,
+}
 
-// RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly computes the metric redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly (time frame 28d, data source redis_hll).
-// The engine calls Instrumentation.RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly under its timeout.
+// RedisHLLCountersIssuesEditIssuesEditTotalUniqueCountsMonthly computes the metric redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly (time frame 28d, data source redis_hll).
+// The engine calls Instrumentation.RedisHLLCountersIssuesEditIssuesEditTotalUniqueCountsMonthly under its timeout.
 //
 // Monthly count of unique users who edited an issue through the legacy tracker.
-func RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return asResult[int64](e.Value(ctx, withValue(&metricRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly, app, Instrumentation.RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly)))
+func RedisHLLCountersIssuesEditIssuesEditTotalUniqueCountsMonthly(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
+	return metric.As[int64](e.Value(ctx, metric.WithValue(&metricRedisHLLCountersIssuesEditIssuesEditTotalUniqueCountsMonthly, app, Instrumentation.RedisHLLCountersIssuesEditIssuesEditTotalUniqueCountsMonthly)))
 }

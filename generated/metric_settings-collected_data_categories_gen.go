@@ -4,16 +4,27 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of settings.collected_data_categories, one per time frame.
-var metricSettingsCollectedDataCategories = metric.Descriptor{KeyPath: "settings.collected_data_categories", Description: "The data categories this instance reports in its usage ping.", TimeFrame: metric.None, DataSource: "system", ValueType: "object", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "CollectedDataCategoriesMetric"}
+// metricSettingsCollectedDataCategories describes the metric settings.collected_data_categories.
+var metricSettingsCollectedDataCategories = metric.Descriptor{
+	KeyPath:              "settings.collected_data_categories",
+	Description:          "The data categories this instance reports in its usage ping.",
+	TimeFrame:            metric.None,
+	DataSource:           "system",
+	ValueType:            "object",
+	DataCategory:         "standard",
+	Status:               metric.Active,
+	InstrumentationClass: "CollectedDataCategoriesMetric",
+	Application:          true,
+}
 
 // SettingsCollectedDataCategories computes the metric settings.collected_data_categories (time frame none, data source system).
 // The engine calls Instrumentation.SettingsCollectedDataCategories under its timeout.
 //
 // The data categories this instance reports in its usage ping.
 func SettingsCollectedDataCategories(ctx context.Context, e *metric.Engine, app Instrumentation) (map[string]any, error) {
-	return asResult[map[string]any](e.Value(ctx, withValue(&metricSettingsCollectedDataCategories, app, Instrumentation.SettingsCollectedDataCategories)))
+	return metric.As[map[string]any](e.Value(ctx, metric.WithValue(&metricSettingsCollectedDataCategories, app, Instrumentation.SettingsCollectedDataCategories)))
 }

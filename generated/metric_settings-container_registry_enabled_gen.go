@@ -4,16 +4,27 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of settings.container_registry_enabled, one per time frame.
-var metricSettingsContainerRegistryEnabled = metric.Descriptor{KeyPath: "settings.container_registry_enabled", Description: "Whether the container registry is enabled.", TimeFrame: metric.None, DataSource: "system", ValueType: "boolean", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "ContainerRegistryEnabledMetric"}
+// metricSettingsContainerRegistryEnabled describes the metric settings.container_registry_enabled.
+var metricSettingsContainerRegistryEnabled = metric.Descriptor{
+	KeyPath:              "settings.container_registry_enabled",
+	Description:          "Whether the container registry is enabled.",
+	TimeFrame:            metric.None,
+	DataSource:           "system",
+	ValueType:            "boolean",
+	DataCategory:         "optional",
+	Status:               metric.Active,
+	InstrumentationClass: "ContainerRegistryEnabledMetric",
+	Application:          true,
+}
 
 // SettingsContainerRegistryEnabled computes the metric settings.container_registry_enabled (time frame none, data source system).
 // The engine calls Instrumentation.SettingsContainerRegistryEnabled under its timeout.
 //
 // Whether the container registry is enabled.
 func SettingsContainerRegistryEnabled(ctx context.Context, e *metric.Engine, app Instrumentation) (bool, error) {
-	return asResult[bool](e.Value(ctx, withValue(&metricSettingsContainerRegistryEnabled, app, Instrumentation.SettingsContainerRegistryEnabled)))
+	return metric.As[bool](e.Value(ctx, metric.WithValue(&metricSettingsContainerRegistryEnabled, app, Instrumentation.SettingsContainerRegistryEnabled)))
 }

@@ -4,16 +4,27 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of settings.database.adapter, one per time frame.
-var metricSettingsDatabaseAdapter = metric.Descriptor{KeyPath: "settings.database.adapter", Description: "The database adapter in use.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "DatabaseAdapterMetric"}
+// metricSettingsDatabaseAdapter describes the metric settings.database.adapter.
+var metricSettingsDatabaseAdapter = metric.Descriptor{
+	KeyPath:              "settings.database.adapter",
+	Description:          "The database adapter in use.",
+	TimeFrame:            metric.None,
+	DataSource:           "system",
+	ValueType:            "string",
+	DataCategory:         "optional",
+	Status:               metric.Active,
+	InstrumentationClass: "DatabaseAdapterMetric",
+	Application:          true,
+}
 
 // SettingsDatabaseAdapter computes the metric settings.database.adapter (time frame none, data source system).
 // The engine calls Instrumentation.SettingsDatabaseAdapter under its timeout.
 //
 // The database adapter in use.
 func SettingsDatabaseAdapter(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(&metricSettingsDatabaseAdapter, app, Instrumentation.SettingsDatabaseAdapter)))
+	return metric.As[string](e.Value(ctx, metric.WithValue(&metricSettingsDatabaseAdapter, app, Instrumentation.SettingsDatabaseAdapter)))
 }

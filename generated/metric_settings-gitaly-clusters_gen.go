@@ -4,16 +4,27 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of settings.gitaly.clusters, one per time frame.
-var metricSettingsGitalyClusters = metric.Descriptor{KeyPath: "settings.gitaly.clusters", Description: "Number of Gitaly clusters configured.", TimeFrame: metric.None, DataSource: "system", ValueType: "number", DataCategory: "optional", Status: metric.Active, InstrumentationClass: "GitalyClustersMetric"}
+// metricSettingsGitalyClusters describes the metric settings.gitaly.clusters.
+var metricSettingsGitalyClusters = metric.Descriptor{
+	KeyPath:              "settings.gitaly.clusters",
+	Description:          "Number of Gitaly clusters configured.",
+	TimeFrame:            metric.None,
+	DataSource:           "system",
+	ValueType:            "number",
+	DataCategory:         "optional",
+	Status:               metric.Active,
+	InstrumentationClass: "GitalyClustersMetric",
+	Application:          true,
+}
 
 // SettingsGitalyClusters computes the metric settings.gitaly.clusters (time frame none, data source system).
 // The engine calls Instrumentation.SettingsGitalyClusters under its timeout.
 //
 // Number of Gitaly clusters configured.
 func SettingsGitalyClusters(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return asResult[int64](e.Value(ctx, withValue(&metricSettingsGitalyClusters, app, Instrumentation.SettingsGitalyClusters)))
+	return metric.As[int64](e.Value(ctx, metric.WithValue(&metricSettingsGitalyClusters, app, Instrumentation.SettingsGitalyClusters)))
 }

@@ -4,16 +4,27 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of settings.gitaly_apdex, one per time frame.
-var metricSettingsGitalyApdex = metric.Descriptor{KeyPath: "settings.gitaly_apdex", Description: "Gitaly application performance index over the last 7 days.", TimeFrame: metric.Weekly, DataSource: "prometheus", ValueType: "number", DataCategory: "operational", Status: metric.Active, InstrumentationClass: "GitalyApdexMetric"}
+// metricSettingsGitalyApdex describes the metric settings.gitaly_apdex.
+var metricSettingsGitalyApdex = metric.Descriptor{
+	KeyPath:              "settings.gitaly_apdex",
+	Description:          "Gitaly application performance index over the last 7 days.",
+	TimeFrame:            metric.Weekly,
+	DataSource:           "prometheus",
+	ValueType:            "number",
+	DataCategory:         "operational",
+	Status:               metric.Active,
+	InstrumentationClass: "GitalyApdexMetric",
+	Application:          true,
+}
 
 // SettingsGitalyApdex computes the metric settings.gitaly_apdex (time frame 7d, data source prometheus).
 // The engine calls Instrumentation.SettingsGitalyApdex under its timeout.
 //
 // Gitaly application performance index over the last 7 days.
 func SettingsGitalyApdex(ctx context.Context, e *metric.Engine, app Instrumentation) (int64, error) {
-	return asResult[int64](e.Value(ctx, withValue(&metricSettingsGitalyApdex, app, Instrumentation.SettingsGitalyApdex)))
+	return metric.As[int64](e.Value(ctx, metric.WithValue(&metricSettingsGitalyApdex, app, Instrumentation.SettingsGitalyApdex)))
 }

@@ -4,23 +4,55 @@ package generated
 
 import (
 	"context"
+
+	"github.com/usagekit/usagekit/runtime/dbcount"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of usage_activity_by_stage.create.merge_requests_authors, one per time frame.
-var metricUsageActivityByStageCreateMergeRequestsAuthorsMonthly = metric.Descriptor{KeyPath: "usage_activity_by_stage.create.merge_requests_authors_monthly", Description: "Count of unique users who opened a merge request.", TimeFrame: metric.Monthly, DataSource: "database", ValueType: "number", DataCategory: "optional", Status: metric.Active, Database: &metric.Database{Operation: "distinct_count", Table: "merge_requests", Column: "author_id", TimestampColumn: "created_at"}}
-var metricUsageActivityByStageCreateMergeRequestsAuthorsWeekly = metric.Descriptor{KeyPath: "usage_activity_by_stage.create.merge_requests_authors_weekly", Description: "Count of unique users who opened a merge request.", TimeFrame: metric.Weekly, DataSource: "database", ValueType: "number", DataCategory: "optional", Status: metric.Active, Database: &metric.Database{Operation: "distinct_count", Table: "merge_requests", Column: "author_id", TimestampColumn: "created_at"}}
+// metricUsageActivityByStageCreateMergeRequestsAuthorsMonthly describes the metric usage_activity_by_stage.create.merge_requests_authors_monthly.
+var metricUsageActivityByStageCreateMergeRequestsAuthorsMonthly = metric.Descriptor{
+	KeyPath:      "usage_activity_by_stage.create.merge_requests_authors_monthly",
+	Description:  "Count of unique users who opened a merge request.",
+	TimeFrame:    metric.Monthly,
+	DataSource:   "database",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Database: &dbcount.Query{
+		Operation:       dbcount.DistinctCount,
+		Table:           "merge_requests",
+		Column:          "author_id",
+		TimestampColumn: "created_at",
+	},
+}
+
+// metricUsageActivityByStageCreateMergeRequestsAuthorsWeekly describes the metric usage_activity_by_stage.create.merge_requests_authors_weekly.
+var metricUsageActivityByStageCreateMergeRequestsAuthorsWeekly = metric.Descriptor{
+	KeyPath:      "usage_activity_by_stage.create.merge_requests_authors_weekly",
+	Description:  "Count of unique users who opened a merge request.",
+	TimeFrame:    metric.Weekly,
+	DataSource:   "database",
+	ValueType:    "number",
+	DataCategory: "optional",
+	Status:       metric.Active,
+	Database: &dbcount.Query{
+		Operation:       dbcount.DistinctCount,
+		Table:           "merge_requests",
+		Column:          "author_id",
+		TimestampColumn: "created_at",
+	},
+}
 
 // UsageActivityByStageCreateMergeRequestsAuthorsMonthly computes the metric usage_activity_by_stage.create.merge_requests_authors_monthly (time frame 28d, data source database).
 //
 // Count of unique users who opened a merge request.
 func UsageActivityByStageCreateMergeRequestsAuthorsMonthly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricUsageActivityByStageCreateMergeRequestsAuthorsMonthly))
+	return metric.As[int64](e.Value(ctx, &metricUsageActivityByStageCreateMergeRequestsAuthorsMonthly))
 }
 
 // UsageActivityByStageCreateMergeRequestsAuthorsWeekly computes the metric usage_activity_by_stage.create.merge_requests_authors_weekly (time frame 7d, data source database).
 //
 // Count of unique users who opened a merge request.
 func UsageActivityByStageCreateMergeRequestsAuthorsWeekly(ctx context.Context, e *metric.Engine) (int64, error) {
-	return asResult[int64](e.Value(ctx, &metricUsageActivityByStageCreateMergeRequestsAuthorsWeekly))
+	return metric.As[int64](e.Value(ctx, &metricUsageActivityByStageCreateMergeRequestsAuthorsWeekly))
 }

@@ -4,16 +4,27 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of uuid, one per time frame.
-var metricUUID = metric.Descriptor{KeyPath: "uuid", Description: "Unique identifier of the instance.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "UuidMetric"}
+// metricUUID describes the metric uuid.
+var metricUUID = metric.Descriptor{
+	KeyPath:              "uuid",
+	Description:          "Unique identifier of the instance.",
+	TimeFrame:            metric.None,
+	DataSource:           "system",
+	ValueType:            "string",
+	DataCategory:         "standard",
+	Status:               metric.Active,
+	InstrumentationClass: "UuidMetric",
+	Application:          true,
+}
 
 // UUID computes the metric uuid (time frame none, data source system).
 // The engine calls Instrumentation.UUID under its timeout.
 //
 // Unique identifier of the instance.
 func UUID(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(&metricUUID, app, Instrumentation.UUID)))
+	return metric.As[string](e.Value(ctx, metric.WithValue(&metricUUID, app, Instrumentation.UUID)))
 }

@@ -4,16 +4,27 @@ package generated
 
 import (
 	"context"
+
 	"github.com/usagekit/usagekit/runtime/metric"
 )
 
-// Descriptors of version, one per time frame.
-var metricVersion = metric.Descriptor{KeyPath: "version", Description: "Version of the application running on the instance.", TimeFrame: metric.None, DataSource: "system", ValueType: "string", DataCategory: "standard", Status: metric.Active, InstrumentationClass: "VersionMetric"}
+// metricVersion describes the metric version.
+var metricVersion = metric.Descriptor{
+	KeyPath:              "version",
+	Description:          "Version of the application running on the instance.",
+	TimeFrame:            metric.None,
+	DataSource:           "system",
+	ValueType:            "string",
+	DataCategory:         "standard",
+	Status:               metric.Active,
+	InstrumentationClass: "VersionMetric",
+	Application:          true,
+}
 
 // Version computes the metric version (time frame none, data source system).
 // The engine calls Instrumentation.Version under its timeout.
 //
 // Version of the application running on the instance.
 func Version(ctx context.Context, e *metric.Engine, app Instrumentation) (string, error) {
-	return asResult[string](e.Value(ctx, withValue(&metricVersion, app, Instrumentation.Version)))
+	return metric.As[string](e.Value(ctx, metric.WithValue(&metricVersion, app, Instrumentation.Version)))
 }

@@ -4,11 +4,9 @@ package generated
 
 import (
 	"context"
-	"errors"
-	"fmt"
+
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/metric"
-	"math"
 )
 
 // Instrumentation computes the metrics that only the application can: system and
@@ -19,10 +17,10 @@ type Instrumentation interface {
 	//
 	// Number of active users, as the license counts them.
 	ActiveUserCount(ctx context.Context) (int64, error)
-	// CountsWebIdeCommits returns the value of counts.web_ide_commits.
+	// CountsWebIDECommits returns the value of counts.web_ide_commits.
 	//
 	// Count of commits made from the Web IDE.
-	CountsWebIdeCommits(ctx context.Context) (int64, error)
+	CountsWebIDECommits(ctx context.Context) (int64, error)
 	// Hostname returns the value of hostname.
 	//
 	// Host name of the instance.
@@ -47,10 +45,10 @@ type Instrumentation interface {
 	//
 	// When the usage ping payload was generated, as an RFC 3339 timestamp.
 	RecordedAt(ctx context.Context) (string, error)
-	// RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly returns the value of redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly.
+	// RedisHLLCountersIssuesEditIssuesEditTotalUniqueCountsMonthly returns the value of redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly.
 	//
 	// Monthly count of unique users who edited an issue through the legacy tracker.
-	RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly(ctx context.Context) (int64, error)
+	RedisHLLCountersIssuesEditIssuesEditTotalUniqueCountsMonthly(ctx context.Context) (int64, error)
 	// SettingsCollectedDataCategories returns the value of settings.collected_data_categories.
 	//
 	// The data categories this instance reports in its usage ping.
@@ -109,7 +107,7 @@ func Events() []*event.Descriptor {
 // metrics are shared: do not modify them.
 func Metrics(app Instrumentation) []*metric.Descriptor {
 	return []*metric.Descriptor{
-		withValue(&metricActiveUserCount, app, Instrumentation.ActiveUserCount),
+		metric.WithValue(&metricActiveUserCount, app, Instrumentation.ActiveUserCount),
 		&metricCountsCIPipelinesCreatedMonthly,
 		&metricCountsCIPipelinesCreatedWeekly,
 		&metricCountsCIPipelinesDurationSeconds,
@@ -136,75 +134,35 @@ func Metrics(app Instrumentation) []*metric.Descriptor {
 		&metricCountsProjectsPublic,
 		&metricCountsSumPipelineDurationSecondsMonthly,
 		&metricCountsSumPipelineDurationSecondsWeekly,
-		withValue(&metricCountsWebIdeCommits, app, Instrumentation.CountsWebIdeCommits),
+		metric.WithValue(&metricCountsWebIDECommits, app, Instrumentation.CountsWebIDECommits),
 		&metricCountsMonthlyCIPipelinesAverageDurationSeconds,
 		&metricCountsMonthlyIssues,
 		&metricCountsWeeklyProjectsWithIssues,
-		withValue(&metricHostname, app, Instrumentation.Hostname),
-		withValue(&metricInstallationType, app, Instrumentation.InstallationType),
-		withValue(&metricLicenseExpiresAt, app, Instrumentation.LicenseExpiresAt),
-		withValue(&metricLicensePlan, app, Instrumentation.LicensePlan),
-		withValue(&metricLicenseUserCount, app, Instrumentation.LicenseUserCount),
-		withValue(&metricRecordedAt, app, Instrumentation.RecordedAt),
-		&metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineMonthly,
-		&metricRedisHllCountersCountDistinctNamespaceIDFromCreatePipelineWeekly,
-		&metricRedisHllCountersCountDistinctProjectIDFromCreateMergeRequestMonthly,
-		&metricRedisHllCountersCountDistinctProjectIDFromPushToRepositoryWeekly,
-		&metricRedisHllCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly,
-		&metricRedisHllCountersCountDistinctUserIDFromIssueActionsMonthly,
-		&metricRedisHllCountersCountDistinctUserIDFromIssueActionsWeekly,
-		&metricRedisHllCountersCountDistinctUserIDFromProtectedBranchPushesWeekly,
-		&metricRedisHllCountersCountDistinctUserIDFromScheduledPipelinesMonthly,
-		&metricRedisHllCountersCountDistinctUserIDFromSearchCodeWeekly,
-		withValue(&metricRedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly, app, Instrumentation.RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly),
-		withValue(&metricSettingsCollectedDataCategories, app, Instrumentation.SettingsCollectedDataCategories),
-		withValue(&metricSettingsContainerRegistryEnabled, app, Instrumentation.SettingsContainerRegistryEnabled),
-		withValue(&metricSettingsDatabaseAdapter, app, Instrumentation.SettingsDatabaseAdapter),
-		withValue(&metricSettingsGitalyClusters, app, Instrumentation.SettingsGitalyClusters),
-		withValue(&metricSettingsGitalyApdex, app, Instrumentation.SettingsGitalyApdex),
+		metric.WithValue(&metricHostname, app, Instrumentation.Hostname),
+		metric.WithValue(&metricInstallationType, app, Instrumentation.InstallationType),
+		metric.WithValue(&metricLicenseExpiresAt, app, Instrumentation.LicenseExpiresAt),
+		metric.WithValue(&metricLicensePlan, app, Instrumentation.LicensePlan),
+		metric.WithValue(&metricLicenseUserCount, app, Instrumentation.LicenseUserCount),
+		metric.WithValue(&metricRecordedAt, app, Instrumentation.RecordedAt),
+		&metricRedisHLLCountersCountDistinctNamespaceIDFromCreatePipelineMonthly,
+		&metricRedisHLLCountersCountDistinctNamespaceIDFromCreatePipelineWeekly,
+		&metricRedisHLLCountersCountDistinctProjectIDFromCreateMergeRequestMonthly,
+		&metricRedisHLLCountersCountDistinctProjectIDFromPushToRepositoryWeekly,
+		&metricRedisHLLCountersCountDistinctUserIDFromGenerateMergeRequestSummaryWeekly,
+		&metricRedisHLLCountersCountDistinctUserIDFromIssueActionsMonthly,
+		&metricRedisHLLCountersCountDistinctUserIDFromIssueActionsWeekly,
+		&metricRedisHLLCountersCountDistinctUserIDFromProtectedBranchPushesWeekly,
+		&metricRedisHLLCountersCountDistinctUserIDFromScheduledPipelinesMonthly,
+		&metricRedisHLLCountersCountDistinctUserIDFromSearchCodeWeekly,
+		metric.WithValue(&metricRedisHLLCountersIssuesEditIssuesEditTotalUniqueCountsMonthly, app, Instrumentation.RedisHLLCountersIssuesEditIssuesEditTotalUniqueCountsMonthly),
+		metric.WithValue(&metricSettingsCollectedDataCategories, app, Instrumentation.SettingsCollectedDataCategories),
+		metric.WithValue(&metricSettingsContainerRegistryEnabled, app, Instrumentation.SettingsContainerRegistryEnabled),
+		metric.WithValue(&metricSettingsDatabaseAdapter, app, Instrumentation.SettingsDatabaseAdapter),
+		metric.WithValue(&metricSettingsGitalyClusters, app, Instrumentation.SettingsGitalyClusters),
+		metric.WithValue(&metricSettingsGitalyApdex, app, Instrumentation.SettingsGitalyApdex),
 		&metricUsageActivityByStageCreateMergeRequestsAuthorsMonthly,
 		&metricUsageActivityByStageCreateMergeRequestsAuthorsWeekly,
-		withValue(&metricUUID, app, Instrumentation.UUID),
-		withValue(&metricVersion, app, Instrumentation.Version),
+		metric.WithValue(&metricUUID, app, Instrumentation.UUID),
+		metric.WithValue(&metricVersion, app, Instrumentation.Version),
 	}
-}
-
-// asResult converts what metric.Engine.Value returns to a calculator's result
-// type. Counts come back as int64 and sums as float64; either converts to the other.
-func asResult[T int64 | float64 | string | bool | map[string]any](v any, err error) (T, error) {
-	var zero T
-	if err != nil {
-		return zero, err
-	}
-	if x, ok := v.(T); ok {
-		return x, nil
-	}
-	switch n := v.(type) {
-	case int64:
-		if x, ok := any(float64(n)).(T); ok {
-			return x, nil
-		}
-	case float64:
-		if x, ok := any(int64(math.Round(n))).(T); ok {
-			return x, nil
-		}
-	}
-	return zero, fmt.Errorf("metric value %v is a %T, not a %T", v, v, zero)
-}
-
-// errNoInstrumentation fails the metrics that need application code when no
-// Instrumentation was given.
-var errNoInstrumentation = errors.New("no Instrumentation given to Metrics")
-
-// withValue returns a copy of d that the engine computes by calling method on app.
-func withValue[T any](d *metric.Descriptor, app Instrumentation, method func(Instrumentation, context.Context) (T, error)) *metric.Descriptor {
-	c := *d
-	c.Value = func(ctx context.Context) (any, error) {
-		if app == nil {
-			return nil, errNoInstrumentation
-		}
-		v, err := method(app, ctx)
-		return v, err
-	}
-	return &c
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/runtime/metric"
 )
 
 // Rule names, carried in diag.Diagnostic.Rule so reports can group findings.
@@ -58,7 +59,7 @@ func compareMetrics(l *diag.List, base, head *model.Set) {
 	for _, b := range base.Metrics {
 		h, ok := headByKey[b.KeyPath]
 		if !ok {
-			if b.Status == model.Removed {
+			if b.Status == metric.Removed {
 				continue // deleting a removed metric is the end of its lifecycle
 			}
 			if others := headByFile[b.File]; len(others) > 0 && !hasKeyPath(base, others[0].KeyPath) {
@@ -73,7 +74,7 @@ func compareMetrics(l *diag.List, base, head *model.Set) {
 				b.KeyPath, statusOf(b.Status))
 			continue
 		}
-		if b.Status == model.Removed {
+		if b.Status == metric.Removed {
 			continue
 		}
 		if b.TimeFrame != h.TimeFrame {
@@ -98,7 +99,7 @@ func hasKeyPath(s *model.Set, key string) bool {
 func uniques(m *model.Metric) string {
 	var u []string
 	for _, r := range m.Events {
-		s := string(r.Unique)
+		s := r.Unique.String()
 		if s == "" {
 			s = "none"
 		}
@@ -113,9 +114,9 @@ func uniques(m *model.Metric) string {
 	return strings.Join(u, ",")
 }
 
-func statusOf(s model.Status) string {
+func statusOf(s metric.Status) string {
 	if s == "" {
-		s = model.Active
+		s = metric.Active
 	}
 	return string(s)
 }
@@ -126,10 +127,10 @@ func compareEvents(l *diag.List, base, head *model.Set) {
 		if h == nil {
 			var users []string
 			for _, m := range head.Metrics {
-				if m.Status == model.Removed {
+				if m.Status == metric.Removed {
 					continue
 				}
-				if slices.ContainsFunc(m.Events, func(r *model.EventRule) bool { return r.Event == b.Action }) {
+				if slices.ContainsFunc(m.Events, func(r metric.EventRule) bool { return r.Event == b.Action }) {
 					users = append(users, m.KeyPath)
 				}
 			}
@@ -146,7 +147,7 @@ func compareEvents(l *diag.List, base, head *model.Set) {
 			}
 			continue
 		}
-		if b.Status == model.Removed {
+		if b.Status == metric.Removed {
 			continue
 		}
 		for _, id := range b.Identifiers {
@@ -216,7 +217,7 @@ func quoteValues(vs []model.Value) string {
 // where, which collectors and reviewers rely on.
 func checkRemoved(l *diag.List, head *model.Set) {
 	for _, m := range head.Metrics {
-		if m.Status != model.Removed {
+		if m.Status != metric.Removed {
 			continue
 		}
 		if missing := missingRemoval(m.MilestoneRemoved, m.RemovedByURL); missing != "" {
@@ -224,7 +225,7 @@ func checkRemoved(l *diag.List, head *model.Set) {
 		}
 	}
 	for _, e := range head.Events {
-		if e.Status != model.Removed {
+		if e.Status != metric.Removed {
 			continue
 		}
 		if missing := missingRemoval(e.MilestoneRemoved, e.RemovedByURL); missing != "" {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/runtime/event"
+	"github.com/usagekit/usagekit/runtime/metric"
 )
 
 func pos(file string, line int) model.Pos { return model.Pos{File: file, Line: line, Col: 1} }
@@ -23,28 +25,28 @@ func set(mutate func(s *model.Set)) *model.Set {
 			{Pos: pos("events/issue_created.yml", 8), Name: "source", Type: model.String, Enum: []model.Value{str("web"), str("api")}},
 			{Pos: pos("events/issue_created.yml", 10), Name: "weight", Type: model.Integer},
 		},
-		Status: model.Active,
+		Status: metric.Active,
 	}
 	other := &model.Event{Pos: pos("events/page_viewed.yml", 1), File: "events/page_viewed.yml", Action: "page_viewed",
 		Identifiers: []model.Identifier{model.User}}
 	weekly := &model.Metric{
 		Pos: pos("metrics/users.yml", 1), File: "metrics/users.yml", KeyPath: "counts.users_creating_issues",
-		Status: model.Active, TimeFrame: model.Weekly, DataSource: "internal_events",
-		Events: []*model.EventRule{{Event: "issue_created", Ref: ev, Unique: model.UniqueUser}},
+		Status: metric.Active, TimeFrame: metric.Weekly, DataSource: "internal_events",
+		Events: []metric.EventRule{{Event: "issue_created", Unique: event.UniqueUser}}, Sources: []model.RuleSource{{Event: ev}},
 	}
 	total := &model.Metric{
 		Pos: pos("metrics/total.yml", 2), File: "metrics/total.yml", KeyPath: "counts.issues",
-		Status: model.Active, TimeFrame: model.AllTime, DataSource: "internal_events",
-		Events: []*model.EventRule{{Event: "issue_created", Ref: ev}},
+		Status: metric.Active, TimeFrame: metric.AllTime, DataSource: "internal_events",
+		Events: []metric.EventRule{{Event: "issue_created"}}, Sources: []model.RuleSource{{Event: ev}},
 	}
 	old := &model.Metric{
 		Pos: pos("metrics/old.yml", 1), File: "metrics/old.yml", KeyPath: "counts.old",
-		Status: model.Removed, TimeFrame: model.AllTime, DataSource: "database", MilestoneRemoved: "17.0", RemovedByURL: "https://example.com/1",
+		Status: metric.Removed, TimeFrame: metric.AllTime, DataSource: "database", MilestoneRemoved: "17.0", RemovedByURL: "https://example.com/1",
 	}
 	views := &model.Metric{
 		Pos: pos("metrics/views.yml", 1), File: "metrics/views.yml", KeyPath: "counts.views",
-		Status: model.Active, TimeFrame: model.Monthly, DataSource: "internal_events",
-		Events: []*model.EventRule{{Event: "page_viewed", Ref: other}},
+		Status: metric.Active, TimeFrame: metric.Monthly, DataSource: "internal_events",
+		Events: []metric.EventRule{{Event: "page_viewed"}}, Sources: []model.RuleSource{{Event: other}},
 	}
 	s := &model.Set{Events: []*model.Event{ev, other}, Metrics: []*model.Metric{total, old, weekly, views}}
 	if mutate != nil {
@@ -53,7 +55,7 @@ func set(mutate func(s *model.Set)) *model.Set {
 	return s
 }
 
-func metric(s *model.Set, key string) *model.Metric {
+func metricOf(s *model.Set, key string) *model.Metric {
 	for _, m := range s.Metrics {
 		if m.KeyPath == key {
 			return m
@@ -87,7 +89,7 @@ func TestCompare(t *testing.T) {
 				e.Properties = append(e.Properties, &model.Property{Name: "extra", Type: model.Boolean})
 				e.Property("source").Enum = append(e.Property("source").Enum, str("cli"))
 				s.Events = append(s.Events, &model.Event{Action: "new_event", File: "events/new_event.yml"})
-				s.Metrics = append(s.Metrics, &model.Metric{KeyPath: "counts.new", File: "metrics/new.yml", TimeFrame: model.AllTime})
+				s.Metrics = append(s.Metrics, &model.Metric{KeyPath: "counts.new", File: "metrics/new.yml", TimeFrame: metric.AllTime})
 			},
 		},
 		{
@@ -102,46 +104,46 @@ func TestCompare(t *testing.T) {
 		{
 			name: "metric marked removed",
 			head: func(s *model.Set) {
-				m := metric(s, "counts.issues")
-				m.Status, m.MilestoneRemoved, m.RemovedByURL = model.Removed, "18.0", "https://example.com/2"
+				m := metricOf(s, "counts.issues")
+				m.Status, m.MilestoneRemoved, m.RemovedByURL = metric.Removed, "18.0", "https://example.com/2"
 			},
 		},
 		{
 			name: "metric marked removed without details",
-			head: func(s *model.Set) { metric(s, "counts.issues").Status = model.Removed },
+			head: func(s *model.Set) { metricOf(s, "counts.issues").Status = metric.Removed },
 			want: []string{"metrics/total.yml:2:1: metric counts.issues is status: removed without milestone_removed and removed_by_url [removed-without-details]"},
 		},
 		{
 			name: "event marked removed without url",
 			head: func(s *model.Set) {
 				e := s.Event("page_viewed")
-				e.Status, e.MilestoneRemoved = model.Removed, "18.0"
+				e.Status, e.MilestoneRemoved = metric.Removed, "18.0"
 			},
 			want: []string{"events/page_viewed.yml:1:1: event page_viewed is status: removed without removed_by_url [removed-without-details]"},
 		},
 		{
 			name: "key_path changed in place",
-			head: func(s *model.Set) { metric(s, "counts.issues").KeyPath = "counts.issues_created" },
+			head: func(s *model.Set) { metricOf(s, "counts.issues").KeyPath = "counts.issues_created" },
 			want: []string{"metrics/total.yml:2:1: key_path changed from counts.issues to counts.issues_created: the series counts.issues stops and a new one starts; keep counts.issues, mark it status: removed (with milestone_removed and removed_by_url) and add the new key_path in a new file [key-path-changed]"},
 		},
 		{
 			name: "time_frame changed",
-			head: func(s *model.Set) { metric(s, "counts.users_creating_issues").TimeFrame = model.Monthly },
+			head: func(s *model.Set) { metricOf(s, "counts.users_creating_issues").TimeFrame = metric.Monthly },
 			want: []string{"metrics/users.yml:1:1: time_frame of counts.users_creating_issues changed from 7d to 28d: the series would silently change meaning; add a new key_path and remove this one [time-frame-changed]"},
 		},
 		{
 			name: "unique changed",
-			head: func(s *model.Set) { metric(s, "counts.users_creating_issues").Events[0].Unique = model.UniqueProject },
+			head: func(s *model.Set) { metricOf(s, "counts.users_creating_issues").Events[0].Unique = event.UniqueProject },
 			want: []string{"metrics/users.yml:1:1: unique of counts.users_creating_issues changed from user.id to project.id: the series would silently change meaning; add a new key_path and remove this one [unique-changed]"},
 		},
 		{
 			name: "unique dropped",
-			head: func(s *model.Set) { metric(s, "counts.users_creating_issues").Events[0].Unique = "" },
+			head: func(s *model.Set) { metricOf(s, "counts.users_creating_issues").Events[0].Unique = event.UniqueNone },
 			want: []string{"metrics/users.yml:1:1: unique of counts.users_creating_issues changed from user.id to none: the series would silently change meaning; add a new key_path and remove this one [unique-changed]"},
 		},
 		{
 			name: "changes to a removed metric are not breaking",
-			base: func(s *model.Set) { metric(s, "counts.old").TimeFrame = model.Weekly },
+			base: func(s *model.Set) { metricOf(s, "counts.old").TimeFrame = metric.Weekly },
 		},
 		{
 			name: "event deleted while a metric names it",
@@ -152,8 +154,8 @@ func TestCompare(t *testing.T) {
 			name: "event deleted while two metrics name it",
 			head: func(s *model.Set) {
 				s.Events = s.Events[:1]
-				s.Metrics = append(s.Metrics, &model.Metric{KeyPath: "counts.views_weekly", File: "metrics/views2.yml", TimeFrame: model.Weekly,
-					Status: model.Active, Events: []*model.EventRule{{Event: "page_viewed"}}})
+				s.Metrics = append(s.Metrics, &model.Metric{KeyPath: "counts.views_weekly", File: "metrics/views2.yml", TimeFrame: metric.Weekly,
+					Status: metric.Active, Events: []metric.EventRule{{Event: "page_viewed"}}, Sources: []model.RuleSource{{}}})
 			},
 			want: []string{"events/page_viewed.yml:1:1: event page_viewed deleted while metrics counts.views, counts.views_weekly still name it: their counts would stop; remove or change the metrics first [event-deleted]"},
 		},
@@ -161,8 +163,8 @@ func TestCompare(t *testing.T) {
 			name: "event deleted with its metric removed",
 			head: func(s *model.Set) {
 				s.Events = s.Events[:1]
-				m := metric(s, "counts.views")
-				m.Status, m.MilestoneRemoved, m.RemovedByURL = model.Removed, "18.0", "https://example.com/3"
+				m := metricOf(s, "counts.views")
+				m.Status, m.MilestoneRemoved, m.RemovedByURL = metric.Removed, "18.0", "https://example.com/3"
 			},
 		},
 		{

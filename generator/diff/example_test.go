@@ -5,18 +5,20 @@ import (
 
 	"github.com/usagekit/usagekit/generator/diff"
 	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/runtime/event"
+	"github.com/usagekit/usagekit/runtime/metric"
 )
 
 func ExampleCompare() {
 	base := &model.Set{Metrics: []*model.Metric{{
 		Pos: model.Pos{File: "metrics/users.yml", Line: 1, Col: 1}, File: "metrics/users.yml",
-		KeyPath: "counts.users", Status: model.Active, TimeFrame: model.Weekly,
-		Events: []*model.EventRule{{Event: "page_viewed", Unique: model.UniqueUser}},
+		KeyPath: "counts.users", Status: metric.Active, TimeFrame: metric.Weekly,
+		Events: []metric.EventRule{{Event: "page_viewed", Unique: event.UniqueUser}},
 	}}}
 	head := &model.Set{Metrics: []*model.Metric{{
 		Pos: model.Pos{File: "metrics/users.yml", Line: 1, Col: 1}, File: "metrics/users.yml",
-		KeyPath: "counts.users", Status: model.Active, TimeFrame: model.Monthly,
-		Events: []*model.EventRule{{Event: "page_viewed", Unique: model.UniqueUser}},
+		KeyPath: "counts.users", Status: metric.Active, TimeFrame: metric.Monthly,
+		Events: []metric.EventRule{{Event: "page_viewed", Unique: event.UniqueUser}},
 	}}}
 	for _, d := range diff.Compare(base, head) {
 		fmt.Println(d.Rule)

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/runtime/metric"
 )
 
 // File is one page of the dictionary. Name is relative to the output
@@ -192,9 +193,9 @@ func metricEventLinks(g *group, groups []*group, m *model.Metric) string {
 	for _, action := range metricEvents(m) {
 		target := "#event-" + action
 		var ref *model.Event
-		for _, r := range m.Events {
+		for i, r := range m.Events {
 			if r.Event == action {
-				ref = r.Ref
+				ref = m.Sources[i].Event
 			}
 		}
 		if ref == nil {
@@ -231,14 +232,14 @@ func metricEvents(m *model.Metric) []string {
 
 func eventStatus(e *model.Event) string {
 	if e.Status == "" {
-		return string(model.Active)
+		return string(metric.Active)
 	}
 	return string(e.Status)
 }
 
 func metricStatus(m *model.Metric) string {
 	if m.Status == "" {
-		return string(model.Active)
+		return string(metric.Active)
 	}
 	return string(m.Status)
 }

@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/runtime/dbcount"
+	"github.com/usagekit/usagekit/runtime/event"
+	"github.com/usagekit/usagekit/runtime/metric"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -23,7 +26,7 @@ func sampleSet() *model.Set {
 			{Name: "label", Type: model.String, Builtin: true},
 			{Name: "source", Type: model.String, Enum: []model.Value{{Type: model.String, Text: "web"}, {Type: model.String, Text: "api"}}},
 		},
-		ProductGroup: "project_management", Tiers: []string{"free", "premium", "ultimate"}, Status: model.Active,
+		ProductGroup: "project_management", Tiers: []string{"free", "premium", "ultimate"}, Status: metric.Active,
 	}
 	pushed := &model.Event{
 		Action: "code_pushed", Description: "Commits were pushed.",
@@ -33,24 +36,26 @@ func sampleSet() *model.Set {
 	orphan := &model.Event{Action: "page_viewed", Description: "A <page> was viewed.", Identifiers: []model.Identifier{model.User}}
 	m1 := &model.Metric{
 		KeyPath: "counts.count_distinct_user_id_from_issue_created_weekly", Description: "Weekly users creating issues",
-		ValueType: "number", Status: model.Active, TimeFrame: model.Weekly, DataSource: "internal_events",
+		ValueType: "number", Status: metric.Active, TimeFrame: metric.Weekly, DataSource: "internal_events",
 		ProductGroup: "project_management", Tiers: []string{"premium", "ultimate"},
-		Events: []*model.EventRule{{Event: "issue_created", Ref: created, Unique: model.UniqueUser}},
+		Events:  []metric.EventRule{{Event: "issue_created", Unique: event.UniqueUser}},
+		Sources: []model.RuleSource{{Event: created}},
 	}
 	m2 := &model.Metric{
 		KeyPath: "counts.count_total_issue_created_or_pushed", Description: "Issues created and pushes",
-		ValueType: "number", Status: model.Active, TimeFrame: model.AllTime, DataSource: "internal_events",
+		ValueType: "number", Status: metric.Active, TimeFrame: metric.AllTime, DataSource: "internal_events",
 		ProductGroup: "project_management", Tiers: []string{"free"},
-		Events: []*model.EventRule{{Event: "issue_created", Ref: created}, {Event: "code_pushed", Ref: pushed}},
+		Events:  []metric.EventRule{{Event: "issue_created"}, {Event: "code_pushed"}},
+		Sources: []model.RuleSource{{Event: created}, {Event: pushed}},
 	}
 	m3 := &model.Metric{
-		KeyPath: "counts.projects", Description: "Projects", ValueType: "number", Status: model.Removed,
-		TimeFrame: model.None, DataSource: "database", ProductGroup: "source_code", Tiers: []string{"free"},
-		Database: &model.Database{Operation: "count", Table: "projects"},
+		KeyPath: "counts.projects", Description: "Projects", ValueType: "number", Status: metric.Removed,
+		TimeFrame: metric.None, DataSource: "database", ProductGroup: "source_code", Tiers: []string{"free"},
+		Database: &dbcount.Query{Operation: "count", Table: "projects"},
 	}
 	m4 := &model.Metric{
 		KeyPath: "settings.version_check", Description: "Version check enabled", ValueType: "boolean",
-		Status: model.Broken, TimeFrame: model.None, DataSource: "system", Tiers: []string{"free"},
+		Status: metric.Broken, TimeFrame: metric.None, DataSource: "system", Tiers: []string{"free"},
 	}
 	created.Metrics = []*model.Metric{m1, m2}
 	pushed.Metrics = []*model.Metric{m2}

@@ -31,9 +31,7 @@ import (
 // Import paths of the packages generated code uses.
 const (
 	pathContext = "context"
-	pathErrors  = "errors"
-	pathFmt     = "fmt"
-	pathMath    = "math"
+	pathDBCount = "github.com/usagekit/usagekit/runtime/dbcount"
 	pathEvent   = "github.com/usagekit/usagekit/runtime/event"
 	pathMetric  = "github.com/usagekit/usagekit/runtime/metric"
 	pathTrack   = "github.com/usagekit/usagekit/runtime/track"
@@ -143,6 +141,7 @@ func render(j job, pkg string) (File, error) {
 	// A comment starting with // is written as is; control characters in a
 	// file name must not end the comment line early.
 	f.HeaderComment(HeaderPrefix + strings.Map(printable, j.source) + HeaderSuffix)
+	f.ImportName(pathDBCount, "dbcount")
 	f.ImportName(pathEvent, "event")
 	f.ImportName(pathMetric, "metric")
 	f.ImportName(pathTrack, "track")
@@ -157,7 +156,7 @@ func render(j job, pkg string) (File, error) {
 	if err := f.Render(&buf); err != nil {
 		return File{}, fmt.Errorf("emit: rendering %s: %w", j.name, err)
 	}
-	src, err := format.Source(buf.Bytes())
+	src, err := format.Source(groupImports(buf.Bytes()))
 	if err != nil {
 		// The unformatted source goes with the error so the compiler's
 		// complaint can be matched to a line.
@@ -236,4 +235,45 @@ func printable(r rune) rune {
 		return '\uFFFD'
 	}
 	return r
+}
+
+// groupImports puts the standard library's imports first and the others
+// after a blank line, as goimports does: jennifer writes one sorted block,
+// and gofmt sorts within groups but never makes them.
+func groupImports(src []byte) []byte {
+	start := bytes.Index(src, []byte("\nimport (\n"))
+	if start < 0 {
+		return src
+	}
+	start += len("\nimport (\n")
+	end := bytes.Index(src[start:], []byte("\n)"))
+	if end < 0 {
+		return src
+	}
+	end += start
+	var std, other [][]byte
+	for line := range bytes.SplitSeq(src[start:end], []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		// A path's first element has a dot in it unless it is the
+		// standard library's.
+		_, path, _ := bytes.Cut(line, []byte(`"`))
+		first, _, _ := bytes.Cut(path, []byte("/"))
+		if bytes.ContainsRune(first, '.') {
+			other = append(other, line)
+		} else {
+			std = append(std, line)
+		}
+	}
+	if len(std) == 0 || len(other) == 0 {
+		return src
+	}
+	var b bytes.Buffer
+	b.Write(src[:start])
+	b.Write(bytes.Join(std, []byte("\n")))
+	b.WriteString("\n\n")
+	b.Write(bytes.Join(other, []byte("\n")))
+	b.Write(src[end:])
+	return b.Bytes()
 }

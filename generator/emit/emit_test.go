@@ -11,6 +11,8 @@ import (
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/emit"
 	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/runtime/event"
+	"github.com/usagekit/usagekit/runtime/metric"
 )
 
 func TestGoName(t *testing.T) {
@@ -22,7 +24,7 @@ func TestGoName(t *testing.T) {
 		{"go_to", "GoTo"},
 		{"2fa_enabled", "X2faEnabled"}, // a leading digit cannot start a name
 		{"30d", "X30d"},
-		{"web-ide", "WebIde"},
+		{"web-ide", "WebIDE"},
 		{"a..b__c--d", "ABCD"},
 		{"user_id", "UserID"},
 		{"feature_enabled_by_namespace_ids", "FeatureEnabledByNamespaceIDs"},
@@ -44,23 +46,24 @@ func TestGoName(t *testing.T) {
 
 func pos(file string, line int) model.Pos { return model.Pos{File: file, Line: line, Col: 1} }
 
-func event(action string, props ...*model.Property) *model.Event {
+func newEvent(action string, props ...*model.Property) *model.Event {
 	f := "defs/events/" + action + ".yml"
-	return &model.Event{Pos: pos(f, 3), File: f, Action: action, Status: model.Active, Properties: props,
+	return &model.Event{Pos: pos(f, 3), File: f, Action: action, Status: metric.Active, Properties: props,
 		Identifiers: []model.Identifier{model.User}}
 }
 
-func metric(keyPath, file string, rules ...*model.EventRule) *model.Metric {
-	return &model.Metric{Pos: pos(file, 1), File: file, KeyPath: keyPath, BaseKeyPath: keyPath, Status: model.Active,
-		TimeFrame: model.AllTime, DataSource: "internal_events", ValueType: "number", Events: rules}
+func newMetric(keyPath, file string, rules ...metric.EventRule) *model.Metric {
+	return &model.Metric{Pos: pos(file, 1), File: file, KeyPath: keyPath, BaseKeyPath: keyPath, Status: metric.Active,
+		TimeFrame: metric.AllTime, DataSource: "internal_events", ValueType: "number", Events: rules,
+		Sources: make([]model.RuleSource, len(rules))}
 }
 
 // link sets the Metrics of every event from the rules naming it.
 func link(s *model.Set) *model.Set {
 	for _, m := range s.Metrics {
-		for _, r := range m.Events {
+		for i, r := range m.Events {
 			if e := s.Event(r.Event); e != nil {
-				r.Ref = e
+				m.Sources[i].Event = e
 				e.Metrics = append(e.Metrics, m)
 			}
 		}
@@ -70,14 +73,6 @@ func link(s *model.Set) *model.Set {
 
 func TestEmitErrors(t *testing.T) {
 	str := func(s string) model.Value { return model.Value{Type: model.String, Text: s} }
-	manyRules := func() *model.Set {
-		s := &model.Set{Events: []*model.Event{event("hit", &model.Property{Name: "label", Type: model.String, Builtin: true})}}
-		for i := range emit.MaxRules {
-			s.Metrics = append(s.Metrics, metric(fmt.Sprintf("counts.hits_%02d", i), fmt.Sprintf("defs/metrics/h%02d.yml", i),
-				&model.EventRule{Event: "hit", Filter: []model.Filter{{Property: "label", Value: str(fmt.Sprint(i))}}}))
-		}
-		return link(s)
-	}
 	for _, tc := range []struct {
 		name string
 		set  *model.Set
@@ -86,26 +81,26 @@ func TestEmitErrors(t *testing.T) {
 		{
 			name: "event and metric share a Go name",
 			set: link(&model.Set{
-				Events:  []*model.Event{event("issue_created")},
-				Metrics: []*model.Metric{metric("track.issue_created", "defs/metrics/t.yml")},
+				Events:  []*model.Event{newEvent("issue_created")},
+				Metrics: []*model.Metric{newMetric("track.issue_created", "defs/metrics/t.yml")},
 			}),
 			want: "defs/metrics/t.yml:1:1: metric track.issue_created maps to the Go package-level name TrackIssueCreated, already used by event issue_created (defs/events/issue_created.yml:3:1); rename one of them",
 		},
 		{
 			name: "two metrics share a Go name",
 			set: &model.Set{Metrics: []*model.Metric{
-				metric("counts.a_b", "defs/metrics/one.yml"), metric("counts.a.b", "defs/metrics/two.yml"),
+				newMetric("counts.a_b", "defs/metrics/one.yml"), newMetric("counts.a.b", "defs/metrics/two.yml"),
 			}},
 			want: "defs/metrics/one.yml:1:1: metric counts.a_b maps to the Go package-level name CountsAB, already used by metric counts.a.b (defs/metrics/two.yml:1:1); rename one of them",
 		},
 		{
 			name: "metric named like the generated API",
-			set:  &model.Set{Metrics: []*model.Metric{metric("instrumentation", "defs/metrics/i.yml")}},
+			set:  &model.Set{Metrics: []*model.Metric{newMetric("instrumentation", "defs/metrics/i.yml")}},
 			want: "defs/metrics/i.yml:1:1: metric instrumentation maps to the Go package-level name Instrumentation, already used by the generated Instrumentation; rename one of them",
 		},
 		{
 			name: "two properties share a field name",
-			set: &model.Set{Events: []*model.Event{event("e",
+			set: &model.Set{Events: []*model.Event{newEvent("e",
 				&model.Property{Pos: pos("defs/events/e.yml", 8), Name: "page-size", Type: model.Integer},
 				&model.Property{Pos: pos("defs/events/e.yml", 10), Name: "page_size", Type: model.Integer},
 			)}},
@@ -113,37 +108,23 @@ func TestEmitErrors(t *testing.T) {
 		},
 		{
 			name: "enum value without letters or digits",
-			set: &model.Set{Events: []*model.Event{event("e",
+			set: &model.Set{Events: []*model.Event{newEvent("e",
 				&model.Property{Pos: pos("defs/events/e.yml", 8), Name: "op", Type: model.String, Enum: []model.Value{str("+")}},
 			)}},
 			want: `defs/events/e.yml:8:1: value "+" of property op of event e: cannot form a Go name from "+" (it has no letter or digit)`,
 		},
 		{
-			name: "filter on an undeclared property",
-			set: link(&model.Set{
-				Events: []*model.Event{event("e")},
-				Metrics: []*model.Metric{metric("counts.e", "defs/metrics/e.yml",
-					&model.EventRule{Event: "e", Filter: []model.Filter{{Pos: pos("defs/metrics/e.yml", 12), Property: "label", Value: str("x")}}})},
-			}),
-			want: "defs/metrics/e.yml:12:1: filter on label: event e declares no such additional property",
-		},
-		{
-			name: "65 rules on one event",
-			set:  manyRules(),
-			want: "defs/events/hit.yml:3:1: event hit needs 65 Redis update rules from the metrics that name it; at most 64 are supported: merge metrics that share filters or split the event",
-		},
-		{
 			name: "two metric files map to one file name",
 			set: &model.Set{Metrics: []*model.Metric{
-				{Pos: pos("defs/metrics/w.yml", 1), File: "defs/metrics/w.yml", KeyPath: "counts.x_weekly", BaseKeyPath: "counts.x", Status: model.Active, TimeFrame: model.Weekly, DataSource: "system", ValueType: "number"},
-				{Pos: pos("defs/metrics/m.yml", 1), File: "defs/metrics/m.yml", KeyPath: "counts.x_monthly", BaseKeyPath: "counts.x", Status: model.Active, TimeFrame: model.Monthly, DataSource: "system", ValueType: "number"},
+				{Pos: pos("defs/metrics/w.yml", 1), File: "defs/metrics/w.yml", KeyPath: "counts.x_weekly", BaseKeyPath: "counts.x", Status: metric.Active, TimeFrame: metric.Weekly, DataSource: "system", ValueType: "number"},
+				{Pos: pos("defs/metrics/m.yml", 1), File: "defs/metrics/m.yml", KeyPath: "counts.x_monthly", BaseKeyPath: "counts.x", Status: metric.Active, TimeFrame: metric.Monthly, DataSource: "system", ValueType: "number"},
 			}},
 			want: "defs/metrics/w.yml:1:1: the generated file metric_counts-x_gen.go would also hold the definitions of defs/metrics/m.yml; give one of them another key_path",
 		},
 		{
 			name: "two events with one action, reported once",
 			set: func() *model.Set {
-				a, b := event("show"), event("show")
+				a, b := newEvent("show"), newEvent("show")
 				b.File, b.Pos = "defs/events/show2.yml", pos("defs/events/show2.yml", 3)
 				return &model.Set{Events: []*model.Event{a, b}}
 			}(),
@@ -152,9 +133,9 @@ func TestEmitErrors(t *testing.T) {
 		{
 			name: "every problem at once, sorted",
 			set: &model.Set{Metrics: []*model.Metric{
-				{Pos: pos("defs/metrics/w.yml", 1), File: "defs/metrics/w.yml", KeyPath: "counts.x_weekly", BaseKeyPath: "counts.x", Status: model.Active, TimeFrame: model.Weekly, DataSource: "system", ValueType: "number"},
-				{Pos: pos("defs/metrics/m.yml", 1), File: "defs/metrics/m.yml", KeyPath: "counts.x_monthly", BaseKeyPath: "counts.x", Status: model.Active, TimeFrame: model.Monthly, DataSource: "system", ValueType: "number"},
-				metric("events", "defs/metrics/e.yml"),
+				{Pos: pos("defs/metrics/w.yml", 1), File: "defs/metrics/w.yml", KeyPath: "counts.x_weekly", BaseKeyPath: "counts.x", Status: metric.Active, TimeFrame: metric.Weekly, DataSource: "system", ValueType: "number"},
+				{Pos: pos("defs/metrics/m.yml", 1), File: "defs/metrics/m.yml", KeyPath: "counts.x_monthly", BaseKeyPath: "counts.x", Status: metric.Active, TimeFrame: metric.Monthly, DataSource: "system", ValueType: "number"},
+				newMetric("events", "defs/metrics/e.yml"),
 			}},
 			want: "defs/metrics/e.yml:1:1: metric events maps to the Go package-level name Events, already used by the generated Events; rename one of them\n" +
 				"defs/metrics/w.yml:1:1: the generated file metric_counts-x_gen.go would also hold the definitions of defs/metrics/m.yml; give one of them another key_path",
@@ -176,11 +157,11 @@ func TestEmitErrors(t *testing.T) {
 	}
 }
 
-func TestEmitMaxRules(t *testing.T) {
-	s := &model.Set{Events: []*model.Event{event("hit", &model.Property{Name: "label", Type: model.String, Builtin: true})}}
-	for i := range emit.MaxRules - 1 {
-		s.Metrics = append(s.Metrics, metric(fmt.Sprintf("counts.hits_%02d", i), fmt.Sprintf("defs/metrics/h%02d.yml", i),
-			&model.EventRule{Event: "hit", Filter: []model.Filter{{Property: "label", Value: model.Value{Type: model.String, Text: fmt.Sprint(i)}}}}))
+func TestEmitMaxUpdates(t *testing.T) {
+	s := &model.Set{Events: []*model.Event{newEvent("hit", &model.Property{Name: "label", Type: model.String, Builtin: true})}}
+	for i := range event.MaxUpdates - 1 {
+		s.Metrics = append(s.Metrics, newMetric(fmt.Sprintf("counts.hits_%02d", i), fmt.Sprintf("defs/metrics/h%02d.yml", i),
+			metric.EventRule{Event: "hit", Filter: event.Filter{{Property: "label", Value: fmt.Sprint(i)}}}))
 	}
 	files, err := emit.Emit(link(s), emit.Options{Package: "generated"})
 	if err != nil {
@@ -188,7 +169,7 @@ func TestEmitMaxRules(t *testing.T) {
 	}
 	src := string(files[0].Data)
 	if !strings.Contains(src, "rec.Match |= 1 << 63") || !strings.Contains(src, `props.Label == "62"`) {
-		t.Errorf("rule 63 (the 64th) is not matched by its filter:\n%s", src)
+		t.Errorf("update 63 (the 64th) is not matched by its filter:\n%s", src)
 	}
 }
 

@@ -3,6 +3,7 @@ package emit
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -101,9 +102,6 @@ func valueLit(v model.Value, t model.Type) jen.Code {
 	case model.Integer:
 		return intLit(v.Int)
 	case model.Number:
-		if v.Type == model.Integer {
-			return jen.Lit(float64(v.Int))
-		}
 		return jen.Lit(v.Float)
 	case model.Boolean:
 		return jen.Lit(v.Bool)
@@ -133,43 +131,42 @@ func descriptorDecl(ep *eventPlan) jen.Code {
 	s := docComment(fmt.Sprintf("event%s describes the %s event and the Redis keys it updates.", ep.name, ep.ev.Action))
 	s.Var().Id("event"+ep.name).Op("=").Qual(pathEvent, "Descriptor").Add(composite(
 		kv("Name", jen.Lit(ep.ev.Action)),
-		kv("Rules", jen.Index().Qual(pathEvent, "Rule").CustomFunc(multiLine, func(rs *jen.Group) {
-			for _, r := range ep.rules {
-				rs.Add(ruleLit(r.Rule))
+		kv("Updates", jen.Index().Qual(pathEvent, "Update").CustomFunc(multiLine, func(rs *jen.Group) {
+			for _, u := range ep.updates {
+				rs.Add(updateLit(u))
 			}
 		})),
-		kv("Always", bits(always(ep.rules))),
+		kv("Always", bits(always(ep.updates))),
 	))
 	return s
 }
 
-var kindNames = map[event.RuleKind]string{event.Total: "Total", event.Sum: "Sum", event.UniqueCount: "UniqueCount"}
+var kindNames = map[event.UpdateKind]string{event.Total: "Total", event.Sum: "Sum", event.UniqueCount: "UniqueCount"}
 
-var uniqueNames = map[event.Unique]string{
-	event.UniqueUser: "UniqueUser", event.UniqueProject: "UniqueProject", event.UniqueNamespace: "UniqueNamespace",
-	event.UniqueLabel: "UniqueLabel", event.UniqueProperty: "UniqueProperty", event.UniqueValue: "UniqueValue",
-}
-
-func ruleLit(r event.Rule) jen.Code {
-	items := []jen.Code{kv("Kind", jen.Qual(pathEvent, kindNames[r.Kind]))}
-	if r.Kind == event.UniqueCount {
-		items = append(items, kv("Unique", jen.Qual(pathEvent, uniqueNames[r.Unique])))
+// updateLit is one event.Update on one line.
+func updateLit(u event.Update) jen.Code {
+	items := []jen.Code{kv("Kind", jen.Qual(pathEvent, kindNames[u.Kind]))}
+	if u.Unique != event.UniqueNone {
+		items = append(items, kv("Unique", uniqueLit(u.Unique)))
 	}
-	items = append(items, kv("Key", jen.Lit(r.Key)))
-	if r.AllTime {
+	if len(u.Filter) > 0 {
+		items = append(items, kv("Filter", filterLit(u.Filter)))
+	}
+	items = append(items, kv("Key", jen.Lit(u.Key)))
+	if u.AllTime {
 		items = append(items, kv("AllTime", jen.True()))
 	}
-	if r.Weekly {
+	if u.Weekly {
 		items = append(items, kv("Weekly", jen.True()))
 	}
 	return jen.Values(items...)
 }
 
-// bits renders a mask as 1<<i | 1<<j ..., which reads as rule numbers.
+// bits renders a mask as 1<<i | 1<<j ..., which reads as update numbers.
 func bits(mask uint64) jen.Code {
 	s := jen.Null()
 	n := 0
-	for i := range MaxRules {
+	for i := range event.MaxUpdates {
 		if mask&(1<<i) == 0 {
 			continue
 		}
@@ -235,7 +232,7 @@ func trackDecl(ep *eventPlan) jen.Code {
 
 	s.Func().Id("Track" + ep.name).Params(params...).BlockFunc(func(b *jen.Group) {
 		b.Id("rec").Op(":=").Qual(pathEvent, "Record").Add(composite(rec...))
-		for _, fg := range filterGroups(ep.rules) {
+		for _, fg := range filterGroups(ep.updates) {
 			b.If(ep.cond(fg.filter)).Block(jen.Id("rec").Dot("Match").Op("|=").Add(bits(fg.mask)))
 		}
 		call := func(t jen.Code) jen.Code {
@@ -264,32 +261,45 @@ func trackDecl(ep *eventPlan) jen.Code {
 	return s
 }
 
-// cond is the Go condition that the properties match every term of filter.
-func (ep *eventPlan) cond(filter []model.Filter) jen.Code {
-	var terms []jen.Code
-	for _, t := range filter {
-		f := ep.field(t.Property)
-		sel := jen.Id("props").Dot(f.name)
-		switch {
-		case f.enum != "" && slices.IndexFunc(f.prop.Enum, func(v model.Value) bool { return v.Text == t.Value.Text }) >= 0:
-			i := slices.IndexFunc(f.prop.Enum, func(v model.Value) bool { return v.Text == t.Value.Text })
-			terms = append(terms, sel.Op("==").Id(f.consts[i]))
-		case f.prop.Type == model.Boolean && t.Value.Bool:
-			terms = append(terms, sel)
-		case f.prop.Type == model.Boolean:
-			terms = append(terms, jen.Op("!").Add(sel))
-		default:
-			terms = append(terms, sel.Op("==").Add(valueLit(t.Value, f.prop.Type)))
-		}
-	}
+// cond is the Go condition that the properties match every term of
+// filter. Filter values are canonical text of the property's type, as
+// validation left them.
+func (ep *eventPlan) cond(filter event.Filter) jen.Code {
 	s := jen.Null()
-	for i, t := range terms {
+	for i, t := range filter {
 		if i > 0 {
 			s.Op("&&")
 		}
-		s.Add(t)
+		f := ep.field(t.Property)
+		sel := jen.Id("props").Dot(f.name)
+		v := parseValue(t.Value, f.prop.Type)
+		switch k := slices.IndexFunc(f.prop.Enum, func(e model.Value) bool { return e.Text == t.Value }); {
+		case f.enum != "" && k >= 0 && f.consts[k] != "":
+			s.Add(sel.Op("==").Id(f.consts[k]))
+		case f.prop.Type == model.Boolean && v.Bool:
+			s.Add(sel)
+		case f.prop.Type == model.Boolean:
+			s.Op("!").Add(sel)
+		default:
+			s.Add(sel.Op("==").Add(valueLit(v, f.prop.Type)))
+		}
 	}
 	return s
+}
+
+// parseValue reads the canonical text of a value of type t.
+func parseValue(text string, t model.Type) model.Value {
+	v := model.Value{Type: t, Text: text}
+	switch t {
+	case model.Integer:
+		v.Int, _ = strconv.ParseInt(text, 10, 64)
+		v.Float = float64(v.Int)
+	case model.Number:
+		v.Float, _ = strconv.ParseFloat(text, 64)
+	case model.Boolean:
+		v.Bool = text == "true"
+	}
+	return v
 }
 
 // facts is the "Product group: x. Milestone: y." line of a doc comment.

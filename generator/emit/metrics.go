@@ -6,6 +6,7 @@ import (
 	"github.com/dave/jennifer/jen"
 
 	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/runtime/metric"
 )
 
 // metricJobs groups the active and broken metrics by definition file (a
@@ -39,12 +40,6 @@ func (g *gen) metricJobs() []job {
 	return jobs
 }
 
-var timeFrames = map[model.TimeFrame]string{
-	model.Weekly: "Weekly", model.Monthly: "Monthly", model.AllTime: "AllTime", model.None: "None",
-}
-
-var statuses = map[model.Status]string{model.Active: "Active", model.Broken: "Broken"}
-
 // resultType is the Go type a metric's value has, from its value_type.
 func resultType(m *model.Metric) *jen.Statement {
 	switch m.ValueType {
@@ -61,29 +56,14 @@ func resultType(m *model.Metric) *jen.Statement {
 	return jen.Int64()
 }
 
-// groupDecls declares the metrics of one definition file: a descriptor per
-// time frame, each on one line, the event rules they share, and a typed
-// calculator per metric. One-line literals are what go/format handles
-// fastest: it measures each element of a multi-line list by printing it an
-// extra time.
+// groupDecls declares the metrics of one definition file: a descriptor
+// per time frame and a typed calculator per metric.
 func groupDecls(group []*metricPlan) []jen.Code {
-	first := group[0]
-	vars := docComment(fmt.Sprintf("Descriptors of %s, one per time frame.", first.m.BaseKeyPath))
-	for i, mp := range group {
-		if i > 0 {
-			vars.Line()
-		}
-		vars.Var().Id(mp.descriptor).Op("=").Qual(pathMetric, "Descriptor").Add(descriptorLit(mp.m, first))
-	}
-	decls := []jen.Code{vars}
-	if len(first.m.Events) > 0 {
-		r := docComment(fmt.Sprintf("rules%s are the event rules of %s.", first.name, first.m.BaseKeyPath))
-		r.Var().Id("rules"+first.name).Op("=").Index().Qual(pathMetric, "EventRule").CustomFunc(multiLine, func(g *jen.Group) {
-			for _, er := range first.m.Events {
-				g.Add(eventRuleLit(er))
-			}
-		})
-		decls = append(decls, r)
+	var decls []jen.Code
+	for _, mp := range group {
+		d := docComment(fmt.Sprintf("%s describes the metric %s.", mp.descriptor, mp.m.KeyPath))
+		d.Var().Id(mp.descriptor).Op("=").Qual(pathMetric, "Descriptor").Add(descriptorLit(mp.m.Descriptor()))
+		decls = append(decls, d)
 	}
 	for _, mp := range group {
 		decls = append(decls, calculatorDecl(mp))
@@ -96,7 +76,7 @@ func calculatorDecl(mp *metricPlan) jen.Code {
 	m := mp.m
 	about := fmt.Sprintf("%s computes the metric %s (time frame %s, data source %s).", mp.name, m.KeyPath, m.TimeFrame, m.DataSource)
 	status := ""
-	if m.Status == model.Broken {
+	if m.Status == metric.Broken {
 		status = "The metric is broken: its value is known to be wrong until it is repaired."
 		if m.RepairIssueURL != "" {
 			status += "\nSee " + m.RepairIssueURL + "."
@@ -111,7 +91,7 @@ func calculatorDecl(mp *metricPlan) jen.Code {
 	}
 	calc := docComment(about, userText(m.Description), status, deprecated(m.MilestoneRemoved, m.RemovedByURL))
 	calc.Func().Id(mp.name).Params(params...).Params(resultType(m), jen.Error()).Block(
-		jen.Return(jen.Id("asResult").Index(resultType(m)).Call(
+		jen.Return(jen.Qual(pathMetric, "As").Index(resultType(m)).Call(
 			jen.Id("e").Dot("Value").Call(jen.Id("ctx"), descriptor),
 		)),
 	)
@@ -121,65 +101,7 @@ func calculatorDecl(mp *metricPlan) jen.Code {
 // withValue is the descriptor of a metric that needs code, computed by the
 // Instrumentation method of its name.
 func (mp *metricPlan) withValue() *jen.Statement {
-	return jen.Id("withValue").Call(mp.ref(), jen.Id("app"), jen.Id("Instrumentation").Dot(mp.name))
-}
-
-// descriptorLit is m's descriptor on one line. Its event rules are those
-// of first, the group's first metric, which every time frame shares.
-func descriptorLit(m *model.Metric, first *metricPlan) jen.Code {
-	tf := jen.Qual(pathMetric, timeFrames[m.TimeFrame])
-	if _, ok := timeFrames[m.TimeFrame]; !ok {
-		tf = jen.Qual(pathMetric, "TimeFrame").Call(jen.Lit(string(m.TimeFrame)))
-	}
-	items := []jen.Code{
-		kv("KeyPath", jen.Lit(m.KeyPath)),
-		kv("Description", jen.Lit(m.Description)),
-		kv("TimeFrame", tf),
-		kv("DataSource", jen.Lit(m.DataSource)),
-		kv("ValueType", jen.Lit(m.ValueType)),
-	}
-	if m.DataCategory != "" {
-		items = append(items, kv("DataCategory", jen.Lit(m.DataCategory)))
-	}
-	items = append(items, kv("Status", jen.Qual(pathMetric, statuses[m.Status])))
-	if m.InstrumentationClass != "" {
-		items = append(items, kv("InstrumentationClass", jen.Lit(m.InstrumentationClass)))
-	}
-	if len(m.Events) > 0 {
-		items = append(items, kv("Events", jen.Id("rules"+first.name)))
-	}
-	if db := m.Database; db != nil && !m.NeedsCode() {
-		d := []jen.Code{kv("Operation", jen.Lit(db.Operation)), kv("Table", jen.Lit(db.Table))}
-		if db.Column != "" {
-			d = append(d, kv("Column", jen.Lit(db.Column)))
-		}
-		if db.Where != "" {
-			d = append(d, kv("Where", jen.Lit(db.Where)))
-		}
-		if db.TimestampColumn != "" {
-			d = append(d, kv("TimestampColumn", jen.Lit(db.TimestampColumn)))
-		}
-		items = append(items, kv("Database", jen.Op("&").Qual(pathMetric, "Database").Values(d...)))
-	}
-	return jen.Values(items...)
-}
-
-func eventRuleLit(r *model.EventRule) jen.Code {
-	items := []jen.Code{kv("Event", jen.Lit(r.Event))}
-	if r.Unique != "" {
-		items = append(items, kv("Unique", jen.Lit(string(r.Unique))))
-	}
-	if len(r.Filter) > 0 {
-		items = append(items, kv("Filter", jen.Index().Qual(pathMetric, "FilterTerm").ValuesFunc(func(g *jen.Group) {
-			for _, t := range sortedFilter(r.Filter) {
-				g.Values(kv("Key", jen.Lit(t.Property)), kv("Value", jen.Lit(t.Value.Text)))
-			}
-		})))
-	}
-	if r.Operator != "" {
-		items = append(items, kv("Operator", jen.Lit(r.Operator)))
-	}
-	return jen.Values(items...)
+	return jen.Qual(pathMetric, "WithValue").Call(mp.ref(), jen.Id("app"), jen.Id("Instrumentation").Dot(mp.name))
 }
 
 // packageDecls is the package-wide API: the Instrumentation interface, the
@@ -241,62 +163,5 @@ func (g *gen) packageDecls() []jen.Code {
 		}))
 	})
 	decls = append(decls, metrics)
-	if len(g.plan.metrics) > 0 {
-		decls = append(decls, asResultDecl())
-	}
-	if len(code) > 0 {
-		decls = append(decls, withValueDecl())
-	}
 	return decls
-}
-
-func asResultDecl() jen.Code {
-	s := docComment("asResult converts what metric.Engine.Value returns to a calculator's result\n" +
-		"type. Counts come back as int64 and sums as float64; either converts to the other.")
-	t := jen.Id("T")
-	s.Func().Id("asResult").Types(
-		jen.Id("T").Union(jen.Int64(), jen.Float64(), jen.String(), jen.Bool(), jen.Map(jen.String()).Any()),
-	).Params(jen.Id("v").Any(), jen.Err().Error()).Params(t.Clone(), jen.Error()).Block(
-		jen.Var().Id("zero").Add(t.Clone()),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("zero"), jen.Err())),
-		jen.If(jen.List(jen.Id("x"), jen.Id("ok")).Op(":=").Id("v").Assert(t.Clone()), jen.Id("ok")).Block(
-			jen.Return(jen.Id("x"), jen.Nil()),
-		),
-		jen.Switch(jen.Id("n").Op(":=").Id("v").Assert(jen.Type())).Block(
-			jen.Case(jen.Int64()).Block(
-				jen.If(jen.List(jen.Id("x"), jen.Id("ok")).Op(":=").Any().Call(jen.Float64().Call(jen.Id("n"))).Assert(t.Clone()), jen.Id("ok")).Block(
-					jen.Return(jen.Id("x"), jen.Nil()),
-				),
-			),
-			jen.Case(jen.Float64()).Block(
-				jen.If(jen.List(jen.Id("x"), jen.Id("ok")).Op(":=").Any().Call(jen.Int64().Call(jen.Qual(pathMath, "Round").Call(jen.Id("n")))).Assert(t.Clone()), jen.Id("ok")).Block(
-					jen.Return(jen.Id("x"), jen.Nil()),
-				),
-			),
-		),
-		jen.Return(jen.Id("zero"), jen.Qual(pathFmt, "Errorf").Call(jen.Lit("metric value %v is a %T, not a %T"), jen.Id("v"), jen.Id("v"), jen.Id("zero"))),
-	)
-	return s
-}
-
-func withValueDecl() jen.Code {
-	s := docComment("errNoInstrumentation fails the metrics that need application code when no\n" +
-		"Instrumentation was given.")
-	s.Var().Id("errNoInstrumentation").Op("=").Qual(pathErrors, "New").Call(jen.Lit("no Instrumentation given to Metrics"))
-	s.Line().Line()
-	s.Add(docComment("withValue returns a copy of d that the engine computes by calling method on app."))
-	s.Func().Id("withValue").Types(jen.Id("T").Any()).Params(
-		jen.Id("d").Op("*").Qual(pathMetric, "Descriptor"),
-		jen.Id("app").Id("Instrumentation"),
-		jen.Id("method").Func().Params(jen.Id("Instrumentation"), jen.Qual(pathContext, "Context")).Params(jen.Id("T"), jen.Error()),
-	).Op("*").Qual(pathMetric, "Descriptor").Block(
-		jen.Id("c").Op(":=").Op("*").Id("d"),
-		jen.Id("c").Dot("Value").Op("=").Func().Params(jen.Id("ctx").Qual(pathContext, "Context")).Params(jen.Any(), jen.Error()).Block(
-			jen.If(jen.Id("app").Op("==").Nil()).Block(jen.Return(jen.Nil(), jen.Id("errNoInstrumentation"))),
-			jen.List(jen.Id("v"), jen.Err()).Op(":=").Id("method").Call(jen.Id("app"), jen.Id("ctx")),
-			jen.Return(jen.Id("v"), jen.Err()),
-		),
-		jen.Return(jen.Op("&").Id("c")),
-	)
-	return s
 }

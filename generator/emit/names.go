@@ -14,8 +14,8 @@ import (
 // initialisms are written in capitals inside Go names, as golint and the
 // standard library do (UserID, not UserId).
 var initialisms = map[string]string{
-	"api": "API", "ci": "CI", "cpu": "CPU", "db": "DB", "dns": "DNS", "html": "HTML", "http": "HTTP",
-	"https": "HTTPS", "id": "ID", "ids": "IDs", "ip": "IP", "json": "JSON", "ldap": "LDAP", "sha": "SHA",
+	"api": "API", "ci": "CI", "cpu": "CPU", "db": "DB", "dns": "DNS", "hll": "HLL", "html": "HTML", "http": "HTTP",
+	"https": "HTTPS", "id": "ID", "ide": "IDE", "ids": "IDs", "ip": "IP", "json": "JSON", "ldap": "LDAP", "sha": "SHA",
 	"sql": "SQL", "ssh": "SSH", "ssl": "SSL", "tls": "TLS", "ui": "UI", "uri": "URI", "url": "URL",
 	"uuid": "UUID", "xml": "XML", "yaml": "YAML",
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/runtime/event"
+	"github.com/usagekit/usagekit/runtime/metric"
 )
 
 // planned is what Emit will generate, with every Go name decided and every
@@ -19,12 +21,12 @@ type planned struct {
 }
 
 type eventPlan struct {
-	ev     *model.Event
-	name   string // Go name of the action
-	props  string // name of the properties struct; "" when the event has none
-	fields []*field
-	rules  []rule
-	feeds  []*model.Metric // active and broken metrics naming the event
+	ev      *model.Event
+	name    string // Go name of the action
+	props   string // name of the properties struct; "" when the event has none
+	fields  []*field
+	updates []event.Update
+	feeds   []*model.Metric // active and broken metrics naming the event
 }
 
 // field is one additional property as a struct field.
@@ -69,7 +71,7 @@ func plan(set *model.Set, diags *diag.List) *planned {
 	events := slices.Clone(set.Events)
 	slices.SortFunc(events, func(a, b *model.Event) int { return cmp.Compare(a.Action, b.Action) })
 	for _, ev := range events {
-		if ev.Status == model.Removed {
+		if ev.Status == metric.Removed {
 			continue
 		}
 		p.events = append(p.events, planEvent(ev, pkg, diags))
@@ -77,7 +79,7 @@ func plan(set *model.Set, diags *diag.List) *planned {
 	metrics := slices.Clone(set.Metrics)
 	slices.SortFunc(metrics, func(a, b *model.Metric) int { return cmp.Compare(a.KeyPath, b.KeyPath) })
 	for _, m := range metrics {
-		if !computed(m) {
+		if !m.Status.Computed() {
 			continue
 		}
 		mp := &metricPlan{m: m, name: GoName(m.KeyPath)}
@@ -125,25 +127,10 @@ func planEvent(ev *model.Event, pkg *scope, diags *diag.List) *eventPlan {
 		}
 	}
 	for _, m := range ev.Metrics {
-		if computed(m) && !slices.Contains(ep.feeds, m) {
+		if m.Status.Computed() && !slices.Contains(ep.feeds, m) {
 			ep.feeds = append(ep.feeds, m)
 		}
 	}
-	ep.rules = eventRules(ev, diags)
-	for _, r := range ep.rules {
-		for _, t := range r.filter {
-			f := ep.field(t.Property)
-			if f == nil {
-				diags.Add(t.Pos.File, t.Pos.Line, t.Pos.Col, "filter",
-					"filter on %s: event %s declares no such additional property", t.Property, ev.Action)
-				continue
-			}
-			if t.Value.Type != f.prop.Type && (t.Value.Type != model.Integer || f.prop.Type != model.Number) {
-				diags.Add(t.Pos.File, t.Pos.Line, t.Pos.Col, "filter",
-					"filter on %s: value %s is a %s, the property of event %s is a %s",
-					t.Property, t.Value.Text, t.Value.Type, ev.Action, f.prop.Type)
-			}
-		}
-	}
+	ep.updates = ev.Updates()
 	return ep
 }

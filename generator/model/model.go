@@ -4,6 +4,14 @@
 // definition it came from so later stages can report problems precisely.
 package model
 
+import (
+	"slices"
+
+	"github.com/usagekit/usagekit/runtime/dbcount"
+	"github.com/usagekit/usagekit/runtime/event"
+	"github.com/usagekit/usagekit/runtime/metric"
+)
+
 // Pos is a position in a definition file. Line and Col are 1-based.
 type Pos struct {
 	// File is the path as given to the loader, relative to where the tool ran.
@@ -56,16 +64,6 @@ const (
 // Identifiers lists every identifier in parameter order.
 var Identifiers = []Identifier{User, Project, Namespace, FeatureEnabledByNamespaceIDs}
 
-// Status is the lifecycle state of a definition.
-type Status string
-
-// Statuses. Events are active or removed; metrics may also be broken.
-const (
-	Active  Status = "active"
-	Removed Status = "removed"
-	Broken  Status = "broken"
-)
-
 // Event is one event definition.
 type Event struct {
 	Pos  Pos // of the action key (or of the file when missing)
@@ -83,7 +81,7 @@ type Event struct {
 	IntroducedByURL   string
 	Tiers             []string
 	Distributions     []string
-	Status            Status // Active when the file leaves it out
+	Status            metric.Status // metric.Active when the file leaves it out
 	MilestoneRemoved  string
 	RemovedByURL      string
 
@@ -146,19 +144,11 @@ type Value struct {
 	Bool  bool
 }
 
-// TimeFrame is a metric's window.
-type TimeFrame string
-
-// Time frames.
-const (
-	Weekly  TimeFrame = "7d"
-	Monthly TimeFrame = "28d"
-	AllTime TimeFrame = "all"
-	None    TimeFrame = "none"
-)
-
 // Metric is one metric definition after time-frame expansion: a file with
 // time_frame: [7d, 28d] yields two Metrics sharing File and BaseKeyPath.
+// What the metric computes is stated in the runtime's own types (the
+// description every consumer evaluates, built by Descriptor); the rest is
+// documentation and positions.
 type Metric struct {
 	Pos  Pos // of the key_path key
 	File string
@@ -170,13 +160,21 @@ type Metric struct {
 	// NumberIsFloat is set when a number metric is fractional (an average or
 	// a sum), so generated code returns float64 rather than int64.
 	NumberIsFloat        bool
-	Status               Status
-	TimeFrame            TimeFrame
+	Status               metric.Status
+	TimeFrame            metric.TimeFrame
+	TimeFramePos         Pos // of the time frame's value (the list item when a list)
 	DataSource           string
 	DataCategory         string
 	InstrumentationClass string
-	Events               []*EventRule // data_source internal_events
-	Database             *Database    // data_source database with a database block
+	// Events are the rules of a data_source internal_events metric, in the
+	// order written, each filter sorted by property.
+	Events []metric.EventRule
+	// Sources says where each of Events is written, in the same order.
+	Sources []RuleSource
+	// Database is the query of a data_source database metric with a
+	// database block; DatabasePos is where the block is.
+	Database             *dbcount.Query
+	DatabasePos          Pos
 	PerformanceIndicator []string
 	Tiers                []string
 	Milestone            string
@@ -205,42 +203,101 @@ func (m *Metric) NeedsCode() bool {
 	return m.InstrumentationClass != "" || (m.DataSource != "internal_events" && m.Database == nil)
 }
 
-// Unique is the attribute a unique count is taken over.
-type Unique string
-
-// Unique attributes, as written in definitions.
-const (
-	UniqueUser      Unique = "user.id"
-	UniqueProject   Unique = "project.id"
-	UniqueNamespace Unique = "namespace.id"
-	UniqueLabel     Unique = "label"
-	UniqueProperty  Unique = "property"
-	UniqueValue     Unique = "value"
-)
-
-// EventRule is one entry of a metric's events list.
-type EventRule struct {
-	Pos      Pos
-	Event    string
-	Ref      *Event // resolved event
-	Unique   Unique // empty for totals and sums
-	Filter   []Filter
-	Operator string // empty or "sum(value)"
+// Descriptor is the metric's description for the runtime: the one place a
+// definition becomes what the engine, generated code, the YAML-driven ping
+// and the warehouse evaluate. Generated code renders exactly this value.
+// The result shares nothing with m.
+func (m *Metric) Descriptor() *metric.Descriptor {
+	d := &metric.Descriptor{
+		KeyPath:              m.KeyPath,
+		Description:          m.Description,
+		TimeFrame:            m.TimeFrame,
+		DataSource:           m.DataSource,
+		ValueType:            m.ValueType,
+		DataCategory:         m.DataCategory,
+		Status:               m.Status,
+		InstrumentationClass: m.InstrumentationClass,
+		Options:              cloneValue(m.Options).(map[string]any),
+		Application:          m.NeedsCode(),
+	}
+	for _, r := range m.Events {
+		r.Filter = slices.Clone(r.Filter)
+		d.Events = append(d.Events, r)
+	}
+	if m.Database != nil && !d.Application {
+		q := *m.Database
+		d.Database = &q
+	}
+	return d
 }
 
-// Filter is one exact-match condition on an event property.
-type Filter struct {
-	Pos      Pos
-	Property string
-	Value    Value
+// cloneValue copies a decoded YAML value so the copy shares no map or
+// slice with v. A nil map stays a nil map of its type.
+func cloneValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if x == nil {
+			return x
+		}
+		c := make(map[string]any, len(x))
+		for k, e := range x {
+			c[k] = cloneValue(e)
+		}
+		return c
+	case []any:
+		if x == nil {
+			return x
+		}
+		c := make([]any, len(x))
+		for i, e := range x {
+			c[i] = cloneValue(e)
+		}
+		return c
+	}
+	return v
 }
 
-// Database describes a database metric (our extension of the format).
-type Database struct {
-	Pos             Pos
-	Operation       string // count, distinct_count, sum, average
-	Table           string
-	Column          string
-	Where           string
-	TimestampColumn string // default created_at
+// Descriptors returns the description of every computed (active or
+// broken) metric, in key_path order: what generated Metrics returns, and
+// what a usage ping computed from the definitions reads.
+func (s *Set) Descriptors() []*metric.Descriptor {
+	var out []*metric.Descriptor
+	for _, m := range s.Metrics {
+		if m.Status.Computed() {
+			out = append(out, m.Descriptor())
+		}
+	}
+	return out
+}
+
+// Updates returns the Redis updates tracking e performs, derived from the
+// metrics that name it (metric.Updates).
+func (e *Event) Updates() []event.Update {
+	ds := make([]*metric.Descriptor, len(e.Metrics))
+	for i, m := range e.Metrics {
+		ds[i] = m.Descriptor()
+	}
+	return metric.Updates(e.Action, ds)
+}
+
+// RuleSource is where one event rule of a metric is written, and the event
+// it names.
+type RuleSource struct {
+	Pos Pos // of the entry in the events list
+	// Event is the definition the rule names; nil when none has its action.
+	Event *Event
+	// Invalid is set when the entry has a value its schema refuses (a
+	// unique or operator not in the list, a bare string): the schema
+	// reports it, and the rules that span files leave the entry alone.
+	Invalid bool
+	// Filter says, for each term of the rule's filter in the filter's
+	// order, where the term is and its value as written.
+	Filter []TermSource
+}
+
+// TermSource is where a filter term is written and its value as written,
+// before it takes the type of the property it filters.
+type TermSource struct {
+	Pos     Pos
+	Written Value
 }

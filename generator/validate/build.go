@@ -10,6 +10,9 @@ import (
 
 	"github.com/usagekit/usagekit/generator/load"
 	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/runtime/dbcount"
+	"github.com/usagekit/usagekit/runtime/event"
+	"github.com/usagekit/usagekit/runtime/metric"
 )
 
 // Built-in additional properties and their types. Every event may carry
@@ -18,13 +21,6 @@ var builtinTypes = map[string]model.Type{
 	"label":    model.String,
 	"property": model.String,
 	"value":    model.Number,
-}
-
-// timeFrameSuffix is appended to key_path when time_frame is a list.
-var timeFrameSuffix = map[model.TimeFrame]string{
-	model.Weekly:  "_weekly",
-	model.Monthly: "_monthly",
-	model.AllTime: "",
 }
 
 // pos returns the position of the node at ptr in d: the key for a mapping
@@ -86,7 +82,7 @@ func buildEvent(d *load.Document) *model.Event {
 		IntroducedByURL:   str(v["introduced_by_url"]),
 		Tiers:             strs(v["tiers"]),
 		Distributions:     strs(v["distributions"]),
-		Status:            model.Status(str(v["status"])),
+		Status:            metric.Status(str(v["status"])),
 		MilestoneRemoved:  str(v["milestone_removed"]),
 		RemovedByURL:      str(v["removed_by_url"]),
 	}
@@ -94,7 +90,7 @@ func buildEvent(d *load.Document) *model.Event {
 		e.Pos = model.Pos{File: d.Path, Line: d.Root.Line, Col: d.Root.Column}
 	}
 	if e.Status == "" {
-		e.Status = model.Active
+		e.Status = metric.Active
 	}
 	e.InternalEvents, _ = v["internal_events"].(bool)
 	declared := strs(v["identifiers"])
@@ -135,7 +131,7 @@ func buildMetrics(d *load.Document) []*model.Metric {
 		BaseKeyPath:          str(v["key_path"]),
 		Description:          str(v["description"]),
 		ValueType:            str(v["value_type"]),
-		Status:               model.Status(str(v["status"])),
+		Status:               metric.Status(str(v["status"])),
 		DataSource:           str(v["data_source"]),
 		DataCategory:         str(v["data_category"]),
 		InstrumentationClass: str(v["instrumentation_class"]),
@@ -153,89 +149,112 @@ func buildMetrics(d *load.Document) []*model.Metric {
 		base.Pos = model.Pos{File: d.Path, Line: d.Root.Line, Col: d.Root.Column}
 	}
 	if base.Status == "" {
-		base.Status = model.Active
+		base.Status = metric.Active
 	}
 	base.Options, _ = v["options"].(map[string]any)
 	// Only internal_events metrics count usagekit events; an events list on
 	// another data source (GitLab's half-migrated redis_hll files) names
 	// legacy counters the application reads itself.
-	var events []any
 	if base.DataSource == "internal_events" {
-		events, _ = v["events"].([]any)
-	}
-	for i, raw := range events {
-		ev, _ := raw.(map[string]any)
-		ptr := "/events/" + strconv.Itoa(i)
-		r := &model.EventRule{
-			Pos:      valuePos(d, ptr),
-			Event:    str(ev["name"]),
-			Unique:   model.Unique(str(ev["unique"])),
-			Operator: str(ev["operator"]),
+		events, _ := v["events"].([]any)
+		for i, raw := range events {
+			r, src := buildRule(d, "/events/"+strconv.Itoa(i), raw)
+			base.Events = append(base.Events, r)
+			base.Sources = append(base.Sources, src)
 		}
-		filter, _ := ev["filter"].(map[string]any)
-		for _, k := range slices.Sorted(maps.Keys(filter)) {
-			fptr := ptr + "/filter/" + escape(k)
-			_, n := d.Lookup(fptr)
-			val, _ := typedValue(n, filter[k])
-			r.Filter = append(r.Filter, model.Filter{Pos: pos(d, fptr), Property: k, Value: val})
-		}
-		base.Events = append(base.Events, r)
 	}
 	if db, ok := v["database"].(map[string]any); ok {
-		base.Database = &model.Database{
-			Pos:             pos(d, "/database"),
-			Operation:       str(db["operation"]),
+		base.DatabasePos = pos(d, "/database")
+		base.Database = &dbcount.Query{
+			Operation:       dbcount.Operation(str(db["operation"])),
 			Table:           str(db["table"]),
 			Column:          str(db["column"]),
 			Where:           str(db["where"]),
 			TimestampColumn: cmp.Or(str(db["timestamp_column"]), "created_at"),
 		}
 	}
-	if base.ValueType == "number" {
-		for _, r := range base.Events {
-			if r.Operator == "sum(value)" {
-				base.NumberIsFloat = true
-			}
-		}
-		if base.Database != nil {
-			switch base.Database.Operation {
-			case "sum", "average":
-				base.NumberIsFloat = true
-			}
+	base.NumberIsFloat = base.ValueType == "number" && fractional(&base)
+	return expand(d, &base, v["time_frame"])
+}
+
+// buildRule turns one entry of a metric's events list into its rule and
+// where it is written.
+func buildRule(d *load.Document, ptr string, raw any) (metric.EventRule, model.RuleSource) {
+	ev, ok := raw.(map[string]any)
+	src := model.RuleSource{Pos: valuePos(d, ptr), Invalid: !ok}
+	r := metric.EventRule{Event: str(ev["name"]), Operator: metric.Operator(str(ev["operator"]))}
+	if u, ok := ev["unique"]; ok {
+		r.Unique, ok = event.ParseUnique(str(u))
+		src.Invalid = src.Invalid || !ok
+	}
+	if r.Operator != "" && r.Operator != metric.SumValue {
+		src.Invalid = true
+	}
+	filter, _ := ev["filter"].(map[string]any)
+	for _, k := range slices.Sorted(maps.Keys(filter)) {
+		fptr := ptr + "/filter/" + escape(k)
+		_, n := d.Lookup(fptr)
+		val, _ := typedValue(n, filter[k])
+		r.Filter = append(r.Filter, event.FilterTerm{Property: k, Value: val.Text})
+		src.Filter = append(src.Filter, model.TermSource{Pos: pos(d, fptr), Written: val})
+	}
+	return r, src
+}
+
+// fractional reports whether a number metric's value has a fraction: sums
+// and averages do.
+func fractional(m *model.Metric) bool {
+	for _, r := range m.Events {
+		if r.Operator == metric.SumValue {
+			return true
 		}
 	}
+	return m.Database != nil && m.Database.Operation.Float()
+}
 
-	var out []*model.Metric
-	switch tf := v["time_frame"].(type) {
-	case []any:
-		for i, f := range tf {
-			s, _ := f.(string)
-			m := base
-			if i > 0 {
-				m.Events = cloneRules(base.Events)
-			}
-			m.TimeFrame = model.TimeFrame(s)
-			m.KeyPath = base.BaseKeyPath + timeFrameSuffix[m.TimeFrame]
-			out = append(out, &m)
-		}
-	default:
-		m := base
-		m.TimeFrame = model.TimeFrame(str(tf))
+// expand makes one metric per time frame of a definition: a list expands
+// into one metric each, its key_path suffixed (_weekly, _monthly).
+func expand(d *load.Document, base *model.Metric, tf any) []*model.Metric {
+	list, ok := tf.([]any)
+	if !ok {
+		m := *base
+		m.TimeFrame = metric.TimeFrame(str(tf))
+		m.TimeFramePos = valuePos(d, "/time_frame")
 		m.KeyPath = base.BaseKeyPath
+		return []*model.Metric{&m}
+	}
+	out := make([]*model.Metric, 0, len(list))
+	for i, f := range list {
+		tf := metric.TimeFrame(str(f))
+		if !tf.Counts() {
+			continue // a list holds 7d, 28d and all; the schema reports the rest
+		}
+		m := *base
+		if len(out) > 0 {
+			m.Events, m.Sources = cloneRules(base.Events, base.Sources)
+		}
+		m.TimeFrame = tf
+		m.TimeFramePos = valuePos(d, "/time_frame/"+strconv.Itoa(i))
+		m.KeyPath = base.BaseKeyPath + m.TimeFrame.KeyPathSuffix()
 		out = append(out, &m)
 	}
 	return out
 }
 
-// cloneRules copies rules so each expanded metric owns its own.
-func cloneRules(rules []*model.EventRule) []*model.EventRule {
-	out := make([]*model.EventRule, len(rules))
+// cloneRules copies rules and their sources so each expanded metric owns
+// its own: checks settle filter values on each.
+func cloneRules(rules []metric.EventRule, srcs []model.RuleSource) ([]metric.EventRule, []model.RuleSource) {
+	rs := make([]metric.EventRule, len(rules))
+	ss := make([]model.RuleSource, len(srcs))
 	for i, r := range rules {
-		c := *r
-		c.Filter = slices.Clone(r.Filter)
-		out[i] = &c
+		r.Filter = slices.Clone(r.Filter)
+		rs[i] = r
 	}
-	return out
+	for i, s := range srcs {
+		s.Filter = slices.Clone(s.Filter)
+		ss[i] = s
+	}
+	return rs, ss
 }
 
 // typedValue converts a decoded scalar into a model.Value, taking the text

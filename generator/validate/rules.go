@@ -9,6 +9,8 @@ import (
 
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/runtime/event"
+	"github.com/usagekit/usagekit/runtime/metric"
 )
 
 // The rules that span files, each with the name diagnostics carry in Rule.
@@ -25,6 +27,8 @@ const (
 	ruleMixedRules       = "mixed-rules"
 	ruleFilter           = "filter"
 	ruleSumValue         = "sum-value"
+	ruleEventTimeFrame   = "event-time-frame"
+	ruleTooManyUpdates   = "too-many-updates"
 )
 
 // SpansFiles reports whether rule is one of the rules that span files: a
@@ -34,26 +38,10 @@ func SpansFiles(rule string) bool {
 	switch rule {
 	case ruleDuplicateAction, ruleFileName, ruleEnumType, ruleDuplicateKeyPath, ruleKeyPathParent,
 		ruleUnknownEvent, ruleRemovedEvent, ruleUniqueTimeFrame, ruleUniqueAttribute, ruleMixedRules,
-		ruleFilter, ruleSumValue:
+		ruleFilter, ruleSumValue, ruleEventTimeFrame, ruleTooManyUpdates:
 		return true
 	}
 	return false
-}
-
-// uniqueIdentifier is the identifier an event must declare for a unique
-// count over it.
-var uniqueIdentifier = map[model.Unique]model.Identifier{
-	model.UniqueUser:      model.User,
-	model.UniqueProject:   model.Project,
-	model.UniqueNamespace: model.Namespace,
-}
-
-// uniqueProperty is the property an event must declare for a unique count
-// over it.
-var uniqueProperty = map[model.Unique]string{
-	model.UniqueLabel:    "label",
-	model.UniqueProperty: "property",
-	model.UniqueValue:    "value",
 }
 
 type checker struct {
@@ -73,6 +61,9 @@ func checkRules(set *model.Set) diag.List {
 	c.guard(model.Pos{File: "definitions"}, c.keyPaths)
 	for _, m := range set.Metrics {
 		c.guard(m.Pos, func() { c.metricRules(m) })
+	}
+	for _, e := range set.Events {
+		c.guard(e.Pos, func() { c.updates(e) })
 	}
 	return c.diags
 }
@@ -179,11 +170,11 @@ func (c *checker) keyPaths() {
 }
 
 // ruleKind says how a rule counts, for the rule against mixing kinds.
-func ruleKind(r *model.EventRule) string {
-	switch {
-	case r.Unique != "":
-		return "counts unique " + string(r.Unique)
-	case r.Operator != "":
+func ruleKind(r metric.EventRule) string {
+	switch r.Kind() {
+	case event.UniqueCount:
+		return "counts unique " + r.Unique.String()
+	case event.Sum:
 		return "adds up value"
 	}
 	return "counts occurrences"
@@ -194,72 +185,101 @@ func (c *checker) metricRules(m *model.Metric) {
 	if len(m.Events) == 0 {
 		return
 	}
-	// The first rule with a name sets how the metric counts; entries the
-	// schema rejected (a bare string) are not compared.
+	c.eventTimeFrame(m)
+	// The first valid rule with a name sets how the metric counts; entries
+	// the schema rejected are not compared.
 	first := -1
 	for i, r := range m.Events {
+		src := &m.Sources[i]
 		at := "events[" + strconv.Itoa(i) + "]"
-		if r.Event == "" {
+		if r.Event == "" || src.Invalid {
 			continue
 		}
 		if first < 0 {
 			first = i
 		} else if ruleKind(r) != ruleKind(m.Events[first]) {
-			c.add(r.Pos, ruleMixedRules, "%s %s, but events[%d] %s; the rules of one metric count the same way (make separate metrics)", at, ruleKind(r), first, ruleKind(m.Events[first]))
+			c.add(src.Pos, ruleMixedRules, "%s %s, but events[%d] %s; the rules of one metric count the same way (make separate metrics)", at, ruleKind(r), first, ruleKind(m.Events[first]))
 		}
-		if r.Unique != "" && m.TimeFrame != model.Weekly && m.TimeFrame != model.Monthly && m.TimeFrame != "" {
-			c.add(r.Pos, ruleUniqueTimeFrame, "%s.unique: unique counts need time_frame 7d or 28d, not %s", at, m.TimeFrame)
+		if r.Unique != event.UniqueNone && m.TimeFrame == metric.AllTime {
+			c.add(src.Pos, ruleUniqueTimeFrame, "%s.unique: unique counts need time_frame 7d or 28d, not %s", at, m.TimeFrame)
 		}
-		if r.Unique != "" && r.Operator != "" {
-			c.add(r.Pos, ruleMixedRules, "%s: unique and operator cannot be combined; a rule counts unique values or adds up value", at)
+		if r.Unique != event.UniqueNone && r.Operator != "" {
+			c.add(src.Pos, ruleMixedRules, "%s: unique and operator cannot be combined; a rule counts unique values or adds up value", at)
 		}
-		e := r.Ref
+		e := src.Event
 		if e == nil {
-			c.add(r.Pos, ruleUnknownEvent, "%s.name: unknown event %q; no event definition has this action%s", at, r.Event, c.suggest(r.Event))
+			c.add(src.Pos, ruleUnknownEvent, "%s.name: unknown event %q; no event definition has this action%s", at, r.Event, c.suggest(r.Event))
 			continue
 		}
-		if e.Status == model.Removed && m.Status != model.Removed {
-			c.add(r.Pos, ruleRemovedEvent, "%s.name: event %q is removed (%s); only a removed metric may still name it", at, e.Action, posText(e.Pos))
-		}
-		if id, ok := uniqueIdentifier[r.Unique]; ok && !e.HasIdentifier(id) {
-			c.add(r.Pos, ruleUniqueAttribute, "%s.unique: %s needs event %q to declare the %s identifier (it declares %s)", at, r.Unique, e.Action, id, identifierList(e))
-		}
-		if p, ok := uniqueProperty[r.Unique]; ok && e.Property(p) == nil {
-			c.add(r.Pos, ruleUniqueAttribute, "%s.unique: %s needs event %q to declare the %s property (it declares %s)", at, r.Unique, e.Action, p, propertyList(e))
-		}
-		if r.Operator == "sum(value)" && e.Property("value") == nil {
-			c.add(r.Pos, ruleSumValue, "%s.operator: sum(value) needs event %q to declare the value property (it declares %s)", at, e.Action, propertyList(e))
-		}
-		for j := range r.Filter {
-			c.filter(at, e, &r.Filter[j])
-		}
+		c.ruleOnEvent(m, at, &m.Events[i], src, e)
+	}
+}
+
+// eventTimeFrame reports an event metric whose time frame counts no
+// events: none is a point-in-time value, which a count of events is not
+// (GitLab fails such a metric at run time, "Unknown time frame").
+func (c *checker) eventTimeFrame(m *model.Metric) {
+	if m.TimeFrame.Valid() && !m.TimeFrame.Counts() {
+		c.add(m.TimeFramePos, ruleEventTimeFrame, "time_frame: %s is a point in time, which no count of events is; an internal_events metric counts over 7d, 28d or all", m.TimeFrame)
+	}
+}
+
+// ruleOnEvent checks a rule against the event it names, and gives its
+// filter values the properties' types.
+func (c *checker) ruleOnEvent(m *model.Metric, at string, r *metric.EventRule, src *model.RuleSource, e *model.Event) {
+	if e.Status == metric.Removed && m.Status != metric.Removed {
+		c.add(src.Pos, ruleRemovedEvent, "%s.name: event %q is removed (%s); only a removed metric may still name it", at, e.Action, posText(e.Pos))
+	}
+	if id := r.Unique.Identifier(); id != "" && !e.HasIdentifier(model.Identifier(id)) {
+		c.add(src.Pos, ruleUniqueAttribute, "%s.unique: %s needs event %q to declare the %s identifier (it declares %s)", at, r.Unique, e.Action, id, identifierList(e))
+	}
+	if p := r.Unique.Property(); p != "" && e.Property(p) == nil {
+		c.add(src.Pos, ruleUniqueAttribute, "%s.unique: %s needs event %q to declare the %s property (it declares %s)", at, r.Unique, e.Action, p, propertyList(e))
+	}
+	if r.Operator == metric.SumValue && e.Property("value") == nil {
+		c.add(src.Pos, ruleSumValue, "%s.operator: sum(value) needs event %q to declare the value property (it declares %s)", at, e.Action, propertyList(e))
+	}
+	for j := range r.Filter {
+		c.filter(at, e, &r.Filter[j], src.Filter[j])
 	}
 }
 
 // filter checks one filter term against the event's properties and gives
-// its value the property's type.
-func (c *checker) filter(at string, e *model.Event, f *model.Filter) {
+// its value the property's canonical text.
+func (c *checker) filter(at string, e *model.Event, f *event.FilterTerm, src model.TermSource) {
 	at += ".filter." + f.Property
 	p := e.Property(f.Property)
 	if p == nil {
-		c.add(f.Pos, ruleFilter, "%s: event %q has no property %q (it declares %s)", at, e.Action, f.Property, propertyList(e))
+		c.add(src.Pos, ruleFilter, "%s: event %q has no property %q (it declares %s)", at, e.Action, f.Property, propertyList(e))
 		return
 	}
-	v, ok := conform(p.Type, f.Value)
+	v, ok := conform(p.Type, src.Written)
 	if !ok {
 		if p.Builtin {
 			return // the schema fixes the built-ins' types and reports it
 		}
-		c.add(f.Pos, ruleFilter, "%s: %s is %s; property %s of event %q is %s", at, quoted(f.Value), article(f.Value.Type), p.Name, e.Action, article(p.Type))
+		c.add(src.Pos, ruleFilter, "%s: %s is %s; property %s of event %q is %s", at, quoted(src.Written), article(src.Written.Type), p.Name, e.Action, article(p.Type))
 		return
 	}
-	f.Value = v
+	f.Value = v.Text
 	if len(p.Enum) > 0 && !slices.ContainsFunc(p.Enum, func(x model.Value) bool { return x.Text == v.Text }) {
 		vals := make([]string, len(p.Enum))
 		for i, x := range p.Enum {
 			vals[i] = x.Text
 		}
-		c.add(f.Pos, ruleFilter, "%s: %s is not one of the values of property %s of event %q: %s", at, quoted(v), p.Name, e.Action, strings.Join(vals, ", "))
+		c.add(src.Pos, ruleFilter, "%s: %s is not one of the values of property %s of event %q: %s", at, quoted(v), p.Name, e.Action, strings.Join(vals, ", "))
+	}
+}
+
+// updates reports an event whose metrics need more Redis updates than a
+// tracked record can mark (event.MaxUpdates).
+func (c *checker) updates(e *model.Event) {
+	if e.Status == metric.Removed {
+		return
+	}
+	if n := len(e.Updates()); n > event.MaxUpdates {
+		c.add(e.Pos, ruleTooManyUpdates, "event %s needs %d Redis updates from the metrics that name it; at most %d are supported: merge metrics that share filters or split the event",
+			e.Action, n, event.MaxUpdates)
 	}
 }
 

@@ -1,6 +1,7 @@
 package validate_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/usagekit/usagekit/generator/model"
@@ -63,7 +64,13 @@ func TestCrossFileRules(t *testing.T) {
 			`definitions/metrics/issues.yml:15:5: events[0].unique: unique counts need time_frame 7d or 28d, not all`,
 		}},
 		{"unique with none", map[string]string{ev: richEvent, me: with(rule("  - name: create_issue", "    unique: user.id"), "time_frame: none")}, []string{
-			`definitions/metrics/issues.yml:15:5: events[0].unique: unique counts need time_frame 7d or 28d, not none`,
+			`definitions/metrics/issues.yml:11:13: time_frame: none is a point in time, which no count of events is; an internal_events metric counts over 7d, 28d or all`,
+		}},
+		{"total with none", map[string]string{ev: richEvent, me: with(baseMetric, "time_frame: none")}, []string{
+			`definitions/metrics/issues.yml:11:13: time_frame: none is a point in time, which no count of events is; an internal_events metric counts over 7d, 28d or all`,
+		}},
+		{"sum with none", map[string]string{ev: richEvent, me: with(rule("  - name: create_issue", "    operator: sum(value)"), "time_frame: none")}, []string{
+			`definitions/metrics/issues.yml:11:13: time_frame: none is a point in time, which no count of events is; an internal_events metric counts over 7d, 28d or all`,
 		}},
 		{"unique identifier not declared", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    unique: namespace.id")}, []string{
 			`definitions/metrics/issues.yml:15:5: events[0].unique: namespace.id needs event "create_issue" to declare the namespace identifier (it declares user, project)`,
@@ -137,6 +144,25 @@ func TestCrossFileRules(t *testing.T) {
 	}
 }
 
+// TestTooManyUpdates: an event whose metrics need more Redis updates than a
+// record's 64-bit mask can mark is refused where it is defined, so that
+// generation never meets it.
+func TestTooManyUpdates(t *testing.T) {
+	for _, n := range []int{63, 64} {
+		files := map[string]string{"definitions/events/create_issue.yml": richEvent}
+		for i := range n {
+			files[fmt.Sprintf("definitions/metrics/m%02d.yml", i)] = with(baseMetric,
+				fmt.Sprintf("key_path: counts.labelled_%02d", i), "events:", "  - name: create_issue", "    filter:", fmt.Sprintf("      label: l%02d", i))
+		}
+		_, got := run(t, files)
+		var want []string
+		if n == 64 { // 64 filtered totals and the unfiltered one
+			want = []string{`definitions/events/create_issue.yml:1:1: event create_issue needs 65 Redis updates from the metrics that name it; at most 64 are supported: merge metrics that share filters or split the event`}
+		}
+		equalLines(t, got, want)
+	}
+}
+
 // TestModel checks the model a clean set produces: expansion, references,
 // property types, canonical filter values and float results.
 func TestModel(t *testing.T) {
@@ -198,16 +224,16 @@ func TestModel(t *testing.T) {
 		byKey[m.KeyPath] = m
 	}
 	weekly := byKey["counts.issues_weekly"]
-	if weekly.BaseKeyPath != "counts.issues" || len(weekly.Events) != 1 || weekly.Events[0].Ref != e {
+	if weekly.BaseKeyPath != "counts.issues" || len(weekly.Events) != 1 || weekly.Sources[0].Event != e {
 		t.Fatalf("weekly metric = %+v", weekly)
 	}
 	var filters []string
-	for _, f := range weekly.Events[0].Filter {
-		filters = append(filters, f.Property+"="+f.Value.Text+":"+string(f.Value.Type))
+	for i, f := range weekly.Events[0].Filter {
+		filters = append(filters, f.Property+"="+f.Value+" written as "+string(weekly.Sources[0].Filter[i].Written.Type))
 	}
-	equalLines(t, filters, []string{"confidential=false:boolean", "ratio=2:number", "severity=high:string", "value=1.50:number"})
-	if weekly.Events[0] == byKey["counts.issues_monthly"].Events[0] {
-		t.Error("expanded metrics share rule values")
+	equalLines(t, filters, []string{"confidential=false written as boolean", "ratio=2 written as integer", "severity=high written as string", "value=1.50 written as number"})
+	if &weekly.Events[0].Filter[0] == &byKey["counts.issues_monthly"].Events[0].Filter[0] {
+		t.Error("expanded metrics share filter terms")
 	}
 	if !byKey["counts.issue_weight"].NumberIsFloat || !byKey["counts.avg_weight"].NumberIsFloat || weekly.NumberIsFloat {
 		t.Error("NumberIsFloat wrong")

@@ -135,10 +135,11 @@ func resolve(set *model.Set) {
 		}
 	}
 	for _, m := range set.Metrics {
-		for _, r := range m.Events {
-			r.Ref = byAction[r.Event]
-			if r.Ref != nil && !slices.Contains(r.Ref.Metrics, m) {
-				r.Ref.Metrics = append(r.Ref.Metrics, m)
+		for i, r := range m.Events {
+			e := byAction[r.Event]
+			m.Sources[i].Event = e
+			if e != nil && !slices.Contains(e.Metrics, m) {
+				e.Metrics = append(e.Metrics, m)
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/keys"
 	"github.com/usagekit/usagekit/runtime/metric"
@@ -40,7 +41,7 @@ func BenchmarkPing2000(b *testing.B) {
 			&metric.Descriptor{KeyPath: "counts." + ev + "_monthly", TimeFrame: metric.Monthly, DataSource: "internal_events", Status: metric.Active,
 				DataCategory: ping.Operational, Events: []metric.EventRule{{Event: ev}}},
 			&metric.Descriptor{KeyPath: "redis_hll_counters." + ev + "_users_monthly", TimeFrame: metric.Monthly, DataSource: "internal_events",
-				Status: metric.Active, DataCategory: ping.Operational, Events: []metric.EventRule{{Event: ev, Unique: "user.id"}}})
+				Status: metric.Active, DataCategory: ping.Operational, Events: []metric.EventRule{{Event: ev, Unique: event.UniqueUser}}})
 	}
 	if err := rs.Apply(ctx, &batch); err != nil {
 		b.Fatal(err)

@@ -36,7 +36,7 @@ type app struct{}
 var _ generated.Instrumentation = app{}
 
 func (app) ActiveUserCount(context.Context) (int64, error)     { return 42, nil }
-func (app) CountsWebIdeCommits(context.Context) (int64, error) { return 7, nil }
+func (app) CountsWebIDECommits(context.Context) (int64, error) { return 7, nil }
 func (app) Hostname(context.Context) (string, error)           { return "forge.example.com", nil }
 func (app) InstallationType(context.Context) (string, error)   { return "docker", nil }
 func (app) LicenseExpiresAt(context.Context) (string, error)   { return "2027-06-30", nil }
@@ -45,7 +45,7 @@ func (app) LicenseUserCount(context.Context) (int64, error)    { return 100, nil
 func (app) RecordedAt(context.Context) (string, error) {
 	return "ignored: the ping records its own time", nil
 }
-func (app) RedisHllCountersIssuesEditIssuesEditTotalUniqueCountsMonthly(context.Context) (int64, error) {
+func (app) RedisHLLCountersIssuesEditIssuesEditTotalUniqueCountsMonthly(context.Context) (int64, error) {
 	return 0, fmt.Errorf("legacy tracker retired")
 }
 func (app) SettingsCollectedDataCategories(context.Context) (map[string]any, error) {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/keys"
 	"github.com/usagekit/usagekit/runtime/metric"
@@ -52,8 +53,8 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-func rule(event, unique string) []metric.EventRule {
-	return []metric.EventRule{{Event: event, Unique: unique}}
+func rule(name string, unique event.Unique) []metric.EventRule {
+	return []metric.EventRule{{Event: name, Unique: unique}}
 }
 
 // fixture writes a few weeks of counts to Redis and returns a Pinger over
@@ -83,13 +84,13 @@ func fixture(t *testing.T, opt ping.Options, hang bool) (*ping.Pinger, func()) {
 		return func(context.Context) (any, error) { return v, err }
 	}
 	opt.Metrics = []*metric.Descriptor{
-		{KeyPath: "counts.issues_created_weekly", TimeFrame: "7d", DataSource: "internal_events", DataCategory: "optional", Status: "active", Events: rule("issue_created", "")},
-		{KeyPath: "counts.issues_created_monthly", TimeFrame: "28d", DataSource: "internal_events", DataCategory: "optional", Status: "active", Events: rule("issue_created", "")},
-		{KeyPath: "counts.issues_created", TimeFrame: "all", DataSource: "internal_events", DataCategory: "operational", Status: "active", Events: rule("issue_created", "")},
-		{KeyPath: "counts_monthly.users_creating_issues", TimeFrame: "28d", DataSource: "internal_events", DataCategory: "operational", Status: "broken", Events: rule("issue_created", "user.id")},
+		{KeyPath: "counts.issues_created_weekly", TimeFrame: "7d", DataSource: "internal_events", DataCategory: "optional", Status: "active", Events: rule("issue_created", event.UniqueNone)},
+		{KeyPath: "counts.issues_created_monthly", TimeFrame: "28d", DataSource: "internal_events", DataCategory: "optional", Status: "active", Events: rule("issue_created", event.UniqueNone)},
+		{KeyPath: "counts.issues_created", TimeFrame: "all", DataSource: "internal_events", DataCategory: "operational", Status: "active", Events: rule("issue_created", event.UniqueNone)},
+		{KeyPath: "counts_monthly.users_creating_issues", TimeFrame: "28d", DataSource: "internal_events", DataCategory: "operational", Status: "broken", Events: rule("issue_created", event.UniqueUser)},
 		{KeyPath: "counts.pipeline_minutes", TimeFrame: "all", DataSource: "internal_events", DataCategory: "standard", Status: "active",
 			Events: []metric.EventRule{{Event: "pipeline_finished", Operator: "sum(value)"}}},
-		{KeyPath: "counts.old_metric", TimeFrame: "all", DataSource: "internal_events", DataCategory: "operational", Status: "removed", Events: rule("issue_created", "")},
+		{KeyPath: "counts.old_metric", TimeFrame: "all", DataSource: "internal_events", DataCategory: "operational", Status: "removed", Events: rule("issue_created", event.UniqueNone)},
 		{KeyPath: "settings.plan", TimeFrame: "none", DataSource: "license", DataCategory: "subscription", Status: "active", Value: app(nil, errors.New("license server unreachable"))},
 		{KeyPath: "settings.ldap_enabled", TimeFrame: "none", DataSource: "system", DataCategory: "operational", Status: "active", Value: app(true, nil)},
 		{KeyPath: "settings.features", TimeFrame: "none", DataSource: "system", DataCategory: "operational", Status: "active",
@@ -101,7 +102,7 @@ func fixture(t *testing.T, opt ping.Options, hang bool) (*ping.Pinger, func()) {
 		{KeyPath: "settings.ratio", TimeFrame: "none", DataSource: "system", DataCategory: "operational", Status: "active", Value: app(math.NaN(), nil)},
 		{KeyPath: "settings.ldap_enabled.servers", TimeFrame: "none", DataSource: "system", DataCategory: "operational", Status: "active", Value: app(2, nil)},
 		{KeyPath: "version", TimeFrame: "none", DataSource: "system", DataCategory: "standard", Status: "active"},
-		{KeyPath: "counts.no_category", TimeFrame: "all", DataSource: "internal_events", Status: "active", Events: rule("issue_created", "")},
+		{KeyPath: "counts.no_category", TimeFrame: "all", DataSource: "internal_events", Status: "active", Events: rule("issue_created", event.UniqueNone)},
 	}
 	if !hang {
 		opt.Metrics = slices.DeleteFunc(opt.Metrics, func(d *metric.Descriptor) bool { return d.KeyPath == "settings.hanging" })

@@ -145,8 +145,14 @@ func relabel(b *diff.Base, s *model.Set) *model.Set {
 	for _, m := range s.Metrics {
 		m.File = b.Display(m.File)
 		fix(&m.Pos)
-		for _, r := range m.Events {
-			fix(&r.Pos)
+		fix(&m.TimeFramePos)
+		fix(&m.DatabasePos)
+		for i := range m.Sources {
+			src := &m.Sources[i]
+			fix(&src.Pos)
+			for j := range src.Filter {
+				fix(&src.Filter[j].Pos)
+			}
 		}
 	}
 	return s

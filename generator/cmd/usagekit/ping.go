@@ -19,7 +19,6 @@ import (
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
 	"github.com/usagekit/usagekit/generator"
-	"github.com/usagekit/usagekit/generator/describe"
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/runtime/dbcount"
 	"github.com/usagekit/usagekit/runtime/metric"
@@ -65,53 +64,73 @@ sending failed, 2 bad usage or a service could not be reached.`,
 // previewUUID stands in for the instance UUID in a preview.
 const previewUUID = "00000000-0000-0000-0000-000000000000"
 
-func runPing(args []string, stdout, stderr io.Writer) int {
+// pingFlags are the command line of usagekit ping.
+type pingFlags struct {
+	defs, redisURL, dbURL, sendURL string
+	uuid, hostname, version        string
+	gzip, noOptional, withMeta     bool
+	timeout                        time.Duration
+	now                            func() time.Time
+}
+
+// parse reads args into f; a non-negative code means stop with it.
+func (f *pingFlags) parse(args []string, stderr io.Writer) int {
 	fl := flag.NewFlagSet("ping", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	defs := fl.String("definitions", "definitions", "the definitions `dir`ectory")
-	redisURL := fl.String("redis", os.Getenv("REDIS_URL"), "Redis `url` holding the counters")
-	dbURL := fl.String("database", "", "database `url`: postgres://... or sqlite:PATH")
+	fl.StringVar(&f.defs, "definitions", "definitions", "the definitions `dir`ectory")
+	fl.StringVar(&f.redisURL, "redis", os.Getenv("REDIS_URL"), "Redis `url` holding the counters")
+	fl.StringVar(&f.dbURL, "database", "", "database `url`: postgres://... or sqlite:PATH")
 	nowFlag := fl.String("now", "", "compute as of `time` (RFC 3339 or YYYY-MM-DD)")
-	sendURL := fl.String("send", "", "post the payload to the collector at `url`")
-	gz := fl.Bool("gzip", false, "compress what --send posts")
-	uuid := fl.String("uuid", "", "the instance `uuid`")
-	hostname := fl.String("hostname", "", "the instance host `name`")
-	ver := fl.String("version", version(), "the instance `version`")
-	noOptional := fl.Bool("no-optional", false, "leave optional metrics out")
-	withMeta := fl.Bool("metadata", false, "print the metadata too")
-	timeout := fl.Duration("timeout", metric.DefaultTimeout, "per-metric `timeout`")
+	fl.StringVar(&f.sendURL, "send", "", "post the payload to the collector at `url`")
+	fl.BoolVar(&f.gzip, "gzip", false, "compress what --send posts")
+	fl.StringVar(&f.uuid, "uuid", "", "the instance `uuid`")
+	fl.StringVar(&f.hostname, "hostname", "", "the instance host `name`")
+	fl.StringVar(&f.version, "version", version(), "the instance `version`")
+	fl.BoolVar(&f.noOptional, "no-optional", false, "leave optional metrics out")
+	fl.BoolVar(&f.withMeta, "metadata", false, "print the metadata too")
+	fl.DurationVar(&f.timeout, "timeout", metric.DefaultTimeout, "per-metric `timeout`")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		return exitUsage
 	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "usagekit ping: "+format+"\n", a...)
+		return exitUsage
+	}
+	switch {
+	case fl.NArg() > 0:
+		return fail("unexpected argument %q; definitions are given with --definitions", fl.Arg(0))
+	case f.redisURL == "":
+		return fail("--redis URL (or $REDIS_URL) is required: event metrics are read from Redis")
+	case f.sendURL != "" && f.uuid == "":
+		return fail("--send needs --uuid: the collector tells instances apart by it")
+	}
+	if f.uuid == "" {
+		f.uuid = previewUUID
+	}
+	f.now = time.Now
+	if *nowFlag != "" {
+		t, err := parseNow(*nowFlag)
+		if err != nil {
+			return fail("%v", err)
+		}
+		f.now = func() time.Time { return t }
+	}
+	return -1
+}
+
+func runPing(args []string, stdout, stderr io.Writer) int {
+	var f pingFlags
+	if code := f.parse(args, stderr); code >= 0 {
+		return code
+	}
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(stderr, "usagekit ping: "+format+"\n", a...)
 		return code
 	}
-	if fl.NArg() > 0 {
-		return fail(exitUsage, "unexpected argument %q; definitions are given with --definitions", fl.Arg(0))
-	}
-	if *redisURL == "" {
-		return fail(exitUsage, "--redis URL (or $REDIS_URL) is required: event metrics are read from Redis")
-	}
-	if *sendURL != "" && *uuid == "" {
-		return fail(exitUsage, "--send needs --uuid: the collector tells instances apart by it")
-	}
-	if *uuid == "" {
-		*uuid = previewUUID
-	}
-	now := time.Now
-	if *nowFlag != "" {
-		t, err := parseNow(*nowFlag)
-		if err != nil {
-			return fail(exitUsage, "%v", err)
-		}
-		now = func() time.Time { return t }
-	}
-
-	set, err := generator.Load(*defs)
+	set, err := generator.Load(f.defs)
 	if err != nil {
 		list, ok := diag.From(err)
 		if !ok {
@@ -120,51 +139,28 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 		for _, d := range list {
 			fmt.Fprintln(stderr, d.String())
 		}
-		return fail(exitProblems, "%d problem(s) in %s; nothing was computed", len(list), *defs)
+		return fail(exitProblems, "%d problem(s) in %s; nothing was computed", len(list), f.defs)
 	}
-
-	quietRedis.Do(func() { redis.SetLogger(discardLog{}) })
-	ropt, err := redis.ParseURL(*redisURL)
-	if err != nil {
-		return fail(exitUsage, "--redis: %v", err)
-	}
-	rdb := redis.NewClient(ropt)
-	defer rdb.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		return fail(exitUsage, "connecting to Redis at %s: %v", ropt.Addr, err)
+	engine, closeAll, err := f.engine(ctx)
+	if err != nil {
+		return fail(exitUsage, "%v", err)
 	}
-	eopt := metric.EngineOptions{Store: redisstore.New(rdb, redisstore.Options{}), Now: now, Timeout: *timeout}
-	if *dbURL != "" {
-		driver, dsn, dialect, err := openArgs(*dbURL)
-		if err != nil {
-			return fail(exitUsage, "--database: %v", err)
-		}
-		db, err := sql.Open(driver, dsn)
-		if err != nil {
-			return fail(exitUsage, "--database: %v", err)
-		}
-		defer db.Close()
-		if err := db.PingContext(ctx); err != nil {
-			return fail(exitUsage, "connecting to the database: %v", err)
-		}
-		eopt.DB, eopt.Dialect = db, dialect
-	}
-
+	defer closeAll()
 	popt := ping.Options{
-		Engine:     metric.NewEngine(eopt),
-		Metrics:    describe.Metrics(set),
-		Instance:   ping.Instance{UUID: *uuid, Hostname: *hostname, Version: *ver},
-		NoOptional: *noOptional,
+		Engine:     engine,
+		Metrics:    set.Descriptors(),
+		Instance:   ping.Instance{UUID: f.uuid, Hostname: f.hostname, Version: f.version},
+		NoOptional: f.noOptional,
 	}
-	if *sendURL != "" {
-		popt.Client = ping.NewClient(*sendURL, ping.ClientOptions{Gzip: *gz})
+	if f.sendURL != "" {
+		popt.Client = ping.NewClient(f.sendURL, ping.ClientOptions{Gzip: f.gzip})
 		pl, err := ping.New(popt).Send(ctx)
 		if err != nil {
 			return fail(exitProblems, "%v", err)
 		}
-		fmt.Fprintf(stdout, "sent %d metrics to %s (uuid %s, recorded_at %s)\n", len(pl.Metrics), *sendURL, pl.UUID,
+		fmt.Fprintf(stdout, "sent %d metrics to %s (uuid %s, recorded_at %s)\n", len(pl.Metrics), f.sendURL, pl.UUID,
 			pl.RecordedAt.Format(time.RFC3339))
 		return exitOK
 	}
@@ -172,8 +168,61 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(exitUsage, "%v", err)
 	}
+	if err := printPayload(stdout, pl, f.withMeta); err != nil {
+		return fail(exitUsage, "%v", err)
+	}
+	return exitOK
+}
+
+// engine connects to Redis and, when given, the database, and returns the
+// metric engine over them and what closes the connections.
+func (f *pingFlags) engine(ctx context.Context) (*metric.Engine, func(), error) {
+	quietRedis.Do(func() { redis.SetLogger(discardLog{}) })
+	ropt, err := redis.ParseURL(f.redisURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--redis: %w", err)
+	}
+	rdb := redis.NewClient(ropt)
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		return nil, nil, fmt.Errorf("connecting to Redis at %s: %w", ropt.Addr, err)
+	}
+	eopt := metric.EngineOptions{Store: redisstore.New(rdb, redisstore.Options{}), Now: f.now, Timeout: f.timeout}
+	closeAll := func() { rdb.Close() }
+	if f.dbURL != "" {
+		db, dialect, err := openDatabase(ctx, f.dbURL)
+		if err != nil {
+			rdb.Close()
+			return nil, nil, err
+		}
+		eopt.DB, eopt.Dialect = db, dialect
+		closeAll = func() { rdb.Close(); db.Close() }
+	}
+	return metric.NewEngine(eopt), closeAll, nil
+}
+
+// openDatabase opens and checks the database of --database.
+func openDatabase(ctx context.Context, u string) (*sql.DB, string, error) {
+	driver, dsn, dialect, err := openArgs(u)
+	if err != nil {
+		return nil, "", fmt.Errorf("--database: %w", err)
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, "", fmt.Errorf("--database: %w", err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, "", fmt.Errorf("connecting to the database: %w", err)
+	}
+	return db, dialect, nil
+}
+
+// printPayload writes the payload as indented JSON, with its metadata when
+// asked.
+func printPayload(w io.Writer, pl *ping.Payload, withMeta bool) error {
 	var out any = pl
-	if *withMeta {
+	if withMeta {
 		out = struct {
 			Payload  *ping.Payload `json:"payload"`
 			Metadata ping.Metadata `json:"metadata"`
@@ -181,10 +230,10 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
-		return fail(exitUsage, "encoding the payload: %v", err)
+		return fmt.Errorf("encoding the payload: %w", err)
 	}
-	stdout.Write(append(b, '\n')) //nolint:errcheck // nothing to do about a closed stdout
-	return exitOK
+	_, err = w.Write(append(b, '\n'))
+	return err
 }
 
 // quietRedis silences go-redis's own logging once: the command reports

@@ -18,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/keys"
 	"github.com/usagekit/usagekit/runtime/store"
 	"github.com/usagekit/usagekit/runtime/store/redisstore"
@@ -73,7 +74,7 @@ func seedPing(t *testing.T, c *redis.Client) string {
 		add(keys.Unique("create_issue", nil, event.UniqueUser), w, "1", "2", strings.Repeat("3", i+1))
 		add(keys.Unique("search_code", nil, event.UniqueUser), w, "5", "6")
 	}
-	incr(keys.Counter("create_issue", []keys.FilterTerm{{Key: "confidential", Value: "true"}}), 4, cur.Add(-1))
+	incr(keys.Counter("create_issue", event.Filter{{Property: "confidential", Value: "true"}}), 4, cur.Add(-1))
 	b.Incrs = append(b.Incrs, store.Incr{Key: "USAGE_WEB_IDE_COMMITS", By: 17})
 	b.Adds = append(b.Adds, store.Add{Key: "{hll_counters}_g_project_management_issue_title_changed" + cur.Add(-1).Suffix(), Members: []string{"1", "2", "3"}})
 	if err := redisstore.New(c, redisstore.Options{}).Apply(context.Background(), &b); err != nil {

@@ -38,8 +38,8 @@ func trackIssue(ctx context.Context, _ *Recorder, user event.UserID, project eve
 
 var (
 	totalIssues  = &metric.Descriptor{KeyPath: "counts.issues", TimeFrame: metric.AllTime, DataSource: "internal_events", Events: []metric.EventRule{{Event: "issue_created"}}}
-	bugIssues    = &metric.Descriptor{KeyPath: "counts.bugs", TimeFrame: metric.AllTime, DataSource: "internal_events", Events: []metric.EventRule{{Event: "issue_created", Filter: []metric.FilterTerm{{Key: "label", Value: "bug"}}}}}
-	weeklyUsers  = &metric.Descriptor{KeyPath: "counts.users_weekly", TimeFrame: metric.Weekly, DataSource: "internal_events", Events: []metric.EventRule{{Event: "issue_created", Unique: "user.id"}}}
+	bugIssues    = &metric.Descriptor{KeyPath: "counts.bugs", TimeFrame: metric.AllTime, DataSource: "internal_events", Events: []metric.EventRule{{Event: "issue_created", Filter: event.Filter{{Property: "label", Value: "bug"}}}}}
+	weeklyUsers  = &metric.Descriptor{KeyPath: "counts.users_weekly", TimeFrame: metric.Weekly, DataSource: "internal_events", Events: []metric.EventRule{{Event: "issue_created", Unique: event.UniqueUser}}}
 	monthlyTotal = &metric.Descriptor{KeyPath: "counts.issues_monthly", TimeFrame: metric.Monthly, DataSource: "internal_events", Events: []metric.EventRule{{Event: "issue_created"}}}
 )
 
