@@ -12,9 +12,9 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/usagekit/usagekit/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/dbcount"
 	"github.com/usagekit/usagekit/runtime/event"
-	"github.com/usagekit/usagekit/runtime/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/keys"
 	"github.com/usagekit/usagekit/runtime/metric"
 	"github.com/usagekit/usagekit/runtime/store"

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagekit/usagekit/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/event"
-	"github.com/usagekit/usagekit/runtime/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/keys"
 	"github.com/usagekit/usagekit/runtime/metric"
 	"github.com/usagekit/usagekit/runtime/ping"
@@ -21,8 +21,11 @@ import (
 // metrics: 1,000 28d totals and 1,000 28d unique counts, each over four
 // weeks of keys that exist. The bound: at most 1s per ping against
 // local Redis.
+// benchRedisDB is the Redis database of the benchmarks.
+const benchRedisDB = 10
+
 func BenchmarkPing2000(b *testing.B) {
-	rs := redisstore.New(redistest.Client(b, e2eRedisDB), redisstore.Options{})
+	rs := redisstore.New(redistest.Client(b, benchRedisDB), redisstore.Options{})
 	ctx := context.Background()
 	weeks := keys.Last(4, now)
 	members := make([]string, 50)

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/usagekit/usagekit/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/event"
-	"github.com/usagekit/usagekit/runtime/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/keys"
 	"github.com/usagekit/usagekit/runtime/metric"
 	"github.com/usagekit/usagekit/runtime/ping"

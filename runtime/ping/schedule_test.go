@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/usagekit/usagekit/runtime/internal/redistest"
+	"github.com/usagekit/usagekit/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/metric"
 	"github.com/usagekit/usagekit/runtime/ping"
 )

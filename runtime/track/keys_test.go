@@ -9,8 +9,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/usagekit/usagekit/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/event"
-	"github.com/usagekit/usagekit/runtime/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/store"
 	"github.com/usagekit/usagekit/runtime/store/memstore"
 	"github.com/usagekit/usagekit/runtime/store/redisstore"

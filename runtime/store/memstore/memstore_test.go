@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/usagekit/usagekit/runtime/internal/redistest"
+	"github.com/usagekit/usagekit/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/store"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/usagekit/usagekit/runtime/internal/redistest"
+	"github.com/usagekit/usagekit/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/store"
 )
 

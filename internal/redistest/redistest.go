@@ -1,24 +1,20 @@
-// Package redistest gives tests of the runtime their own Redis database, a
-// TCP proxy that cuts and restores the connection, and a throwaway Redis
-// Cluster.
+// Package redistest gives tests their own Redis database, a TCP proxy that
+// cuts and restores the connection, and a throwaway Redis Cluster and
+// Sentinel.
 package redistest
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/usagekit/usagekit/internal/testservers"
 )
 
 // URL is the Redis the tests use: $REDIS_URL, default redis://127.0.0.1:6379.
-func URL() string {
-	if u := os.Getenv("REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379"
-}
+func URL() string { return testservers.Redis.URL() }
 
 // Options returns client options for database db of the test Redis.
 func Options(t testing.TB, db int) *redis.Options {

@@ -1,4 +1,4 @@
-package tracktest_test
+package generated_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package ping_test
+package main
 
 import (
 	"bytes"
@@ -6,21 +6,23 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/usagekit/usagekit/generated"
+	"github.com/usagekit/usagekit/internal/redistest"
+	"github.com/usagekit/usagekit/internal/testservers"
 	"github.com/usagekit/usagekit/runtime/dbcount"
 	"github.com/usagekit/usagekit/runtime/event"
-	"github.com/usagekit/usagekit/runtime/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/metric"
 	"github.com/usagekit/usagekit/runtime/ping"
 	"github.com/usagekit/usagekit/runtime/store/redisstore"
@@ -99,19 +101,18 @@ func appDB(t *testing.T, db *sql.DB, dialect string, now time.Time) {
 }
 
 // databases opens SQLite and PostgreSQL (in a schema of its own, dropped at
-// the end), each with the application's tables.
-func databases(t *testing.T, now time.Time) map[string]*sql.DB {
-	lite, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "app.db"))
+// the end), each with the application's tables, and returns each with the
+// URL usagekit ping --database takes for it.
+func databases(t *testing.T, now time.Time) map[string]appDatabase {
+	litePath := filepath.Join(t.TempDir(), "app.db")
+	lite, err := sql.Open("sqlite", litePath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lite.Close() })
 	appDB(t, lite, dbcount.SQLite, now)
 
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
+	base := testservers.Postgres.URL()
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatal(err)
@@ -135,14 +136,27 @@ func databases(t *testing.T, now time.Time) map[string]*sql.DB {
 	}
 	t.Cleanup(func() { pg.Close() })
 	appDB(t, pg, dbcount.Postgres, now)
-	return map[string]*sql.DB{dbcount.SQLite: lite, dbcount.Postgres: pg}
+	return map[string]appDatabase{
+		dbcount.SQLite:   {lite, "sqlite:" + litePath},
+		dbcount.Postgres: {pg, u.String()},
+	}
+}
+
+// appDatabase is an application database and its URL for usagekit ping.
+type appDatabase struct {
+	db  *sql.DB
+	url string
 }
 
 // TestEndToEnd tracks events through the generated functions into Redis,
-// moves the clock a week on, computes the ping over Redis and each database,
-// and compares it with testdata/e2e.json; then sends it to a collector.
+// moves the clock a week on and computes the ping over Redis and each
+// database twice: as the application does, with the generated Metrics (the
+// payload is testdata/ping/e2e.json), and as usagekit ping does, from the
+// YAML. Both payloads must be identical but for the metrics only the
+// application computes (and the instance facts the command takes as flags).
 func TestEndToEnd(t *testing.T) {
-	rs := redisstore.New(redistest.Client(t, e2eRedisDB), redisstore.Options{})
+	rdb := redistest.Client(t, e2eRedisDB)
+	rs := redisstore.New(rdb, redisstore.Options{})
 	var clock atomic.Pointer[time.Time]
 	set := func(t time.Time) { clock.Store(&t) }
 	now := func() time.Time { return *clock.Load() }
@@ -151,23 +165,7 @@ func TestEndToEnd(t *testing.T) {
 	tr := track.New(track.Options{Store: rs, Sync: true, Now: now})
 	defer tr.Close(ctx)
 	ctx = track.NewContext(ctx, tr)
-
-	// Week 47.
-	for u := range event.UserID(3) {
-		generated.TrackCreateIssue(ctx, u+1, 10, 100, generated.CreateIssueProperties{Label: "bug", Property: "web", Confidential: u == 1, Weight: 2})
-	}
-	generated.TrackCloseIssue(ctx, 4, 10, 100, generated.CloseIssueProperties{})
-	generated.TrackMergeMergeRequest(ctx, 1, 10, 100, generated.MergeMergeRequestProperties{Value: 3, Squash: true})
-	generated.TrackMergeMergeRequest(ctx, 2, 11, 100, generated.MergeMergeRequestProperties{Value: 5})
-	generated.TrackSearchCode(ctx, 5, 10, 100, generated.SearchCodeProperties{Label: "blobs", Property: "project"})
-	generated.TrackSearchCode(ctx, 5, 10, 100, generated.SearchCodeProperties{Label: "blobs", Property: "global"})
-	generated.TrackSearchCode(ctx, 6, 12, 101, generated.SearchCodeProperties{Label: "commits", Property: "group"})
-	generated.TrackPushToRepository(ctx, 7, 10, 100, generated.PushToRepositoryProperties{BranchProtected: true, Value: 2})
-	generated.TrackPushToRepository(ctx, 8, 13, 100, generated.PushToRepositoryProperties{Value: 1})
-	generated.TrackCompletePipeline(ctx, 10, 100, generated.CompletePipelineProperties{Label: "success", Value: 120})
-	generated.TrackCompletePipeline(ctx, 10, 100, generated.CompletePipelineProperties{Label: "failed", Value: 30.5})
-	generated.TrackGenerateMergeRequestSummary(ctx, 1, 10, 100, []event.NamespaceID{100})
-	generated.TrackCreateProject(ctx, 1, 100, generated.CreateProjectProperties{})
+	trackWeek47(ctx)
 
 	// A week later, in week 48: this week's events never count in 7d or
 	// 28d, only in all-time totals.
@@ -183,7 +181,7 @@ func TestEndToEnd(t *testing.T) {
 		db := databases(t, now())[name]
 		t.Run(name, func(t *testing.T) {
 			p := ping.New(ping.Options{
-				Engine:   metric.NewEngine(metric.EngineOptions{Store: rs, DB: db, Now: now, Timeout: time.Second}),
+				Engine:   metric.NewEngine(metric.EngineOptions{Store: rs, DB: db.db, Now: now, Timeout: time.Second}),
 				Metrics:  generated.Metrics(app{}),
 				Instance: ping.Instance{UUID: "1c1e6b5e-0b8e-4f37-9d55-6d1f2c0b4a7e", Version: "2.3.0", Hostname: "forge.example.com"},
 			})
@@ -196,42 +194,128 @@ func TestEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 			b = append(b, '\n')
-			golden(t, "e2e.json", b)
+			goldenFile(t, "testdata/ping/e2e.json", b)
 			if first == nil {
 				first = b
 			} else if !bytes.Equal(first, b) {
 				t.Errorf("PostgreSQL and SQLite payloads differ")
 			}
-			errs := map[string]string{}
-			for _, m := range pl.Metrics {
-				if m.Error != "" {
-					errs[m.Name] = m.Error
-				}
-			}
-			want := map[string]string{
-				"redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly": "legacy tracker retired",
-				"settings.gitaly.clusters": "metric: panicked: gitaly config not loaded",
-				"settings.gitaly_apdex":    "metric: timed out after 1s",
-			}
-			if fmt.Sprint(errs) != fmt.Sprint(want) {
-				t.Errorf("metric errors:\n got %v\nwant %v", errs, want)
-			}
-
-			// Sent through a collector that fails once, the same document
-			// arrives once.
-			c := newCollector(t, map[string][]step{"/": {{status: 503}}})
-			if err := ping.NewClient(c.URL, fast(ping.ClientOptions{Gzip: true})).Send(ctx, pl); err != nil {
-				t.Fatal(err)
-			}
-			stored := c.stored("/")
-			var sent bytes.Buffer
-			if len(stored) == 1 {
-				json.Indent(&sent, []byte(stored[0]), "", "  ")
-				sent.WriteByte('\n')
-			}
-			if !bytes.Equal(sent.Bytes(), b) {
-				t.Errorf("collector stored %d payloads; the one sent differs from the preview:\n%s", len(stored), sent.String())
-			}
+			checkAppErrors(t, pl)
+			fromYAML := pingFromYAML(t, redistest.Options(t, e2eRedisDB), db.url)
+			compareWithoutApplication(t, b, fromYAML)
 		})
 	}
+}
+
+// trackWeek47 tracks the events of ISO week 2026-47.
+func trackWeek47(ctx context.Context) {
+	for u := range event.UserID(3) {
+		generated.TrackCreateIssue(ctx, u+1, 10, 100, generated.CreateIssueProperties{Label: "bug", Property: "web", Confidential: u == 1, Weight: 2})
+	}
+	generated.TrackCloseIssue(ctx, 4, 10, 100, generated.CloseIssueProperties{})
+	generated.TrackMergeMergeRequest(ctx, 1, 10, 100, generated.MergeMergeRequestProperties{Value: 3, Squash: true})
+	generated.TrackMergeMergeRequest(ctx, 2, 11, 100, generated.MergeMergeRequestProperties{Value: 5})
+	generated.TrackSearchCode(ctx, 5, 10, 100, generated.SearchCodeProperties{Label: "blobs", Property: "project"})
+	generated.TrackSearchCode(ctx, 5, 10, 100, generated.SearchCodeProperties{Label: "blobs", Property: "global"})
+	generated.TrackSearchCode(ctx, 6, 12, 101, generated.SearchCodeProperties{Label: "commits", Property: "group"})
+	generated.TrackPushToRepository(ctx, 7, 10, 100, generated.PushToRepositoryProperties{BranchProtected: true, Value: 2})
+	generated.TrackPushToRepository(ctx, 8, 13, 100, generated.PushToRepositoryProperties{Value: 1})
+	generated.TrackCompletePipeline(ctx, 10, 100, generated.CompletePipelineProperties{Label: "success", Value: 120})
+	generated.TrackCompletePipeline(ctx, 10, 100, generated.CompletePipelineProperties{Label: "failed", Value: 30.5})
+	generated.TrackGenerateMergeRequestSummary(ctx, 1, 10, 100, []event.NamespaceID{100})
+	generated.TrackCreateProject(ctx, 1, 100, generated.CreateProjectProperties{})
+}
+
+// checkAppErrors checks that the application metrics that fail (an error,
+// a panic, a timeout) fail alone, with their errors in the metadata.
+func checkAppErrors(t *testing.T, pl *ping.Payload) {
+	t.Helper()
+	errs := map[string]string{}
+	for _, m := range pl.Metrics {
+		if m.Error != "" {
+			errs[m.Name] = m.Error
+		}
+	}
+	want := map[string]string{
+		"redis_hll_counters.issues_edit.issues_edit_total_unique_counts_monthly": "legacy tracker retired",
+		"settings.gitaly.clusters": "metric: panicked: gitaly config not loaded",
+		"settings.gitaly_apdex":    "metric: timed out after 1s",
+	}
+	if fmt.Sprint(errs) != fmt.Sprint(want) {
+		t.Errorf("metric errors:\n got %v\nwant %v", errs, want)
+	}
+}
+
+// pingFromYAML runs usagekit ping over definitions/ against the same Redis
+// database and application database, and returns its payload.
+func pingFromYAML(t *testing.T, ropt *redis.Options, dbURL string) []byte {
+	t.Helper()
+	redisURL := fmt.Sprintf("redis://%s/%d", ropt.Addr, ropt.DB)
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"ping", "--definitions", "../../../definitions", "--redis", redisURL, "--database", dbURL,
+		"--now", "2026-11-25T12:00:00Z", "--uuid", "1c1e6b5e-0b8e-4f37-9d55-6d1f2c0b4a7e", "--hostname", "forge.example.com",
+		"--version", "2.3.0", "--timeout", "1s"}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("usagekit ping: exit %d: %s", code, stderr.String())
+	}
+	return stdout.Bytes()
+}
+
+// compareWithoutApplication compares two payloads key path by key path,
+// leaving out the metrics only the application computes: their values in
+// the application's ping are its own, and usagekit ping reports -1.
+func compareWithoutApplication(t *testing.T, app, yaml []byte) {
+	t.Helper()
+	skip := map[string]bool{}
+	for _, d := range generated.Metrics(nil) {
+		if d.Application {
+			skip[d.KeyPath] = true
+		}
+	}
+	a, y := flatten(t, app), flatten(t, yaml)
+	compared := 0
+	for _, k := range slices.Sorted(maps.Keys(a)) {
+		if skip[k] {
+			continue
+		}
+		compared++
+		if yv, ok := y[k]; !ok || yv != a[k] {
+			t.Errorf("%s: the application's ping has %s, usagekit ping %s", k, a[k], y[k])
+		}
+	}
+	for k := range y {
+		if _, ok := a[k]; !ok {
+			t.Errorf("%s: only in usagekit ping's payload", k)
+		}
+	}
+	if compared < 40 {
+		t.Errorf("compared %d metrics, want the 40 and more that the definitions compute", compared)
+	}
+}
+
+// flatten reads a payload into key path -> JSON value.
+func flatten(t *testing.T, payload []byte) map[string]string {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(payload, &doc); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		if m, ok := v.(map[string]any); ok && prefix != "settings.collected_data_categories" {
+			for k, e := range m {
+				p := k
+				if prefix != "" {
+					p = prefix + "." + k
+				}
+				walk(p, e)
+			}
+			return
+		}
+		b, _ := json.Marshal(v)
+		out[prefix] = string(b)
+	}
+	walk("", doc)
+	return out
 }

@@ -1,0 +1,10 @@
+package memstore
+
+import (
+	"testing"
+
+	"github.com/usagekit/usagekit/internal/testservers"
+)
+
+// TestMain stops the package's tests with one line per missing server.
+func TestMain(m *testing.M) { testservers.Main(m, testservers.Redis) }
