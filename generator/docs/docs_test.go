@@ -2,19 +2,16 @@ package docs
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/internal/golden"
 	"github.com/usagekit/usagekit/runtime/dbcount"
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // sampleSet is a small definition set with two product groups, an event
 // without a group, filtered and unique metrics and a removed metric.
@@ -70,23 +67,7 @@ func TestGenerateGolden(t *testing.T) {
 	var names []string
 	for _, f := range files {
 		names = append(names, f.Name)
-		golden := filepath.Join("testdata", "golden", filepath.FromSlash(f.Name))
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(golden, f.Data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test ./generator/docs -update)", err)
-		}
-		if !bytes.Equal(want, f.Data) {
-			t.Errorf("%s differs from %s (run go test ./generator/docs -update and review the diff)\n--- want\n%s\n--- got\n%s", f.Name, golden, want, f.Data)
-		}
+		golden.Check(t, filepath.Join("testdata", "golden", filepath.FromSlash(f.Name)), f.Data)
 	}
 	wantNames := "groups/no-product-group.md groups/project-management.md groups/source-code.md index.html index.md"
 	if got := strings.Join(names, " "); got != wantNames {

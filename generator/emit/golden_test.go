@@ -3,7 +3,6 @@ package emit_test
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -15,9 +14,8 @@ import (
 	"github.com/usagekit/usagekit/generator"
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/emit"
+	"github.com/usagekit/usagekit/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under generator/testdata")
 
 // Each case is generator/testdata/<case>/: definitions/ holds the input;
 // want/<file>.golden the expected files (kept out of the build as .golden),
@@ -62,42 +60,20 @@ func TestGolden(t *testing.T) {
 					d.Path = strings.TrimPrefix(filepath.ToSlash(d.Path), filepath.ToSlash(dir)+"/")
 					b.WriteString(strings.ReplaceAll(d.String(), filepath.ToSlash(dir)+"/", "") + "\n")
 				}
-				checkGolden(t, filepath.Join(dir, "errors.txt"), b.String())
+				golden.Check(t, filepath.Join(dir, "errors.txt"), []byte(b.String()))
 				syncGoldens(t, filepath.Join(dir, "want"), nil)
 				return
 			}
-			if *update {
+			if golden.Updating() {
 				os.Remove(filepath.Join(dir, "errors.txt"))
 			} else if _, err := os.Stat(filepath.Join(dir, "errors.txt")); err == nil {
 				t.Errorf("generation succeeded but errors.txt expects diagnostics")
 			}
 			for _, f := range files {
-				checkGolden(t, filepath.Join(dir, "want", f.Name+".golden"), string(f.Data))
+				golden.Check(t, filepath.Join(dir, "want", f.Name+".golden"), f.Data)
 			}
 			syncGoldens(t, filepath.Join(dir, "want"), files)
 		})
-	}
-}
-
-// checkGolden compares got with the golden file, or rewrites it with -update.
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Errorf("%v (run go test ./generator/emit -update)", err)
-		return
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (-want +got):\n%s", path, lineDiff(string(want), got))
 	}
 }
 
@@ -111,13 +87,13 @@ func syncGoldens(t *testing.T, dir string, files []emit.File) {
 		if slices.ContainsFunc(files, func(f emit.File) bool { return f.Name == name }) {
 			continue
 		}
-		if *update {
+		if golden.Updating() {
 			os.Remove(g)
 			continue
 		}
 		t.Errorf("%s is no longer generated", g)
 	}
-	if *update && len(files) == 0 {
+	if golden.Updating() && len(files) == 0 {
 		os.Remove(dir)
 	}
 }
@@ -182,56 +158,4 @@ func TestGoldensAreNotGo(t *testing.T) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal(err)
 	}
-}
-
-// lineDiff is a minimal line diff of want and got: lines only in want start
-// with "-", lines only in got with "+", three lines of context.
-func lineDiff(want, got string) string {
-	a, b := strings.Split(want, "\n"), strings.Split(got, "\n")
-	// Longest common subsequence table, from the end.
-	lcs := make([][]int, len(a)+1)
-	for i := range lcs {
-		lcs[i] = make([]int, len(b)+1)
-	}
-	for i := len(a) - 1; i >= 0; i-- {
-		for j := len(b) - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	type line struct {
-		op   byte
-		text string
-	}
-	var lines []line
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		switch {
-		case i < len(a) && j < len(b) && a[i] == b[j]:
-			lines = append(lines, line{' ', a[i]})
-			i, j = i+1, j+1
-		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
-			lines = append(lines, line{'+', b[j]})
-			j++
-		default:
-			lines = append(lines, line{'-', a[i]})
-			i++
-		}
-	}
-	var out strings.Builder
-	for k, l := range lines {
-		near := false
-		for d := max(0, k-3); d <= min(len(lines)-1, k+3); d++ {
-			near = near || lines[d].op != ' '
-		}
-		if near {
-			out.WriteByte(l.op)
-			out.WriteString(l.text)
-			out.WriteByte('\n')
-		}
-	}
-	return out.String()
 }

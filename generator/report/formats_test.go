@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/usagekit/usagekit/generator/diag"
+	"github.com/usagekit/usagekit/internal/golden"
 )
 
 // sampleDiags has the awkward cases: two identical findings in one file, a
@@ -30,30 +30,12 @@ var sampleFiles = []string{
 	"definitions/metrics/a, b.yml", "definitions/metrics/counts.yml",
 }
 
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./generator/report -update)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("output differs from %s (run go test ./generator/report -update and review)\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
-}
-
 func TestCodeQualityGolden(t *testing.T) {
 	var b bytes.Buffer
 	if err := WriteCodeQuality(&b, sampleDiags); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "codequality.golden.json", b.Bytes())
+	golden.Check(t, filepath.Join("testdata", "codequality.golden.json"), b.Bytes())
 }
 
 func TestCodeQualitySchema(t *testing.T) {
@@ -120,7 +102,7 @@ func TestGitHubGolden(t *testing.T) {
 	if err := WriteGitHub(&b, sampleDiags); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "github.golden.txt", b.Bytes())
+	golden.Check(t, filepath.Join("testdata", "github.golden.txt"), b.Bytes())
 }
 
 func TestGitHubEscaping(t *testing.T) {
@@ -161,7 +143,7 @@ func TestJUnitGolden(t *testing.T) {
 	if err := WriteJUnit(&b, sampleFiles, sampleDiags); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "junit.golden.xml", b.Bytes())
+	golden.Check(t, filepath.Join("testdata", "junit.golden.xml"), b.Bytes())
 }
 
 func TestJUnitShape(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/usagekit/usagekit/generator"
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/internal/golden"
 )
 
 // sampleResult is a run over four files with two problems; one metric file
@@ -32,31 +32,13 @@ func sampleResult() *generator.Result {
 	}
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./generator/report -update)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("output differs from %s (run go test ./generator/report -update and review)\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
-}
-
 func TestTextAndJSONGolden(t *testing.T) {
 	for _, f := range []string{"text", "json"} {
 		var b bytes.Buffer
 		if err := Write(&b, f, sampleResult()); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, "sample."+f+".golden", b.Bytes())
+		golden.Check(t, filepath.Join("testdata", "sample."+f+".golden"), b.Bytes())
 	}
 }
 

@@ -2,7 +2,6 @@ package scaffold
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,27 +9,8 @@ import (
 
 	"github.com/usagekit/usagekit/generator"
 	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./generator/scaffold -update)", err)
-	}
-	if string(want) != string(got) {
-		t.Errorf("%s differs (run go test ./generator/scaffold -update and review)\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
-}
 
 func validEvent() EventOptions {
 	return EventOptions{
@@ -50,8 +30,8 @@ func TestEventGolden(t *testing.T) {
 	if f.Path != filepath.Join("definitions", "events", "export_issues.yml") {
 		t.Errorf("path = %s", f.Path)
 	}
-	checkGolden(t, "export_issues.yml", f.Data)
-	checkGolden(t, "export_issues.snippet", []byte(EventSnippet(validEvent())))
+	golden.Check(t, filepath.Join("testdata", "export_issues.yml"), f.Data)
+	golden.Check(t, filepath.Join("testdata", "export_issues.snippet"), []byte(EventSnippet(validEvent())))
 }
 
 func TestEventErrors(t *testing.T) {
@@ -140,14 +120,14 @@ func TestMetricNaming(t *testing.T) {
 				t.Errorf("keys = %s\nwant   %s", got, tt.keys)
 			}
 			if tt.golden != "" {
-				checkGolden(t, tt.golden, f.Data)
+				golden.Check(t, filepath.Join("testdata", tt.golden), f.Data)
 			}
 		})
 	}
 }
 
 func TestMetricSnippetGolden(t *testing.T) {
-	checkGolden(t, "count_distinct_user_id_from_export_issues.snippet",
+	golden.Check(t, filepath.Join("testdata", "count_distinct_user_id_from_export_issues.snippet"),
 		[]byte(MetricSnippet([]string{"redis_hll_counters.count_distinct_user_id_from_export_issues_weekly"}, []string{"export_issues"})))
 }
 

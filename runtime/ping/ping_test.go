@@ -1,21 +1,19 @@
 package ping_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/usagekit/usagekit/internal/golden"
 	"github.com/usagekit/usagekit/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/keys"
@@ -25,8 +23,6 @@ import (
 	"github.com/usagekit/usagekit/runtime/store/redisstore"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 // Redis databases of this package.
 const (
 	redisDB     = 7
@@ -35,23 +31,6 @@ const (
 
 // now is Wednesday of ISO 2026-W48.
 var now = time.Date(2026, 11, 25, 12, 30, 0, 0, time.UTC)
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (-want +got):\n-%s\n+%s", path, want, got)
-	}
-}
 
 func rule(name string, unique event.Unique) []metric.EventRule {
 	return []metric.EventRule{{Event: name, Unique: unique}}
@@ -121,7 +100,7 @@ func TestBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "payload.json", append(b, '\n'))
+	golden.Check(t, filepath.Join("testdata", "payload.json"), append(b, '\n'))
 
 	// Metadata: every computed metric, in key_path order, with its error.
 	var meta strings.Builder
@@ -135,7 +114,7 @@ func TestBuild(t *testing.T) {
 			t.Errorf("%s: time_elapsed %v", m.Name, m.TimeElapsed)
 		}
 	}
-	golden(t, "metadata.txt", []byte(meta.String()))
+	golden.Check(t, filepath.Join("testdata", "metadata.txt"), []byte(meta.String()))
 	if pl.IdempotencyKey() != "7b0e4a64-7d1c-4a1e-9a59-3d3c1f0a9b11/2026-11-25T12:30:00Z" {
 		t.Errorf("idempotency key %q", pl.IdempotencyKey())
 	}

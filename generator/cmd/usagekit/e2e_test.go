@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/usagekit/usagekit/generated"
+	"github.com/usagekit/usagekit/internal/golden"
 	"github.com/usagekit/usagekit/internal/redistest"
 	"github.com/usagekit/usagekit/internal/testservers"
 	"github.com/usagekit/usagekit/runtime/dbcount"
@@ -194,7 +195,7 @@ func TestEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 			b = append(b, '\n')
-			goldenFile(t, "testdata/ping/e2e.json", b)
+			golden.Check(t, "testdata/ping/e2e.json", b)
 			if first == nil {
 				first = b
 			} else if !bytes.Equal(first, b) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/usagekit/usagekit/internal/golden"
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/keys"
 	"github.com/usagekit/usagekit/runtime/store"
@@ -140,7 +141,7 @@ func TestPingPreview(t *testing.T) {
 	var payload bytes.Buffer
 	json.Indent(&payload, got.Payload, "", "  ")
 	payload.WriteByte('\n')
-	goldenFile(t, "testdata/ping/payload.json", payload.Bytes())
+	golden.Check(t, "testdata/ping/payload.json", payload.Bytes())
 	var meta strings.Builder
 	for _, m := range got.Metadata.Metrics {
 		meta.WriteString(m.Name)
@@ -149,23 +150,7 @@ func TestPingPreview(t *testing.T) {
 		}
 		meta.WriteByte('\n')
 	}
-	goldenFile(t, "testdata/ping/metadata.txt", []byte(meta.String()))
-}
-
-func goldenFile(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (-want +got):\n-%s\n+%s", path, want, got)
-	}
+	golden.Check(t, "testdata/ping/metadata.txt", []byte(meta.String()))
 }
 
 func TestPingSend(t *testing.T) {
