@@ -80,6 +80,30 @@ func (t *Tracker) Flush(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 
+	w := t.gather()
+	if w.batch == nil || w.batch.Len() == 0 {
+		return nil
+	}
+	t.budget.Store(max(0, t.opts.MaxPendingBytes-w.bytes) / numShards)
+	// Chunks bound what one timeout can leave in doubt: a write that timed
+	// out may still land and be sent again, but only that chunk.
+	chunks := split(w.batch, t.opts.MaxBatch)
+	done, err := t.write(ctx, chunks)
+	return t.settle(w, chunks, done, err)
+}
+
+// flushWork is what one flush writes: the batch, the events it holds (new
+// and retried), and its estimated size.
+type flushWork struct {
+	batch           *store.Batch
+	events, retried int64
+	bytes           int64
+}
+
+// gather swaps the shards' tables out, aggregates them into one batch,
+// joins the work kept from failed flushes, and reports drops.
+func (t *Tracker) gather() flushWork {
+	f := &t.flushing
 	f.prune(t.weekOf(t.now()))
 	f.round++
 	var events, bytes int64
@@ -101,25 +125,24 @@ func (t *Tracker) Flush(ctx context.Context) error {
 		f.collect(st, false)
 		st.reset()
 	}
-	batch := f.build()
+	w := flushWork{batch: f.build(), events: events, bytes: bytes}
 
 	limit := t.opts.MaxPendingBytes
 	f.statMu.Lock()
-	total, retrying := events, int64(0)
 	if f.held != nil {
-		if f.heldBytes+bytes > limit {
+		if f.heldBytes+w.bytes > limit {
 			// Only reachable when estimates disagree; the shards' budget
 			// normally keeps new work within what is left.
-			f.dropped += uint64(events)
-			total, bytes, batch = 0, 0, nil
+			f.dropped += uint64(w.events)
+			w.events, w.bytes, w.batch = 0, 0, nil
 		}
-		retrying = f.heldEvents
-		f.retried += uint64(retrying)
-		total += retrying
-		bytes += f.heldBytes
-		batch = f.merge(batch)
+		w.retried = f.heldEvents
+		f.retried += uint64(w.retried)
+		w.events += w.retried
+		w.bytes += f.heldBytes
+		w.batch = f.merge(w.batch)
 	}
-	f.heldBytes = bytes
+	f.heldBytes = w.bytes
 	allDrops := shardDrops + f.dropped
 	newDrops := allDrops - f.reportedDrops
 	f.statMu.Unlock()
@@ -128,30 +151,33 @@ func (t *Tracker) Flush(ctx context.Context) error {
 		f.reportedDrops = allDrops
 		f.statMu.Unlock()
 	}
-	if batch == nil || batch.Len() == 0 {
-		return nil
-	}
-	t.budget.Store(max(0, limit-bytes) / numShards)
+	return w
+}
 
-	// Chunks bound what one timeout can leave in doubt: a write that timed
-	// out may still land and be sent again, but only that chunk.
-	chunks := split(batch, t.opts.MaxBatch)
-	var err error
-	done := 0
-	for _, c := range chunks {
+// write applies the chunks in order, each within WriteTimeout, and returns
+// how many were applied before the first failure.
+func (t *Tracker) write(ctx context.Context, chunks []*store.Batch) (int, error) {
+	for i, c := range chunks {
 		actx, cancel := context.WithTimeout(ctx, t.opts.WriteTimeout)
-		err = t.store.Apply(actx, c)
+		err := t.store.Apply(actx, c)
 		cancel()
 		if err != nil {
-			break
+			return i, err
 		}
-		done++
 	}
+	return len(chunks), nil
+}
 
+// settle records the outcome of a flush: on success the expiries set and
+// the held work cleared; on failure the chunks not written kept for the
+// next flush, and the error reported.
+func (t *Tracker) settle(w flushWork, chunks []*store.Batch, done int, err error) error {
+	f := &t.flushing
+	limit := t.opts.MaxPendingBytes
 	f.statMu.Lock()
 	defer f.statMu.Unlock()
 	if err == nil {
-		f.flushed += uint64(total)
+		f.flushed += uint64(w.events)
 		for _, ki := range f.expiring {
 			ki.expireSet = true
 		}
@@ -165,16 +191,16 @@ func (t *Tracker) Flush(ctx context.Context) error {
 	f.failing.Store(true)
 	rest := join(chunks[done:])
 	if done > 0 {
-		f.heldBytes = int64(float64(bytes) * float64(weight(rest)) / float64(max(1, weight(batch))))
+		f.heldBytes = int64(float64(w.bytes) * float64(weight(rest)) / float64(max(1, weight(w.batch))))
 	}
 	f.held = rest
 	f.heldIncr = make(map[string]int, len(rest.Incrs))
 	for i, in := range rest.Incrs {
 		f.heldIncr[in.Key] = i
 	}
-	f.heldEvents = total
+	f.heldEvents = w.events
 	t.budget.Store(max(0, limit-f.heldBytes) / numShards)
-	err = fmt.Errorf("%w: %d events (%d of them retried) kept for the next flush: %w", ErrFlush, total, retrying, err)
+	err = fmt.Errorf("%w: %d events (%d of them retried) kept for the next flush: %w", ErrFlush, w.events, w.retried, err)
 	t.reports.report(reportFlush, err)
 	return err
 }
