@@ -11,6 +11,8 @@
 package generator
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -124,13 +126,21 @@ func productGroups(lists []*groups.List) []model.ProductGroup {
 	return out
 }
 
+// ErrNoDefinitions is returned by Load when the paths hold no definition
+// file: a mistyped or empty path must not pass as a clean run.
+var ErrNoDefinitions = errors.New("generator: no definitions found")
+
 // Load loads and validates the definition files under paths and returns the
 // model. When any file has a problem it returns a *diag.Error carrying every
-// problem of the run; diag.From recovers the list.
+// problem of the run; diag.From recovers the list. When the paths hold no
+// definition at all it returns ErrNoDefinitions.
 func Load(paths ...string) (*model.Set, error) {
 	res := LoadResult(paths...)
 	if err := res.Err(); err != nil {
 		return nil, err
+	}
+	if res.Events+res.Metrics == 0 {
+		return nil, fmt.Errorf("%w in %s: want .yml files of events (under events/) and metrics (under metrics/)", ErrNoDefinitions, strings.Join(paths, ", "))
 	}
 	return res.Set, nil
 }

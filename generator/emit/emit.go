@@ -85,8 +85,8 @@ type File struct {
 // rules) are returned together as a diag error; the files are sorted by
 // name.
 func Emit(set *model.Set, opts Options) ([]File, error) {
-	if !token.IsIdentifier(opts.Package) || opts.Package == "_" {
-		return nil, fmt.Errorf("emit: package name %q is not a Go identifier", opts.Package)
+	if err := CheckPackage(opts.Package); err != nil {
+		return nil, err
 	}
 	var diags diag.List
 	g := &gen{opts: opts, plan: plan(set, &diags)}
@@ -123,6 +123,14 @@ func Emit(set *model.Set, opts Options) ([]File, error) {
 	}
 	slices.SortFunc(files, func(a, b File) int { return cmp.Compare(a.Name, b.Name) })
 	return files, nil
+}
+
+// CheckPackage reports whether name can be the generated package's name.
+func CheckPackage(name string) error {
+	if !token.IsIdentifier(name) || name == "_" {
+		return fmt.Errorf("emit: package name %q is not a Go identifier", name)
+	}
+	return nil
 }
 
 // job is one file to render: its name, the source its header names, and

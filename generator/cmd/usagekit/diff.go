@@ -44,7 +44,7 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	base := fs.String("base", "", "git revision to compare with, e.g. origin/main (required)")
 	format := fs.String("format", "text", "output format: "+formatList())
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitUsage
 	}
 	if *base == "" {

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"github.com/usagekit/usagekit/generator"
-	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/docs"
 )
 
@@ -31,7 +30,7 @@ func runDocs(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("docs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "directory to write the dictionary to (required)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitUsage
 	}
 	if *out == "" {
@@ -44,15 +43,7 @@ func runDocs(args []string, stdout, stderr io.Writer) int {
 	}
 	set, err := generator.Load(paths...)
 	if err != nil {
-		if list, ok := diag.From(err); ok {
-			for _, d := range list {
-				fmt.Fprintln(stderr, d)
-			}
-			fmt.Fprintf(stderr, "usagekit docs: %d %s; fix them before writing the dictionary\n", len(list), plural(len(list), "problem", "problems"))
-			return exitProblems
-		}
-		fmt.Fprintf(stderr, "usagekit docs: %v\n", err)
-		return exitUsage
+		return loadFailed(stderr, "docs", "no dictionary was written", err)
 	}
 	files, err := docs.Generate(set)
 	if err != nil {

@@ -46,7 +46,7 @@ func TestDocsCommandErrors(t *testing.T) {
 	}{
 		{"no --out", []string{"docs"}, exitUsage, "usagekit docs: --out DIR is required\n"},
 		{"unknown flag", []string{"docs", "--nope"}, exitUsage, "flag provided but not defined: -nope"},
-		{"invalid definitions", []string{"docs", "--out", t.TempDir(), bad}, exitProblems, "fix them before writing the dictionary"},
+		{"invalid definitions", []string{"docs", "--out", t.TempDir(), bad}, exitProblems, "usagekit docs: 1 problem in the definitions; no dictionary was written\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

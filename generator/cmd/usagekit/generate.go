@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/usagekit/usagekit/generator"
-	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/emit"
 )
 
@@ -48,7 +47,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	out := fl.String("out", "generated", "the package `directory` to write")
 	pkg := fl.String("package", "", "the package `name` (default: the existing package in --out, else its directory name)")
 	check := fl.Bool("check", false, "write nothing; exit 1 when the generated files are stale")
-	if err := fl.Parse(args); err != nil {
+	if err := parseFlags(fl, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
@@ -71,6 +70,10 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
+	if err := emit.CheckPackage(name); err != nil {
+		fmt.Fprintf(stderr, "usagekit generate: %v\n", err)
+		return exitUsage
+	}
 	if os.Getenv("GOGC") == "" {
 		// A run allocates a lot of short-lived syntax trees and lives for a
 		// second or so: collecting less often cuts its CPU time by a fifth.
@@ -78,11 +81,11 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	}
 	set, err := generator.Load(*defs)
 	if err != nil {
-		return reportProblems(stderr, err)
+		return loadFailed(stderr, "generate", "nothing was written", err)
 	}
 	files, err := emit.Emit(set, emit.Options{Package: name, Root: *defs, RootName: rootName(*defs)})
 	if err != nil {
-		return reportProblems(stderr, err)
+		return loadFailed(stderr, "generate", "nothing was written", err)
 	}
 
 	if *check {
@@ -119,21 +122,6 @@ func list(w io.Writer, dir string, names []string, what string) {
 	for _, n := range names {
 		fmt.Fprintf(w, "%s: %s\n", filepath.Join(dir, n), what)
 	}
-}
-
-// reportProblems prints the diagnostics err carries, one per line, and
-// returns the exit status for them.
-func reportProblems(stderr io.Writer, err error) int {
-	list, ok := diag.From(err)
-	if !ok {
-		fmt.Fprintf(stderr, "usagekit generate: %v\n", err)
-		return exitUsage
-	}
-	for _, d := range list {
-		fmt.Fprintln(stderr, d.String())
-	}
-	fmt.Fprintf(stderr, "usagekit generate: %d problem(s); nothing was written\n", len(list))
-	return exitProblems
 }
 
 // rootName is how file headers name the definitions directory: its last

@@ -134,7 +134,7 @@ func TestGenerateProblems(t *testing.T) {
 	code, out, errs := generateIn(t, dir)
 	if code != exitProblems || out != "" ||
 		!strings.Contains(errs, "definitions/metrics/metrics.yml:1:1: metric metrics maps to the Go package-level name Metrics, already used by the generated Metrics; rename one of them\n") ||
-		!strings.HasSuffix(errs, "usagekit generate: 4 problem(s); nothing was written\n") {
+		!strings.HasSuffix(errs, "usagekit generate: 4 problems in the definitions; nothing was written\n") {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "generated")); !os.IsNotExist(err) {
@@ -162,9 +162,13 @@ func TestGenerateUsage(t *testing.T) {
 		{[]string{"--definitions", "missing"}, exitUsage, "usagekit generate: --definitions missing is not a directory"},
 		{[]string{"--out", "my-out"}, exitUsage, `usagekit generate: cannot use the directory name "my-out" as a package name; pass --package`},
 		{[]string{"--package", "my-pkg"}, exitUsage, `usagekit generate: emit: package name "my-pkg" is not a Go identifier`},
-		{[]string{"-h"}, exitOK, "-check"},
+		{[]string{"-h"}, exitOK, "--check"},
+		{nil, exitUsage, "usagekit generate: no definitions found in definitions: want .yml files of events (under events/) and metrics (under metrics/)\n"},
 	} {
-		code, _, errs := generateIn(t, dir, tc.args...)
+		code, out, errs := generateIn(t, dir, tc.args...)
+		if tc.code == exitOK {
+			errs = out // help goes to stdout
+		}
 		if code != tc.code || !strings.Contains(errs, tc.want) {
 			t.Errorf("generate %v: exit %d, stderr:\n%s\nwant exit %d and %q", tc.args, code, errs, tc.code, tc.want)
 		}

@@ -144,13 +144,6 @@ func (p *prompter) err(cmd string) error {
 	return fmt.Errorf("usagekit new %s: missing required %s: %s (%s)", cmd, plural(len(p.missing), "flag", "flags"), strings.Join(p.missing, ", "), why)
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
 func runNew(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (args[0] != "event" && args[0] != "metric") {
 		fmt.Fprintln(stderr, "usagekit new: say what to create: usagekit new event NAME or usagekit new metric --event NAME")
@@ -177,18 +170,14 @@ func newEvent(args []string, p *prompter, stdout, stderr io.Writer) int {
 	fs.Var(&props, "property", "")
 	fs.Var(&cats, "product-categories", "")
 	fs.Var(&tiers, "tiers", "")
-	// The name may come before or after the flags.
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		o.Action, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitUsage
 	}
-	switch {
-	case fs.NArg() == 1 && o.Action == "":
+	if fs.NArg() > 0 {
 		o.Action = fs.Arg(0)
-	case fs.NArg() > 0:
-		fmt.Fprintf(stderr, "usagekit new event: unexpected arguments %q\n", fs.Args())
+	}
+	if fs.NArg() > 1 {
+		fmt.Fprintf(stderr, "usagekit new event: unexpected arguments %q\n", fs.Args()[1:])
 		return exitUsage
 	}
 	p.need(&o.Action, "NAME", "Event name (action, e.g. export_issues)")
@@ -255,7 +244,7 @@ func newMetric(args []string, p *prompter, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.IntroducedByURL, "introduced-by-url", "", "")
 	fs.Var(&tiers, "tiers", "")
 	fs.StringVar(&o.DataCategory, "data-category", "", "")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitUsage
 	}
 	if fs.NArg() > 0 {

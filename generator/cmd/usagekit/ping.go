@@ -19,7 +19,6 @@ import (
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
 	"github.com/usagekit/usagekit/generator"
-	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/runtime/dbcount"
 	"github.com/usagekit/usagekit/runtime/metric"
 	"github.com/usagekit/usagekit/runtime/ping"
@@ -89,7 +88,7 @@ func (f *pingFlags) parse(args []string, stderr io.Writer) int {
 	fl.BoolVar(&f.noOptional, "no-optional", false, "leave optional metrics out")
 	fl.BoolVar(&f.withMeta, "metadata", false, "print the metadata too")
 	fl.DurationVar(&f.timeout, "timeout", metric.DefaultTimeout, "per-metric `timeout`")
-	if err := fl.Parse(args); err != nil {
+	if err := parseFlags(fl, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
@@ -132,14 +131,7 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 	}
 	set, err := generator.Load(f.defs)
 	if err != nil {
-		list, ok := diag.From(err)
-		if !ok {
-			return fail(exitUsage, "%v", err)
-		}
-		for _, d := range list {
-			fmt.Fprintln(stderr, d.String())
-		}
-		return fail(exitProblems, "%d problem(s) in %s; nothing was computed", len(list), f.defs)
+		return loadFailed(stderr, "ping", "nothing was computed", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

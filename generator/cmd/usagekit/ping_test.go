@@ -208,7 +208,8 @@ func TestPingUsage(t *testing.T) {
 		{[]string{"--redis", redisURL, "--database", "mysql://x"}, exitUsage, "usagekit ping: --database: \"mysql://x\": want postgres://... or sqlite:PATH\n"},
 		{[]string{"--redis", redisURL, "definitions"}, exitUsage, "usagekit ping: unexpected argument \"definitions\"; definitions are given with --definitions\n"},
 		{[]string{"--redis", "redis://127.0.0.1:1"}, exitUsage, "usagekit ping: connecting to Redis at 127.0.0.1:1: "},
-		{[]string{"--redis", redisURL, "--definitions", bad}, exitProblems, "problem(s) in " + bad + "; nothing was computed\n"},
+		{[]string{"--redis", redisURL, "--definitions", bad}, exitProblems, "usagekit ping: 10 problems in the definitions; nothing was computed\n"},
+		{[]string{"--redis", redisURL, "--definitions", t.TempDir()}, exitUsage, "usagekit ping: no definitions found in "},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer

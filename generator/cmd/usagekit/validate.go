@@ -33,7 +33,8 @@ GitLab's groups when there is none. That file is checked too.
 
   --format FORMAT  the report format (default text): ` + strings.Join(report.Formats(), ", ") + `
 
-Exit status: 0 no problems, 1 problems found, 2 bad usage.`,
+Exit status: 0 no problems, 1 problems found, 2 bad usage or no
+definition files in the PATHs.`,
 		run: runValidate,
 	})
 }
@@ -42,7 +43,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	format := fl.String("format", "text", "the report `format`: "+strings.Join(report.Formats(), ", "))
-	if err := fl.Parse(args); err != nil {
+	if err := parseFlags(fl, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
@@ -57,6 +58,13 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		paths = []string{"definitions"}
 	}
 	res := generator.LoadResult(paths...)
+	if res.Files == 0 {
+		for _, d := range res.Diagnostics {
+			fmt.Fprintln(stderr, d.String())
+		}
+		fmt.Fprintf(stderr, "usagekit validate: no definition files in %s: want .yml files of events (under events/) and metrics (under metrics/)\n", strings.Join(paths, ", "))
+		return exitUsage
+	}
 	if err := report.Write(stdout, *format, res); err != nil {
 		fmt.Fprintf(stderr, "usagekit validate: %v\n", err)
 		return exitUsage

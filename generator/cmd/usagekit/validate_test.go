@@ -78,10 +78,14 @@ func TestValidate(t *testing.T) {
 				"checked 3 files: 1 event, 2 metrics (3 after time-frame expansion), 2 problems\n", ""},
 		{"explicit file", broken, []string{"validate", "definitions/events/create_issue.yml"}, exitOK,
 			"checked 1 file: 1 event, 0 metrics, 0 problems\n", ""},
-		{"missing directory", clean, []string{"validate", "defs"}, exitProblems,
-			"defs: no such file or directory\nchecked 0 files: 0 events, 0 metrics, 1 problem\n", ""},
+		{"missing directory", clean, []string{"validate", "defs"}, exitUsage, "",
+			"defs: no such file or directory\nusagekit validate: no definition files in defs: want .yml files of events (under events/) and metrics (under metrics/)\n"},
+		{"empty directory", map[string]string{"empty/README": "no definitions here"}, []string{"validate", "empty"}, exitUsage, "",
+			"usagekit validate: no definition files in empty: want .yml files of events (under events/) and metrics (under metrics/)\n"},
 		{"unknown format", clean, []string{"validate", "--format", "xml"}, exitUsage, "", `unknown format "xml"; known formats: `},
 		{"unknown flag", clean, []string{"validate", "--strict"}, exitUsage, "", "flag provided but not defined: -strict"},
+		{"flags after paths", clean, []string{"validate", "definitions", "--format", "text"}, exitOK,
+			"checked 2 files: 1 event, 1 metric (2 after time-frame expansion), 0 problems\n", ""},
 		{"help", clean, []string{"help", "validate"}, exitOK, "", ""},
 	}
 	for _, tt := range tests {
