@@ -52,6 +52,11 @@ type ClientOptions struct {
 	AttemptTimeout time.Duration
 	// UserAgent is sent with every request. Default "usagekit-ping".
 	UserAgent string
+	// OnRetry, when set, is called before each retry with the URL, the
+	// attempt about to be made (2 for the first retry), the wait before it
+	// and the error of the last one, so that a command can say why it is
+	// waiting.
+	OnRetry func(url string, attempt int, wait time.Duration, err error)
 }
 
 // Client posts pings to a collector. Requests that fail on the network,
@@ -152,6 +157,9 @@ func (c *Client) post(ctx context.Context, url, key string, body []byte, attempt
 	for i := range attempts {
 		if i > 0 {
 			wait := c.backoff(i, err)
+			if c.opt.OnRetry != nil {
+				c.opt.OnRetry(url, i+1, wait, err)
+			}
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():

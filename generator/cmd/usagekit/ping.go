@@ -126,7 +126,8 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(stderr, "usagekit ping: "+format+"\n", a...)
+		// Errors of the ping package start with its name; once is enough.
+		fmt.Fprintf(stderr, "usagekit ping: %s\n", strings.TrimPrefix(fmt.Sprintf(format, a...), "ping: "))
 		return code
 	}
 	set, err := generator.Load(f.defs)
@@ -140,18 +141,22 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 		return fail(exitUsage, "%v", err)
 	}
 	defer closeAll()
+	ds := set.Descriptors()
 	popt := ping.Options{
 		Engine:     engine,
-		Metrics:    set.Descriptors(),
+		Metrics:    ds,
 		Instance:   ping.Instance{UUID: f.uuid, Hostname: f.hostname, Version: f.version},
 		NoOptional: f.noOptional,
 	}
 	if f.sendURL != "" {
-		popt.Client = ping.NewClient(f.sendURL, ping.ClientOptions{Gzip: f.gzip})
+		popt.Client = ping.NewClient(f.sendURL, ping.ClientOptions{Gzip: f.gzip, OnRetry: func(url string, attempt int, wait time.Duration, err error) {
+			fmt.Fprintf(stderr, "usagekit ping: posting to %s failed (%v); attempt %d in %s\n", url, err, attempt, wait.Round(100*time.Millisecond))
+		}})
 		pl, err := ping.New(popt).Send(ctx)
 		if err != nil {
 			return fail(exitProblems, "%v", err)
 		}
+		explainFailures(stderr, ds, pl, f.dbURL != "")
 		fmt.Fprintf(stdout, "sent %d metrics to %s (uuid %s, recorded_at %s)\n", len(pl.Metrics), f.sendURL, pl.UUID,
 			pl.RecordedAt.Format(time.RFC3339))
 		return exitOK
@@ -160,6 +165,7 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(exitUsage, "%v", err)
 	}
+	explainFailures(stderr, ds, pl, f.dbURL != "")
 	if err := printPayload(stdout, pl, f.withMeta); err != nil {
 		return fail(exitUsage, "%v", err)
 	}
@@ -172,7 +178,7 @@ func (f *pingFlags) engine(ctx context.Context) (*metric.Engine, func(), error) 
 	quietRedis.Do(func() { redis.SetLogger(discardLog{}) })
 	ropt, err := redis.ParseURL(f.redisURL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--redis: %w", err)
+		return nil, nil, fmt.Errorf("--redis %q: want redis://[user:password@]host[:port][/db] or rediss://... (%w)", f.redisURL, err)
 	}
 	rdb := redis.NewClient(ropt)
 	if err := rdb.Ping(ctx).Err(); err != nil {
@@ -191,6 +197,45 @@ func (f *pingFlags) engine(ctx context.Context) (*metric.Engine, func(), error) 
 		closeAll = func() { rdb.Close(); db.Close() }
 	}
 	return metric.NewEngine(eopt), closeAll, nil
+}
+
+// explainFailures says on stderr which metrics report -1 and why: the
+// application's metrics and, without --database, the database metrics in
+// one line each, the rest one by one.
+func explainFailures(w io.Writer, ds []*metric.Descriptor, pl *ping.Payload, haveDB bool) {
+	var app, db int
+	kind := map[string]string{}
+	for _, d := range ds {
+		switch {
+		case d.Application:
+			kind[d.KeyPath] = "application"
+		case d.Database != nil && !haveDB:
+			kind[d.KeyPath] = "database"
+		}
+	}
+	var others []string
+	for _, m := range pl.Metrics {
+		if m.Error == "" {
+			continue
+		}
+		switch kind[m.Name] {
+		case "application":
+			app++
+		case "database":
+			db++
+		default:
+			others = append(others, fmt.Sprintf("usagekit ping: %s reports -1: %s", m.Name, m.Error))
+		}
+	}
+	if app > 0 {
+		fmt.Fprintf(w, "usagekit ping: %d %s of the generated Instrumentation interface report -1: only the application computes them\n", app, plural(app, "metric", "metrics"))
+	}
+	if db > 0 {
+		fmt.Fprintf(w, "usagekit ping: %d database %s report -1: give --database postgres://... or sqlite:PATH\n", db, plural(db, "metric", "metrics"))
+	}
+	for _, o := range others {
+		fmt.Fprintln(w, o)
+	}
 }
 
 // openDatabase opens and checks the database of --database.
@@ -248,15 +293,26 @@ func parseNow(s string) (time.Time, error) {
 }
 
 // openArgs maps a database URL to a database/sql driver, its data source
-// name and the SQL dialect.
+// name and the SQL dialect. An SQLite file must exist and is opened read
+// only: a mistyped path must not create an empty database whose every
+// metric reads 0.
 func openArgs(u string) (driver, dsn, dialect string, err error) {
 	switch {
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
 		return "pgx", u, dbcount.Postgres, nil
-	case strings.HasPrefix(u, "sqlite://"):
-		return "sqlite", strings.TrimPrefix(u, "sqlite://"), dbcount.SQLite, nil
 	case strings.HasPrefix(u, "sqlite:"):
-		return "sqlite", strings.TrimPrefix(u, "sqlite:"), dbcount.SQLite, nil
+		path := strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "//")
+		fi, err := os.Stat(path)
+		if err != nil {
+			return "", "", "", fmt.Errorf("%q: %w", u, err)
+		}
+		if !fi.Mode().IsRegular() {
+			return "", "", "", fmt.Errorf("%q: %s is not a file", u, path)
+		}
+		return "sqlite", "file:" + sqliteEscaper.Replace(path) + "?mode=ro", dbcount.SQLite, nil
 	}
 	return "", "", "", fmt.Errorf("%q: want postgres://... or sqlite:PATH", u)
 }
+
+// sqliteEscaper escapes what would end the path of an SQLite URI filename.
+var sqliteEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")

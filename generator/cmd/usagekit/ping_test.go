@@ -123,6 +123,15 @@ func TestPingPreview(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
+	wantErr := "usagekit ping: 11 metrics of the generated Instrumentation interface report -1: only the application computes them\n"
+	if stderr.String() != wantErr {
+		t.Errorf("stderr:\n%s\nwant:\n%s", stderr.String(), wantErr)
+	}
+	var noDB bytes.Buffer
+	if code := run([]string{"ping", "--definitions", "../../../definitions", "--redis", redisURL}, io.Discard, &noDB); code != exitOK ||
+		noDB.String() != wantErr+"usagekit ping: 13 database metrics report -1: give --database postgres://... or sqlite:PATH\n" {
+		t.Errorf("without --database: exit %d, stderr:\n%s", code, noDB.String())
+	}
 	// time_elapsed varies from run to run; the golden keeps names and errors.
 	var got struct {
 		Payload  json.RawMessage `json:"payload"`
@@ -183,11 +192,31 @@ func TestPingSend(t *testing.T) {
 	if !bytes.Contains(got["/usage_data/metadata"], []byte(`"metadata":{"uuid":"u-9"`)) {
 		t.Errorf("metadata %s", got["/usage_data/metadata"])
 	}
+	mu.Lock()
 	status = http.StatusForbidden
+	mu.Unlock()
 	stdout.Reset()
 	stderr.Reset()
-	if code := run(args, &stdout, &stderr); code != exitProblems || !strings.Contains(stderr.String(), "403 Forbidden") {
+	if code := run(args, &stdout, &stderr); code != exitProblems || !strings.Contains(stderr.String(), "403 Forbidden") ||
+		!strings.HasPrefix(stderr.String(), "usagekit ping: sending payload to "+srv.URL+"/usage_data: ping: collector rejected") {
 		t.Errorf("rejected: exit %d, stderr %s", code, stderr.String())
+	}
+
+	// A collector that fails once: the command says why it waits.
+	mu.Lock()
+	status = http.StatusServiceUnavailable
+	mu.Unlock()
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		mu.Lock()
+		status = http.StatusOK
+		mu.Unlock()
+	}()
+	stderr.Reset()
+	if code := run(args, io.Discard, &stderr); code != exitOK ||
+		!strings.Contains(stderr.String(), "usagekit ping: posting to "+srv.URL+"/usage_data failed (503 Service Unavailable") ||
+		!strings.Contains(stderr.String(), "; attempt 2 in ") {
+		t.Errorf("retried: exit %d, stderr %s", code, stderr.String())
 	}
 }
 
@@ -210,6 +239,10 @@ func TestPingUsage(t *testing.T) {
 		{[]string{"--redis", "redis://127.0.0.1:1"}, exitUsage, "usagekit ping: connecting to Redis at 127.0.0.1:1: "},
 		{[]string{"--redis", redisURL, "--definitions", bad}, exitProblems, "usagekit ping: 10 problems in the definitions; nothing was computed\n"},
 		{[]string{"--redis", redisURL, "--definitions", t.TempDir()}, exitUsage, "usagekit ping: no definitions found in "},
+		{[]string{"--redis", redisURL, "--database", "sqlite:typo.db"}, exitUsage,
+			"usagekit ping: --database: \"sqlite:typo.db\": stat typo.db: no such file or directory\n"},
+		{[]string{"--redis", redisURL, "--database", "sqlite:."}, exitUsage, "usagekit ping: --database: \"sqlite:.\": . is not a file\n"},
+		{[]string{"--redis", "notaurl"}, exitUsage, "usagekit ping: --redis \"notaurl\": want redis://[user:password@]host[:port][/db] or rediss://... ("},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
