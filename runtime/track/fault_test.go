@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -203,5 +204,25 @@ func TestFaultSlowRedis(t *testing.T) {
 	}
 	if s := tr.Stats(); s.Tracked != 10000 || s.Dropped != 10000 || s.Pending != 0 {
 		t.Errorf("stats %+v", s)
+	}
+}
+
+// Close with a context without deadline, as at the end of main, gives up
+// after CloseTimeout when Redis is gone, and says how much it lost.
+func TestCloseBoundedWithoutDeadline(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: redistest.NewBlackhole(t), MaxRetries: -1})
+	defer c.Close()
+	tr := New(Options{Store: redisstore.New(c, redisstore.Options{}), FlushInterval: -1,
+		WriteTimeout: 100 * time.Millisecond, CloseTimeout: 400 * time.Millisecond})
+	for i := range 100 {
+		trackIssue(context.Background(), tr, event.UserID(i+1), 1, "a", nil)
+	}
+	start := time.Now()
+	err := tr.Close(context.Background())
+	if d := time.Since(start); d < 400*time.Millisecond || d > 2*time.Second {
+		t.Errorf("Close took %v, want about the 400ms CloseTimeout", d)
+	}
+	if err == nil || !strings.HasPrefix(err.Error(), "track: close: 100 events not written: ") {
+		t.Errorf("Close: %v", err)
 	}
 }

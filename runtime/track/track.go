@@ -62,6 +62,9 @@ type Options struct {
 	MaxBatch int
 	// WriteTimeout bounds one write to the store. Default 5s.
 	WriteTimeout time.Duration
+	// CloseTimeout bounds Close when its context has no deadline, so that
+	// a shutdown with the store down does not hang. Default 5s.
+	CloseTimeout time.Duration
 	// Sync writes every event through before Track returns (one pipelined
 	// round trip), for tests and low volume; Track then waits for the store,
 	// up to WriteTimeout. Failures are still only reported to ErrorHandler
@@ -145,6 +148,9 @@ func New(opts Options) *Tracker {
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 50_000
+	}
+	if opts.CloseTimeout <= 0 {
+		opts.CloseTimeout = 5 * time.Second
 	}
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = 5 * time.Second
@@ -345,8 +351,7 @@ func (t *Tracker) run() {
 }
 
 // Close stops background flushing and writes everything tracked before it,
-// retrying until ctx is done (a ctx without deadline gets six times
-// WriteTimeout).
+// retrying until ctx is done; a ctx without deadline gets CloseTimeout.
 // Events it could not write are counted as dropped and reported in the
 // error. Events tracked after Close are dropped.
 func (t *Tracker) Close(ctx context.Context) error {
@@ -363,7 +368,7 @@ func (t *Tracker) Close(ctx context.Context) error {
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 6*t.opts.WriteTimeout)
+		ctx, cancel = context.WithTimeout(ctx, t.opts.CloseTimeout)
 		defer cancel()
 	}
 	select {

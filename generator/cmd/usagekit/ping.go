@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
@@ -175,7 +174,8 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 // engine connects to Redis and, when given, the database, and returns the
 // metric engine over them and what closes the connections.
 func (f *pingFlags) engine(ctx context.Context) (*metric.Engine, func(), error) {
-	quietRedis.Do(func() { redis.SetLogger(discardLog{}) })
+	// The command reports connection failures itself, in one line.
+	redisstore.RedirectLogs(nil)
 	ropt, err := redis.ParseURL(f.redisURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--redis %q: want redis://[user:password@]host[:port][/db] or rediss://... (%w)", f.redisURL, err)
@@ -272,14 +272,6 @@ func printPayload(w io.Writer, pl *ping.Payload, withMeta bool) error {
 	_, err = w.Write(append(b, '\n'))
 	return err
 }
-
-// quietRedis silences go-redis's own logging once: the command reports
-// connection failures itself, in one line.
-var quietRedis sync.Once
-
-type discardLog struct{}
-
-func (discardLog) Printf(context.Context, string, ...any) {}
 
 // parseNow reads --now: RFC 3339, or a date meaning midnight UTC.
 func parseNow(s string) (time.Time, error) {

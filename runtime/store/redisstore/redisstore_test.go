@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -216,5 +217,28 @@ func TestReadIsOneRoundTrip(t *testing.T) {
 	}
 	if h.trips != 1 || mgets != 2 || pfcounts != 5 {
 		t.Errorf("%d round trips, %d MGET, %d PFCOUNT (%v); want 1, 2 (one per hash tag), 5", h.trips, mgets, pfcounts, h.names)
+	}
+}
+
+// RedirectLogs catches what go-redis would print while Redis is away.
+func TestRedirectLogs(t *testing.T) {
+	var mu sync.Mutex
+	var lines []string
+	RedirectLogs(func(msg string) {
+		mu.Lock()
+		lines = append(lines, msg)
+		mu.Unlock()
+	})
+	defer RedirectLogs(nil)
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
+	defer c.Close()
+	c.Ping(context.Background())
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lines) == 0 {
+		t.Fatal("go-redis logged nothing through RedirectLogs")
+	}
+	if !strings.Contains(strings.Join(lines, "\n"), "127.0.0.1:1") {
+		t.Errorf("lines %q do not name the address", lines)
 	}
 }
