@@ -180,7 +180,9 @@ func repoPath(root, p string) (string, error) {
 
 // Display maps a file of the extracted base back to the path the same file
 // has in the working tree, relative to the current directory, so findings on
-// base files read like findings on working files.
+// base files read like findings on working files. A file the working tree
+// no longer has is named as git names it at the base revision,
+// REV:path/in/repository (git show takes it as is).
 func (b *Base) Display(file string) string {
 	if abs, err := filepath.Abs(file); err == nil {
 		file = abs
@@ -188,6 +190,9 @@ func (b *Base) Display(file string) string {
 	rel, err := filepath.Rel(b.Dir, file)
 	if err != nil || strings.HasPrefix(rel, "..") {
 		return file
+	}
+	if _, err := os.Stat(filepath.Join(b.Root, rel)); err != nil {
+		return b.Rev + ":" + filepath.ToSlash(rel)
 	}
 	wd, err := os.Getwd()
 	if err != nil {

@@ -98,8 +98,23 @@ func groupName(g string) string {
 }
 
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
-	"join": strings.Join,
+	"join":      strings.Join,
+	"breakable": breakable,
 }).Parse(pageSource))
+
+// breakable marks where a long name may wrap: after each dot and
+// underscore, so that a narrow column breaks a key path between its words
+// rather than inside one.
+func breakable(name string) template.HTML {
+	var b strings.Builder
+	for _, r := range name {
+		b.WriteString(template.HTMLEscapeString(string(r)))
+		if r == '.' || r == '_' {
+			b.WriteString("<wbr>")
+		}
+	}
+	return template.HTML(b.String())
+}
 
 // pageSource is the whole page: styles and script are inline so the file
 // works offline and from file:// URLs.
@@ -121,7 +136,7 @@ th, td { border-bottom: 1px solid #ddd; padding: .35rem .5rem; text-align: left;
 th { background: #f4f4f4; position: sticky; top: 0; }
 tr:target { background: #fff6cc; }
 code { font-size: .85rem; }
-td:nth-child(2) code, td:nth-child(7) a { word-break: break-all; }
+td:nth-child(2) code, td:nth-child(7) a { overflow-wrap: anywhere; }
 th:nth-child(2) { width: 24%; }
 th:nth-child(3) { width: 24%; }
 th:nth-child(7) { width: 18%; }
@@ -147,8 +162,8 @@ th:nth-child(7) { width: 18%; }
 <thead><tr><th>Kind</th><th>Name</th><th>Description</th><th>Product group</th><th>Data source</th><th>Time frame</th><th>Events / details</th><th>Status</th><th>Tiers</th></tr></thead>
 <tbody>
 {{range .Rows}}<tr id="{{.ID}}" class="row status-{{.Status}}" data-kind="{{.Kind}}" data-group="{{.Group}}" data-source="{{.DataSource}}" data-timeframe="{{.TimeFrame}}" data-status="{{.Status}}" data-tiers="{{join .Tiers " "}}" data-search="{{.Search}}">
-<td class="kind">{{.Kind}}</td><td><code>{{.Name}}</code></td><td>{{.Description}}</td><td>{{.Group}}</td><td>{{.DataSource}}</td><td>{{.TimeFrame}}</td>
-<td>{{if eq .Kind "metric"}}{{range $i, $e := .Events}}{{if $i}}, {{end}}<a class="event-link" href="#event-{{$e}}">{{$e}}</a>{{end}}{{if not .Events}}{{.Details}}{{end}}{{else}}{{.Details}}{{end}}</td>
+<td class="kind">{{.Kind}}</td><td><code>{{breakable .Name}}</code></td><td>{{.Description}}</td><td>{{.Group}}</td><td>{{.DataSource}}</td><td>{{.TimeFrame}}</td>
+<td>{{if eq .Kind "metric"}}{{range $i, $e := .Events}}{{if $i}}, {{end}}<a class="event-link" href="#event-{{$e}}">{{breakable $e}}</a>{{end}}{{if not .Events}}{{.Details}}{{end}}{{else}}{{.Details}}{{end}}</td>
 <td class="st">{{.Status}}</td><td>{{join .Tiers ", "}}</td></tr>
 {{end}}</tbody>
 </table>

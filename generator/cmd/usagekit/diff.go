@@ -106,7 +106,11 @@ func loadBase(b *diff.Base, stderr io.Writer) *model.Set {
 			}
 			bad[absPath(d.Path)] = true
 			d.Path = b.Display(d.Path)
-			fmt.Fprintf(stderr, "usagekit diff: at %s: %s (skipped)\n", b.Rev, d)
+			at := "at " + b.Rev + ": "
+			if strings.HasPrefix(d.Path, b.Rev+":") {
+				at = "" // a file deleted since is named REV:path already
+			}
+			fmt.Fprintf(stderr, "usagekit diff: %s%s (skipped)\n", at, d)
 		}
 		var keep []string
 		for _, f := range files {

@@ -153,10 +153,10 @@ func TestDiffCommand(t *testing.T) {
 				"definitions/metrics/counts_all/count_total_create_issue.yml": nil,
 			},
 			code: exitProblems,
-			stdout: "definitions/events/create_issue.yml:4:1: identifier project removed from event create_issue: callers pass it and unique counts over it would stop; add a new event instead\n" +
+			stdout: "HEAD:definitions/metrics/counts_all/count_total_create_issue.yml:1:1: metric counts.count_total_create_issue deleted while active: set status: removed with milestone_removed and removed_by_url first, so collectors know the series ended on purpose\n" +
+				"definitions/events/create_issue.yml:4:1: identifier project removed from event create_issue: callers pass it and unique counts over it would stop; add a new event instead\n" +
 				"definitions/events/create_issue.yml:11:3: type of property weight of event create_issue changed from integer to number: callers and filters written for integer would break\n" +
 				"definitions/metrics/counts_7d/users_searching.yml:11:1: time_frame of counts.users_searching changed from 7d to 28d: the series would silently change meaning; add a new key_path and remove this one\n" +
-				"definitions/metrics/counts_all/count_total_create_issue.yml:1:1: metric counts.count_total_create_issue deleted while active: set status: removed with milestone_removed and removed_by_url first, so collectors know the series ended on purpose\n" +
 				"checked 3 files: 2 events, 1 metric, 4 problems\n",
 		},
 		{
@@ -169,7 +169,7 @@ func TestDiffCommand(t *testing.T) {
 			code: exitProblems,
 			stdout: "definitions/metrics/counts_7d/users_searching.yml:18:3: unique of counts.users_searching changed from user.id to project.id: the series would silently change meaning; add a new key_path and remove this one\n" +
 				"checked 4 files: 2 events, 2 metrics, 1 problem\n",
-			stderr: "usagekit diff: at HEAD: definitions/events/broken.yml:",
+			stderr: "usagekit diff: HEAD:definitions/events/broken.yml:",
 		},
 		{
 			name: "metric naming a base event that no longer parses still compares",
@@ -234,20 +234,20 @@ func TestDiffCommandFormats(t *testing.T) {
 		t.Fatalf("%v\n%s", err, stdout.String())
 	}
 	if len(issues) != 1 || issues[0].CheckName != "key-path-deleted" ||
-		issues[0].Location.Path != "definitions/metrics/counts_all/count_total_create_issue.yml" || issues[0].Location.Lines.Begin != 1 {
+		issues[0].Location.Path != "HEAD:definitions/metrics/counts_all/count_total_create_issue.yml" || issues[0].Location.Lines.Begin != 1 {
 		t.Errorf("issues = %+v", issues)
 	}
 
 	stdout.Reset()
 	run([]string{"diff", "--base", "HEAD", "--format", "github"}, &stdout, &stderr)
-	if want := "::error file=definitions/metrics/counts_all/count_total_create_issue.yml,line=1,col=1,title=usagekit key-path-deleted::metric counts.count_total_create_issue deleted while active"; !strings.HasPrefix(stdout.String(), want) {
+	if want := "::error file=HEAD%3Adefinitions/metrics/counts_all/count_total_create_issue.yml,line=1,col=1,title=usagekit key-path-deleted::metric counts.count_total_create_issue deleted while active"; !strings.HasPrefix(stdout.String(), want) {
 		t.Errorf("github output = %q", stdout.String())
 	}
 
 	stdout.Reset()
 	run([]string{"diff", "--base", "HEAD", "--format", "junit"}, &stdout, &stderr)
 	for _, want := range []string{`tests="4" failures="1"`,
-		`<testcase name="definitions/metrics/counts_all/count_total_create_issue.yml" classname="usagekit" file="definitions/metrics/counts_all/count_total_create_issue.yml" time="0">`,
+		`<testcase name="HEAD:definitions/metrics/counts_all/count_total_create_issue.yml" classname="usagekit" file="HEAD:definitions/metrics/counts_all/count_total_create_issue.yml" time="0">`,
 		`<testcase name="definitions/events/create_issue.yml" classname="usagekit" file="definitions/events/create_issue.yml" time="0"></testcase>`} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("junit output lacks %s:\n%s", want, stdout.String())
