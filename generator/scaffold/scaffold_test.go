@@ -281,7 +281,7 @@ func TestProductGroupList(t *testing.T) {
 			`product group "searc" is not one of the product groups listed in ` + filepath.ToSlash(filepath.Join(own, "product_groups.yml")) + `: payments, search (did you mean "search"?)`},
 		{"GitLab group with hyphens", gitlab, "5-min-app", ""},
 		{"own group without a list", gitlab, "payments",
-			`product group "payments" is not one of GitLab's 70 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions`},
+			`product group "payments" is not one of GitLab's 91 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
