@@ -33,6 +33,12 @@ var stricter = map[string][]string{
 	"config/metrics/counts_all/20210216174832_cycle_analytics_views.yml": {
 		`config/metrics/counts_all/20210216174832_cycle_analytics_views.yml:13:3: events[0].name: unknown event "view_cycle_analytics"; no event definition has this action`,
 	},
+	// Cross-file: a metric counts internal events (GitLab's Ruby checks
+	// InternalEvents' definitions the same way). The corpus holds only the
+	// older legacy event of this action, not the internal one.
+	"config/metrics/counts_28d/20210216180334_g_edit_by_sfe_monthly.yml": {
+		`config/metrics/counts_28d/20210216180334_g_edit_by_sfe_monthly.yml:13:5: events[0].name: event "g_edit_by_sfe" (config/events/1655726650_ide_edit_g_edit_by_sfe.yml:4:1) is a legacy event; a metric counts internal events only: add internal_events: true to the event`,
+	},
 }
 
 // notDecoded lists corpus files our loader refuses before schema validation
@@ -108,6 +114,8 @@ func TestGitLabCorpus(t *testing.T) {
 		}
 		rel = filepath.ToSlash(rel)
 		d.Path = rel
+		// Messages naming another corpus file name it as the tables do.
+		d.Message = strings.ReplaceAll(d.Message, corpus+string(filepath.Separator), "")
 		ours[rel] = append(ours[rel], d)
 	}
 

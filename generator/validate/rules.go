@@ -19,6 +19,7 @@ const (
 	ruleDuplicateKeyPath = "duplicate-key-path"
 	ruleKeyPathParent    = "key-path-parent"
 	ruleUnknownEvent     = "unknown-event"
+	ruleLegacyEvent      = "legacy-event"
 	ruleRemovedEvent     = "removed-event"
 	ruleUniqueTimeFrame  = "unique-time-frame"
 	ruleUniqueAttribute  = "unique-attribute"
@@ -33,7 +34,7 @@ const (
 func SpansFiles(rule string) bool {
 	switch rule {
 	case ruleDuplicateAction, ruleFileName, ruleEnumType, ruleDuplicateKeyPath, ruleKeyPathParent,
-		ruleUnknownEvent, ruleRemovedEvent, ruleUniqueTimeFrame, ruleUniqueAttribute, ruleMixedRules,
+		ruleUnknownEvent, ruleLegacyEvent, ruleRemovedEvent, ruleUniqueTimeFrame, ruleUniqueAttribute, ruleMixedRules,
 		ruleFilter, ruleSumValue:
 		return true
 	}
@@ -103,10 +104,10 @@ func (c *checker) events() {
 		if e.Action == "" {
 			continue // the schema reports it
 		}
-		if f, dup := first[e.Action]; dup {
-			c.add(e.Pos, ruleDuplicateAction, "duplicate event action %q: %s defines it too", e.Action, posText(f.Pos))
+		if f, dup := first[eventKey(e)]; dup {
+			c.duplicate(e, f)
 		} else {
-			first[e.Action] = e
+			first[eventKey(e)] = e
 		}
 		if ownLayout(e.File) && validAction(e.Action) {
 			base := path.Base(e.File)
@@ -124,6 +125,27 @@ func (c *checker) events() {
 			}
 		}
 	}
+}
+
+// eventKey is what identifies an event among the others, as in GitLab: an
+// internal event (internal_events: true) by its action, which names its
+// Track function and Redis keys; a legacy Snowplow event by its category and
+// action, so legacy events of different categories may share an action.
+func eventKey(e *model.Event) string {
+	if e.InternalEvents {
+		return e.Action
+	}
+	return "legacy\x00" + e.Category + "\x00" + e.Action
+}
+
+// duplicate reports e, which has the key of the earlier event f.
+func (c *checker) duplicate(e, f *model.Event) {
+	if e.InternalEvents {
+		c.add(e.Pos, ruleDuplicateAction, "duplicate event action %q: %s defines it too", e.Action, posText(f.Pos))
+		return
+	}
+	c.add(e.Pos, ruleDuplicateAction, "duplicate legacy event: category %q and action %q: %s defines them too; a legacy event (without internal_events: true) is known by both",
+		e.Category, e.Action, posText(f.Pos))
 }
 
 // validAction reports whether action matches the schema's pattern; the
@@ -216,6 +238,10 @@ func (c *checker) metricRules(m *model.Metric) {
 		e := r.Ref
 		if e == nil {
 			c.add(r.Pos, ruleUnknownEvent, "%s.name: unknown event %q; no event definition has this action%s", at, r.Event, c.suggest(r.Event))
+			continue
+		}
+		if !e.InternalEvents {
+			c.add(r.Pos, ruleLegacyEvent, "%s.name: event %q (%s) is a legacy event; a metric counts internal events only: add internal_events: true to the event", at, e.Action, posText(e.Pos))
 			continue
 		}
 		if e.Status == model.Removed && m.Status != model.Removed {

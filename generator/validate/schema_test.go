@@ -182,7 +182,7 @@ func TestSchemaMessages(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			files := map[string]string{tt.path: tt.src}
 			if tt.path == me {
-				files[ev] = baseEvent // the event the metric counts
+				files[ev] = with(baseEvent, "internal_events: true") // the event the metric counts
 			}
 			_, got := run(t, files)
 			equalLines(t, got, tt.want)
