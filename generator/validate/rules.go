@@ -272,9 +272,20 @@ func (c *checker) filter(at string, e *model.Event, f *model.Filter) {
 		return
 	}
 	v, ok := conform(p.Type, f.Value)
+	if !ok && p.Untyped {
+		v, ok = untyped(f.Value)
+	}
 	if !ok {
 		if p.Builtin {
 			return // the schema fixes the built-ins' types and reports it
+		}
+		if p.Untyped {
+			hint := ""
+			if f.Value.Type == model.Boolean {
+				hint = " (declare type: boolean to filter on true or false)"
+			}
+			c.add(f.Pos, ruleFilter, "%s: %s is %s; property %s of event %q has no type, so it takes a string or a number%s", at, quoted(f.Value), article(f.Value.Type), p.Name, e.Action, hint)
+			return
 		}
 		c.add(f.Pos, ruleFilter, "%s: %s is %s; property %s of event %q is %s", at, quoted(f.Value), article(f.Value.Type), p.Name, e.Action, article(p.Type))
 		return
@@ -298,6 +309,21 @@ func conform(t model.Type, v model.Value) (model.Value, bool) {
 	case t == model.Number && v.Type == model.Integer:
 		v.Type = model.Number
 		return v, true
+	}
+	return v, false
+}
+
+// untyped converts a filter value for a property without a type: GitLab's
+// filters give such properties strings or numbers. The property holds text
+// at run time, so a number becomes the string of its canonical text, the
+// text its Redis key carries (plan: 1 matches "1" and counts under
+// filter:[plan:1]).
+func untyped(v model.Value) (model.Value, bool) {
+	switch v.Type {
+	case model.String:
+		return v, true
+	case model.Integer, model.Number:
+		return model.Value{Type: model.String, Text: v.Text}, true
 	}
 	return v, false
 }

@@ -37,6 +37,28 @@ additional_properties:
     type: integer
 `
 
+// untypedEvent has custom properties as GitLab writes them, without a type,
+// and one our explicit type narrows.
+const untypedEvent = `action: create_issue
+description: An issue is created.
+product_group: project_management
+introduced_by_url: https://example.com/mr/1
+milestone: "17.0"
+tiers: [free]
+identifiers: [user, project]
+internal_events: true
+additional_properties:
+  label:
+    description: The issue type.
+  property:
+    description: Where it was created.
+  plan:
+    description: The plan of the namespace.
+  tier:
+    description: The tier, typed.
+    type: string
+`
+
 // internal makes an event definition an internal event, which metrics may
 // count.
 func internal(event string) string { return with(event, "internal_events: true") }
@@ -92,6 +114,14 @@ func TestCrossFileRules(t *testing.T) {
 			`definitions/metrics/issues.yml:17:7: events[0].filter.severity: "medium" is not one of the values of property severity of event "create_issue": low, high`,
 		}},
 		{"filters of every type", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    filter:", "      confidential: true", "      count: 3", "      ratio: 2", "      severity: high", "      value: 1.50")}, nil},
+		{"filters on an untyped property take strings and numbers", map[string]string{ev: untypedEvent,
+			me: rule("  - name: create_issue", "    filter:", "      plan: premium", "  - name: create_issue", "    filter:", "      plan: 30", "  - name: create_issue", "    filter:", "      plan: 12.4")}, nil},
+		{"boolean filter on an untyped property", map[string]string{ev: untypedEvent, me: rule("  - name: create_issue", "    filter:", "      plan: true")}, []string{
+			`definitions/metrics/issues.yml:17:7: events[0].filter.plan: true is a boolean; property plan of event "create_issue" has no type, so it takes a string or a number (declare type: boolean to filter on true or false)`,
+		}},
+		{"numeric filter on a property typed string", map[string]string{ev: untypedEvent, me: rule("  - name: create_issue", "    filter:", "      tier: 1")}, []string{
+			`definitions/metrics/issues.yml:17:7: events[0].filter.tier: 1 is an integer; property tier of event "create_issue" is a string`,
+		}},
 		{"unique and total mixed", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    unique: user.id", "  - name: create_issue")}, []string{
 			`definitions/metrics/issues.yml:17:5: events[1] counts occurrences, but events[0] counts unique user.id; the rules of one metric count the same way (make separate metrics)`,
 		}},
@@ -152,6 +182,34 @@ func TestCrossFileRules(t *testing.T) {
 			_, got := run(t, tt.files)
 			equalLines(t, got, tt.want)
 		})
+	}
+}
+
+// TestUntypedFilterValues: a number filtering a property without a type
+// becomes the string of its text, which the Redis key and the generated
+// comparison use; a property's Untyped says it has no type.
+func TestUntypedFilterValues(t *testing.T) {
+	set, diags := run(t, map[string]string{
+		"definitions/events/create_issue.yml": untypedEvent,
+		"definitions/metrics/issues.yml": with(baseMetric, "events:",
+			"  - name: create_issue", "    filter:", "      plan: 30", "      label: failure", "      tier: gold",
+			"  - name: create_issue", "    filter:", "      plan: 12.40"),
+	})
+	if len(diags) > 0 {
+		t.Fatalf("unexpected diagnostics: %v", diags)
+	}
+	var got []string
+	for _, r := range set.Metrics[0].Events {
+		for _, f := range r.Filter {
+			got = append(got, f.Property+"="+f.Value.Text+":"+string(f.Value.Type))
+		}
+	}
+	equalLines(t, got, []string{"label=failure:string", "plan=30:string", "tier=gold:string", "plan=12.40:string"})
+	e := set.Event("create_issue")
+	for name, want := range map[string]bool{"label": false, "property": false, "plan": true, "tier": false} {
+		if p := e.Property(name); p == nil || p.Untyped != want || p.Type != model.String {
+			t.Errorf("property %s = %+v, want a string with Untyped %v", name, p, want)
+		}
 	}
 }
 
