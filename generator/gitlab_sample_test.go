@@ -1,9 +1,13 @@
 package generator_test
 
 import (
+	"bytes"
+	"go/format"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -123,4 +127,77 @@ func TestGitLabCLIDefinitionsDerived(t *testing.T) {
 			t.Errorf("definitions/%s is not %s with its one TODO replaced", def, src)
 		}
 	}
+}
+
+// TestGitLabGeneratedIsGofmtClean generates Go from every GitLab file we
+// accept, in the shared corpus and in the samples, and runs gofmt -l over
+// it: nothing may be listed, and formatting any file again must change
+// nothing. GitLab's descriptions often lack a final period or read as
+// lists, which gofmt's doc comment reformatting used to change.
+func TestGitLabGeneratedIsGofmtClean(t *testing.T) {
+	gofmt, err := exec.LookPath(filepath.Join(runtime.GOROOT(), "bin", "gofmt"))
+	if err != nil {
+		if gofmt, err = exec.LookPath("gofmt"); err != nil {
+			t.Skip("no gofmt")
+		}
+	}
+	sets := map[string][]string{
+		"corpus":  acceptedFiles(t, filepath.Join(corpusDir(t), "config")),
+		"samples": {sampleDefs, "testdata/gitlab_cli/definitions"},
+	}
+	counts := map[string][2]int{}
+	for name, paths := range sets {
+		res := generator.LoadResult(paths...)
+		if len(res.Diagnostics) > 0 {
+			t.Fatalf("%s: %s", name, joinDiags(res.Diagnostics))
+		}
+		files, err := emit.Emit(res.Set, emit.Options{Package: "generated"})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		counts[name] = [2]int{len(res.Paths), len(files)}
+		dir := t.TempDir()
+		for _, f := range files {
+			if again, err := format.Source(f.Data); err != nil || !bytes.Equal(again, f.Data) {
+				t.Errorf("%s: formatting %s again changes it (%v)", name, f.Name, err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, err := exec.Command(gofmt, "-l", dir).CombinedOutput()
+		if err != nil || len(out) > 0 {
+			t.Errorf("%s: gofmt -l lists (%v):\n%s", name, err, out)
+		}
+	}
+	// The 15 corpus files we accept (15 Go files: 11 metrics, 3 events and
+	// the package file), and the 13 sample files (two internal events, two
+	// metrics, the package file).
+	want := map[string][2]int{"corpus": {15, 15}, "samples": {13, 5}}
+	if !maps.Equal(counts, want) {
+		t.Errorf("files read and generated = %v, want %v", counts, want)
+	}
+}
+
+// acceptedFiles returns the definition files under dir that validate, in a
+// run of their own: files with a finding are left out, and so, until none
+// is left, are files that only validated with them (a metric whose event
+// was left out).
+func acceptedFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	res := generator.LoadResult(dir)
+	paths := res.Paths
+	diags := res.Diagnostics
+	for len(diags) > 0 {
+		bad := map[string]bool{}
+		for _, d := range diags {
+			bad[d.Path] = true
+		}
+		paths = slices.DeleteFunc(paths, func(p string) bool { return bad[p] })
+		if len(paths) == 0 {
+			t.Fatalf("no file under %s validates", dir)
+		}
+		diags = generator.LoadResult(paths...).Diagnostics
+	}
+	return paths
 }

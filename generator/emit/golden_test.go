@@ -1,9 +1,11 @@
 package emit_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
+	"go/format"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -73,6 +75,10 @@ func TestGolden(t *testing.T) {
 			}
 			for _, f := range files {
 				checkGolden(t, filepath.Join(dir, "want", f.Name+".golden"), string(f.Data))
+				// gofmt must find nothing to change, doc comments included.
+				if again, err := format.Source(f.Data); err != nil || !bytes.Equal(again, f.Data) {
+					t.Errorf("%s: formatting it again changes it (%v)", f.Name, err)
+				}
 			}
 			syncGoldens(t, filepath.Join(dir, "want"), files)
 		})
