@@ -50,8 +50,9 @@ func gofmtLines(text string) []string {
 	// Printing can set a line apart that was not before (after a code
 	// block), and gofmt would then read it as a heading: reformat until
 	// nothing changes. Each round that changes the text turns a heading
-	// into a paragraph for good, so few rounds are ever needed.
-	for range 16 {
+	// into a paragraph for good, so few rounds are ever needed. Most
+	// comments are plain paragraphs, which need no round at all.
+	for i := 0; i < 16 && !plainText(text); i++ {
 		next := reformat(text)
 		if next == text {
 			break
@@ -70,6 +71,48 @@ func gofmtLines(text string) []string {
 		}
 	}
 	return lines
+}
+
+// plainText reports whether text is plain paragraphs that go/doc/comment
+// prints back unchanged, so parsing can be skipped: no doubled quote marks,
+// no line starting with a space, a tab or a character that may start a
+// heading, list or link definition, paragraphs separated by single blank
+// lines, and no paragraph but the first a single line ending in a letter or
+// digit (what gofmt may take for a heading). It errs on the side of false.
+func plainText(text string) bool {
+	if strings.Contains(text, "``") || strings.Contains(text, "''") {
+		return false // printed as typographic quotes
+	}
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	start := 0 // first line of the current paragraph
+	for i, l := range lines {
+		if l == "" {
+			if i == start {
+				return false // a blank line first, or two in a row
+			}
+			if !paragraphEnd(lines, start, i) {
+				return false
+			}
+			start = i + 1
+			continue
+		}
+		switch r, _ := utf8.DecodeRuneInString(l); {
+		case r == ' ' || r == '\t' || r == '#' || r == '[' || r == '-' || r == '*' || r == '+',
+			unicode.IsDigit(r), r >= utf8.RuneSelf:
+			return false
+		}
+	}
+	return start < len(lines) && paragraphEnd(lines, start, len(lines))
+}
+
+// paragraphEnd reports whether the paragraph lines[start:end] cannot be read
+// as a heading.
+func paragraphEnd(lines []string, start, end int) bool {
+	if start == 0 || end-start > 1 {
+		return true
+	}
+	r, _ := utf8.DecodeLastRuneInString(lines[start])
+	return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 }
 
 // reformat parses text as a doc comment and prints it back as gofmt does

@@ -80,6 +80,7 @@ func FuzzDocComment(f *testing.F) {
 	for _, s := range []string{
 		"Configuration page rendered", "a\n\n- b\n\n  c", "# H\n\nx", "1) one\n2) two", "\t\tcode\n\ntext",
 		"[link]: https://example.com", "x */ y", "\r\n\u2028z", "- \n-", "Text\n  indented\nback",
+		"One.\n\nTwo\n\nThree.", "See https://example.com/a_b.", "Plain text.\nOn two lines.\n\nAnd more",
 	} {
 		f.Add(s)
 	}
@@ -87,6 +88,11 @@ func FuzzDocComment(f *testing.F) {
 		src := renderDoc(t, desc)
 		if again, err := format.Source(src); err != nil || !bytes.Equal(again, src) {
 			t.Errorf("description %q: formatting again changes the file (%v):\n%s\n---\n%s", desc, err, src, again)
+		}
+		// The shortcut for plain text skips only what would not change.
+		text := strings.Join(commentLines(desc), "\n") + "\n"
+		if plainText(text) && reformat(text) != text {
+			t.Errorf("description %q is taken for plain text, but gofmt prints it as %q", desc, reformat(text))
 		}
 	})
 }
