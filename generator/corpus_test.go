@@ -17,65 +17,136 @@ import (
 	"github.com/usagekit/usagekit/generator/diag"
 )
 
-// stricter lists, per corpus file (relative to the corpus), the findings of
-// ours that GitLab's schemas do not make: rules of ours that are documented
-// as stricter than GitLab's. Each entry is the exact diagnostic with the path
-// relative to the corpus. A file listed here may be one GitLab accepts; the
-// test fails when a finding is missing or unlisted, so the table stays exact.
-var stricter = map[string][]string{
-	// GitLab reads YAML with Psych, which keeps the last of duplicate keys;
-	// we refuse duplicate keys (an edit that left the first one stale).
-	"config/events/1671198983_Gitlab__UsageDataCounters__MergeRequestActivityUniqueCounter_create.yml": {
-		`config/events/1671198983_Gitlab__UsageDataCounters__MergeRequestActivityUniqueCounter_create.yml:6:1: duplicate key "label_description" (first at line 5)`,
-	},
-	// Cross-file: a metric's events must be defined. GitLab checks this in
-	// Ruby, outside its schemas; the corpus is a sample without the event.
-	"config/metrics/counts_all/20210216174832_cycle_analytics_views.yml": {
-		`config/metrics/counts_all/20210216174832_cycle_analytics_views.yml:13:3: events[0].name: unknown event "view_cycle_analytics"; no event definition has this action`,
-	},
+// corpusCase is one set of real GitLab files compared with GitLab's
+// schemas, with every way our verdicts may differ from GitLab's listed, and
+// the figures the comparison must come to.
+type corpusCase struct {
+	name string
+	// dir returns the directory holding the files at their GitLab paths
+	// (config/..., spec/...).
+	dir func(t testing.TB) string
+	// stricter lists, per file, the findings of ours that GitLab's schemas
+	// do not make: rules of ours documented as stricter than GitLab's. Each
+	// entry is the exact diagnostic with paths relative to dir. A file
+	// listed here may be one GitLab accepts; the test fails when a finding
+	// is missing or unlisted, so the table stays exact.
+	stricter map[string][]string
+	// notDecoded lists files our loader refuses before schema validation
+	// (so none of GitLab's schema reasons can be reported for them).
+	notDecoded map[string]string
+	// unreported lists, per file, reasons GitLab's schemas give that our
+	// validator does not report although it rejects the file for others.
+	// The test fails when a listed reason is reported.
+	unreported map[string][]string
+	// looser lists files GitLab's schemas reject and ours accept, with why:
+	// each may differ only by a key of acceptedEventKeys.
+	looser map[string]string
+	want   corpusFigures
 }
 
-// notDecoded lists corpus files our loader refuses before schema validation
-// (so none of GitLab's schema reasons can be reported for them), with why.
-var notDecoded = map[string]string{
-	"config/events/1671198983_Gitlab__UsageDataCounters__MergeRequestActivityUniqueCounter_create.yml": "duplicate key",
+// corpusFigures is the agreement of one comparison, file by file.
+type corpusFigures struct {
+	Files         int // definition files compared
+	GitLabAccepts int
+	WeAccept      int
+	BothAccept    int
+	BothReject    int
+	// ReasonsCompared counts the files both reject whose every GitLab
+	// reason we were checked to report.
+	ReasonsCompared int
+	// Distributions counts the event files GitLab objects to for their
+	// distributions key, which we accept (acceptedEventKeys).
+	Distributions int
 }
 
 // acceptedEventKeys are top-level event keys GitLab's newest event schema
 // refuses and ours accepts on purpose: DESIGN.md keeps distributions as an
-// event field (GitLab's older event schemas had it). No corpus file is
-// accepted because of it; it only is not one of the reasons we give.
+// event field (GitLab's older event schemas had it). A file GitLab rejects
+// for it and nothing else is one we accept, listed in looser; the figures
+// count every file GitLab objects to for it.
 var acceptedEventKeys = []string{"distributions"}
 
-// unreported lists, per corpus file, reasons GitLab's schemas give that our
-// validator does not report yet, although it rejects the file for others
-// (the verdicts agree). The test fails when a listed reason is reported,
-// so the table shrinks as the schemas catch up. It is empty: every reason
-// GitLab gives for a corpus file is one of ours too.
-var unreported = map[string][]string{}
+var corpusCases = []corpusCase{
+	{
+		name: "shared corpus",
+		dir:  corpusDir,
+		stricter: map[string][]string{
+			// GitLab reads YAML with Psych, which keeps the last of
+			// duplicate keys; we refuse duplicate keys (an edit that left
+			// the first one stale).
+			"config/events/1671198983_Gitlab__UsageDataCounters__MergeRequestActivityUniqueCounter_create.yml": {
+				`config/events/1671198983_Gitlab__UsageDataCounters__MergeRequestActivityUniqueCounter_create.yml:6:1: duplicate key "label_description" (first at line 5)`,
+			},
+			// Cross-file: a metric's events must be defined. GitLab checks
+			// this in Ruby, outside its schemas; the corpus is a sample
+			// without the event.
+			"config/metrics/counts_all/20210216174832_cycle_analytics_views.yml": {
+				`config/metrics/counts_all/20210216174832_cycle_analytics_views.yml:13:3: events[0].name: unknown event "view_cycle_analytics"; no event definition has this action`,
+			},
+			// Cross-file: a metric counts internal events (GitLab's Ruby
+			// checks InternalEvents' definitions the same way). The corpus
+			// holds only the older legacy event of this action, not the
+			// internal one.
+			"config/metrics/counts_28d/20210216180334_g_edit_by_sfe_monthly.yml": {
+				`config/metrics/counts_28d/20210216180334_g_edit_by_sfe_monthly.yml:13:5: events[0].name: event "g_edit_by_sfe" (config/events/1655726650_ide_edit_g_edit_by_sfe.yml:4:1) is a legacy event; a metric counts internal events only: add internal_events: true to the event`,
+			},
+		},
+		notDecoded: map[string]string{
+			"config/events/1671198983_Gitlab__UsageDataCounters__MergeRequestActivityUniqueCounter_create.yml": "duplicate key",
+		},
+		// 99 of its 100 event files still list distributions, and every
+		// one of them has other problems too.
+		want: corpusFigures{Files: 270, GitLabAccepts: 17, WeAccept: 15, BothAccept: 15, BothReject: 253, ReasonsCompared: 252, Distributions: 99},
+	},
+	{
+		name: "sample of accepted files",
+		dir:  func(testing.TB) string { return sampleDefs },
+		looser: map[string]string{
+			"config/events/create_merge_request.yml": "distributions, which DESIGN.md keeps as an event field",
+		},
+		want: corpusFigures{Files: 11, GitLabAccepts: 10, WeAccept: 11, BothAccept: 10, Distributions: 1},
+	},
+	{
+		name: "internal events CLI",
+		dir:  func(testing.TB) string { return cliSource },
+		want: corpusFigures{Files: 2, BothReject: 2, ReasonsCompared: 2},
+	},
+}
 
-// looser lists corpus files GitLab's schemas reject and ours accept, with
-// the reason we accept them. It is empty: a file GitLab rejects must be
-// rejected by us too.
-var looser = map[string]string{}
-
-// TestGitLabCorpus loads every definition of the GitLab corpus with our
-// loader and validator and compares, file by file, with GitLab's own
-// schemas: the verdicts must match, except for the findings listed in
-// stricter and the files listed in looser; and where both reject a file,
-// every reason GitLab gives must be reported by us too (a diagnostic that
-// names the key, or that sits on the key GitLab objects to).
+// TestGitLabCorpus loads every definition of each set of real GitLab files
+// with our loader and validator and compares, file by file, with GitLab's
+// own schemas: the verdicts must match, except for the findings listed in
+// stricter and the files listed in looser; where both reject a file, every
+// reason GitLab gives must be reported by us too (a diagnostic that names
+// the key, or that sits on the key GitLab objects to); and the figures of
+// the comparison are stated exactly.
 func TestGitLabCorpus(t *testing.T) {
-	corpus := corpusDir(t)
-	g := compileGitLabSchemas(t, corpus)
+	g := compileGitLabSchemas(t, corpusDir(t))
+	for _, c := range corpusCases {
+		t.Run(c.name, func(t *testing.T) {
+			got := compareWithGitLab(t, g, c)
+			if got != c.want {
+				t.Errorf("figures\n got %+v\nwant %+v", got, c.want)
+			}
+			t.Logf("%+v", got)
+		})
+	}
+}
 
+// compareWithGitLab runs one comparison, reporting every disagreement that
+// its tables do not list, and returns its figures.
+func compareWithGitLab(t *testing.T, g *gitlabSchemas, c corpusCase) corpusFigures {
+	dir, err := filepath.Abs(c.dir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var files []string
-	err := filepath.WalkDir(filepath.Join(corpus, "config"), func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if !d.IsDir() && strings.HasSuffix(p, ".yml") {
-			rel, err := filepath.Rel(corpus, p)
+			rel, err := filepath.Rel(dir, p)
 			if err != nil {
 				return err
 			}
@@ -87,39 +158,55 @@ func TestGitLabCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	res := generator.LoadResult(filepath.Join(corpus, "config"))
+	res := generator.LoadResult(dir)
 	if res.Files != len(files) {
-		t.Errorf("loader read %d files, the corpus has %d .yml files", res.Files, len(files))
+		t.Errorf("loader read %d files, the directory has %d .yml files", res.Files, len(files))
 	}
 	ours := map[string]diag.List{}
 	wd, _ := os.Getwd()
 	for _, d := range res.Diagnostics {
 		if d.Rule == "internal" {
-			t.Errorf("the loader or validator crashed on a corpus file: %s", d)
+			t.Errorf("the loader or validator crashed on a GitLab file: %s", d)
 		}
 		p := d.Path
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(wd, p)
 		}
-		rel, err := filepath.Rel(corpus, p)
+		rel, err := filepath.Rel(dir, p)
 		if err != nil || !filepath.IsLocal(rel) {
-			t.Errorf("diagnostic outside the corpus: %s", d)
+			t.Errorf("diagnostic outside the directory: %s", d)
 			continue
 		}
 		rel = filepath.ToSlash(rel)
 		d.Path = rel
+		// Messages naming another file name it as the tables do.
+		d.Message = strings.ReplaceAll(d.Message, dir+string(filepath.Separator), "")
+		if r, err := filepath.Rel(wd, dir); err == nil && filepath.IsLocal(r) {
+			d.Message = strings.ReplaceAll(d.Message, filepath.ToSlash(r)+"/", "")
+		}
 		ours[rel] = append(ours[rel], d)
 	}
 
-	var gitlabValid, bothReject, reasonsChecked int
+	var fig corpusFigures
 	for _, rel := range files {
-		path := filepath.Join(corpus, rel)
+		path := filepath.Join(dir, rel)
 		ref := g.verdict(path, isEventPath(rel))
 		got := ours[rel]
 		delete(ours, rel)
+		fig.Files++
+		if ref.Valid {
+			fig.GitLabAccepts++
+		}
+		if len(got) == 0 {
+			fig.WeAccept++
+		}
+		reasons, accepted := gitlabReasons(t, g, path, isEventPath(rel))
+		if accepted > 0 {
+			fig.Distributions++
+		}
 
 		// Split our findings into the listed stricter ones and the rest.
-		want := stricter[rel]
+		want := c.stricter[rel]
 		var rest diag.List
 		var extra []string
 		for _, d := range got {
@@ -137,25 +224,31 @@ func TestGitLabCorpus(t *testing.T) {
 
 		switch {
 		case ref.Valid:
-			gitlabValid++
+			if len(got) == 0 {
+				fig.BothAccept++
+			}
 			if len(rest) > 0 {
 				t.Errorf("%s: GitLab's schema accepts it, but we report (add to stricter only if a documented rule of ours is stricter):\n\t%s", rel, joinDiags(rest))
 			}
 		case len(got) == 0:
-			if _, ok := looser[rel]; !ok {
+			_, listed := c.looser[rel]
+			switch {
+			case !listed:
 				t.Errorf("%s: GitLab's schema rejects it, we accept it. GitLab says:\n\t%s", rel, strings.Join(ref.Problems, "\n\t"))
+			case len(reasons) > 0:
+				t.Errorf("%s: listed in looser, but GitLab also rejects it for %s", rel, reasons[0].why)
 			}
 		default:
-			bothReject++
-			if _, ok := looser[rel]; ok {
+			fig.BothReject++
+			if _, ok := c.looser[rel]; ok {
 				t.Errorf("%s: listed in looser but we reject it:\n\t%s", rel, joinDiags(got))
 			}
-			if _, ok := notDecoded[rel]; ok {
+			if _, ok := c.notDecoded[rel]; ok {
 				continue
 			}
-			reasonsChecked++
-			for _, r := range gitlabReasons(t, g, path, isEventPath(rel)) {
-				known := slices.Contains(unreported[rel], r.why)
+			fig.ReasonsCompared++
+			for _, r := range reasons {
+				known := slices.Contains(c.unreported[rel], r.why)
 				switch reported := r.reportedBy(rest); {
 				case !reported && !known:
 					t.Errorf("%s: GitLab rejects it because %s; none of our findings names %s:\n\t%s",
@@ -167,15 +260,21 @@ func TestGitLabCorpus(t *testing.T) {
 		}
 	}
 	for rel, ds := range ours {
-		t.Errorf("%s: findings for a file that is not a corpus definition:\n\t%s", rel, joinDiags(ds))
+		t.Errorf("%s: findings for a file that is not a definition here:\n\t%s", rel, joinDiags(ds))
 	}
-	for rel := range stricter {
-		if !slices.Contains(files, rel) {
-			t.Errorf("stricter lists %s, which is not in the corpus", rel)
+	for _, table := range []map[string][]string{c.stricter, c.unreported} {
+		for rel := range table {
+			if !slices.Contains(files, rel) {
+				t.Errorf("a table lists %s, which is not here", rel)
+			}
 		}
 	}
-	t.Logf("%d corpus definitions: GitLab accepts %d; both reject %d (reasons compared for %d)",
-		len(files), gitlabValid, bothReject, reasonsChecked)
+	for rel := range c.looser {
+		if !slices.Contains(files, rel) {
+			t.Errorf("looser lists %s, which is not here", rel)
+		}
+	}
+	return fig
 }
 
 func joinDiags(l diag.List) string {
@@ -222,8 +321,9 @@ var quotedNames = regexp.MustCompile(`'([^']+)'`)
 // gitlabReasons turns GitLab's schema errors for a file into reasons. The
 // alternatives of a oneOf or anyOf make one reason (reporting any of them
 // is enough: GitLab's own message only says no alternative matched); an
-// unknown or missing key is a reason per key.
-func gitlabReasons(t *testing.T, g *gitlabSchemas, path string, isEvent bool) []reason {
+// unknown or missing key is a reason per key. Reasons that are an event key
+// of acceptedEventKeys are left out and counted.
+func gitlabReasons(t *testing.T, g *gitlabSchemas, path string, isEvent bool) (_ []reason, accepted int) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -231,7 +331,7 @@ func gitlabReasons(t *testing.T, g *gitlabSchemas, path string, isEvent bool) []
 	}
 	doc, root, err := decodeLikePsych(data)
 	if err != nil {
-		return []reason{{why: err.Error()}}
+		return []reason{{why: err.Error()}}, 0
 	}
 	s := g.metric
 	if isEvent {
@@ -239,11 +339,11 @@ func gitlabReasons(t *testing.T, g *gitlabSchemas, path string, isEvent bool) []
 	}
 	err = s.Validate(doc)
 	if err == nil {
-		return nil
+		return nil, 0
 	}
 	ve, ok := err.(*jsonschema.ValidationError)
 	if !ok {
-		return []reason{{why: err.Error()}}
+		return []reason{{why: err.Error()}}, 0
 	}
 	var out []reason
 	var walk func(e *jsonschema.ValidationError)
@@ -270,10 +370,14 @@ func gitlabReasons(t *testing.T, g *gitlabSchemas, path string, isEvent bool) []
 	walk(ve)
 	if isEvent {
 		out = slices.DeleteFunc(out, func(r reason) bool {
-			return len(r.names) == 1 && slices.Contains(acceptedEventKeys, r.names[0])
+			if len(r.names) == 1 && slices.Contains(acceptedEventKeys, r.names[0]) {
+				accepted++
+				return true
+			}
+			return false
 		})
 	}
-	return out
+	return out, accepted
 }
 
 // leafReasons makes reasons from one schema error without causes.

@@ -68,7 +68,7 @@ func fromYAML(t *testing.T, set *model.Set) dumped {
 		d.Metrics = append(d.Metrics, *m)
 	}
 	for _, e := range set.Events {
-		if e.Status == metric.Removed {
+		if e.Status == metric.Removed || !e.InternalEvents {
 			continue
 		}
 		ups := e.Updates()

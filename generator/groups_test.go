@@ -108,7 +108,7 @@ func TestLoadResultWithoutList(t *testing.T) {
 	for _, d := range res.Diagnostics {
 		got = append(got, d.String())
 	}
-	want := `defs/events/issue_refund.yml:3:16: product_group: "payments" is not one of GitLab's 70 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions`
+	want := `defs/events/issue_refund.yml:3:16: product_group: "payments" is not one of GitLab's 91 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions`
 	if strings.Join(got, "\n") != want {
 		t.Errorf("diagnostics:\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), want)
 	}

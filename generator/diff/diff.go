@@ -123,8 +123,7 @@ func statusOf(s metric.Status) string {
 
 func compareEvents(l *diag.List, base, head *model.Set) {
 	for _, b := range base.Events {
-		h := head.Event(b.Action)
-		if h == nil {
+		if head.Event(b.Action) == nil {
 			var users []string
 			for _, m := range head.Metrics {
 				if m.Status == metric.Removed {
@@ -147,7 +146,8 @@ func compareEvents(l *diag.List, base, head *model.Set) {
 			}
 			continue
 		}
-		if b.Status == metric.Removed {
+		h := counterpart(head, b)
+		if h == nil || b.Status == metric.Removed {
 			continue
 		}
 		for _, id := range b.Identifiers {
@@ -178,6 +178,19 @@ func compareEvents(l *diag.List, base, head *model.Set) {
 			}
 		}
 	}
+}
+
+// counterpart returns the event of head that b is, as GitLab identifies
+// events: an internal event by its action, a legacy event by its category
+// and action (legacy events of different categories share actions). It
+// returns nil when b changed kind or category: that is another event.
+func counterpart(head *model.Set, b *model.Event) *model.Event {
+	for _, e := range head.Events {
+		if e.Action == b.Action && e.InternalEvents == b.InternalEvents && (b.InternalEvents || e.Category == b.Category) {
+			return e
+		}
+	}
+	return nil
 }
 
 func typeOf(p *model.Property) model.Type {

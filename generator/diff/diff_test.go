@@ -200,6 +200,22 @@ func TestCompare(t *testing.T) {
 			name: "enum dropped widens",
 			head: func(s *model.Set) { s.Event("issue_created").Property("source").Enum = nil },
 		},
+		{
+			// GitLab's legacy events are known by category and action; two
+			// controllers' show events are compared each with its own.
+			name: "legacy events sharing an action",
+			base: legacyShows,
+			head: legacyShows,
+		},
+		{
+			name: "legacy event losing an identifier",
+			base: legacyShows,
+			head: func(s *model.Set) {
+				legacyShows(s)
+				s.Events[len(s.Events)-1].Identifiers = nil
+			},
+			want: []string{"events/project_show.yml:1:1: identifier project removed from event show: callers pass it and unique counts over it would stop; add a new event instead [identifier-removed]"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -213,6 +229,15 @@ func TestCompare(t *testing.T) {
 			}
 		})
 	}
+}
+
+// legacyShows adds two legacy events with one action and different
+// categories and identifiers.
+func legacyShows(s *model.Set) {
+	s.Events = append(s.Events,
+		&model.Event{Pos: pos("events/group_show.yml", 1), File: "events/group_show.yml", Action: "show", Category: "group_overview"},
+		&model.Event{Pos: pos("events/project_show.yml", 1), File: "events/project_show.yml", Action: "show", Category: "project_overview",
+			Identifiers: []model.Identifier{model.Project}})
 }
 
 func TestPinpoint(t *testing.T) {

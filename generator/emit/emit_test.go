@@ -49,7 +49,7 @@ func pos(file string, line int) model.Pos { return model.Pos{File: file, Line: l
 func newEvent(action string, props ...*model.Property) *model.Event {
 	f := "defs/events/" + action + ".yml"
 	return &model.Event{Pos: pos(f, 3), File: f, Action: action, Status: metric.Active, Properties: props,
-		Identifiers: []model.Identifier{model.User}}
+		Identifiers: []model.Identifier{model.User}, InternalEvents: true}
 }
 
 func newMetric(keyPath, file string, rules ...metric.EventRule) *model.Metric {
@@ -154,6 +154,42 @@ func TestEmitErrors(t *testing.T) {
 				t.Errorf("error:\n got %s\nwant %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestEmitLegacyEvents: legacy events (no internal_events: true) get no
+// Go code, so legacy events sharing an action, as GitLab's do across
+// controllers, cannot collide with each other or with the internal event
+// of that action.
+func TestEmitLegacyEvents(t *testing.T) {
+	legacy := func(file, category string) *model.Event {
+		e := newEvent("show")
+		e.File, e.Pos, e.Category, e.InternalEvents = file, pos(file, 3), category, false
+		return e
+	}
+	set := &model.Set{Events: []*model.Event{
+		newEvent("show"),
+		legacy("defs/events/1_groups_show.yml", "group_overview"),
+		legacy("defs/events/2_projects_show.yml", "project_overview"),
+	}}
+	files, err := emit.Emit(set, emit.Options{Package: "generated"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Name)
+	}
+	if got, want := strings.Join(names, " "), "event_show_gen.go usagekit_gen.go"; got != want {
+		t.Errorf("files %s, want %s", got, want)
+	}
+	for _, f := range files {
+		if n := strings.Count(string(f.Data), "func TrackShow("); f.Name == "event_show_gen.go" && n != 1 {
+			t.Errorf("%s declares TrackShow %d times, want once", f.Name, n)
+		}
+		if f.Name == "usagekit_gen.go" && strings.Count(string(f.Data), "&eventShow,") != 1 {
+			t.Errorf("the event registry should list the internal show event once:\n%s", f.Data)
+		}
 	}
 }
 

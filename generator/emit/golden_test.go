@@ -1,8 +1,10 @@
 package emit_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"go/format"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -71,6 +73,10 @@ func TestGolden(t *testing.T) {
 			}
 			for _, f := range files {
 				golden.Check(t, filepath.Join(dir, "want", f.Name+".golden"), f.Data)
+				// gofmt must find nothing to change, doc comments included.
+				if again, err := format.Source(f.Data); err != nil || !bytes.Equal(again, f.Data) {
+					t.Errorf("%s: formatting it again changes it (%v)", f.Name, err)
+				}
 			}
 			syncGoldens(t, filepath.Join(dir, "want"), files)
 		})

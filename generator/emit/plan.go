@@ -71,7 +71,10 @@ func plan(set *model.Set, diags *diag.List) *planned {
 	events := slices.Clone(set.Events)
 	slices.SortFunc(events, func(a, b *model.Event) int { return cmp.Compare(a.Action, b.Action) })
 	for _, ev := range events {
-		if ev.Status == metric.Removed {
+		// Only internal events are tracked: a legacy event (no
+		// internal_events: true) is known by category and action, shares
+		// its action with others, and gets no Track function.
+		if ev.Status == metric.Removed || !ev.InternalEvents {
 			continue
 		}
 		p.events = append(p.events, planEvent(ev, pkg, diags))

@@ -23,13 +23,13 @@ func sampleSet() *model.Set {
 			{Name: "value", Type: model.Number, Builtin: true, Description: "The weight."},
 			{Name: "weight", Type: model.Integer, Description: "Weight."},
 		},
-		ProductGroup: "project_management", Milestone: "17.0", Status: metric.Active,
+		ProductGroup: "project_management", Milestone: "17.0", Status: metric.Active, InternalEvents: true,
 	}
 	push := &model.Event{
 		Pos: pos("defs/events/push.yml", 2), File: "defs/events/push.yml", Action: "push",
-		Description: "A push.", Status: metric.Active, MilestoneRemoved: "18.0",
+		Description: "A push.", Status: metric.Active, MilestoneRemoved: "18.0", InternalEvents: true,
 	}
-	removed := &model.Event{Pos: pos("defs/events/old.yml", 2), File: "defs/events/old.yml", Action: "old", Status: metric.Removed}
+	removed := &model.Event{Pos: pos("defs/events/old.yml", 2), File: "defs/events/old.yml", Action: "old", Status: metric.Removed, InternalEvents: true}
 	m := func(file string, key, base string, tf metric.TimeFrame, src string) *model.Metric {
 		return &model.Metric{Pos: pos(file, 1), File: file, KeyPath: key, BaseKeyPath: base, TimeFrame: tf, DataSource: src,
 			ValueType: "number", Status: metric.Active, DataCategory: "optional", Description: "About " + key + "."}

@@ -109,9 +109,9 @@ func TestCheck(t *testing.T) {
 	}{
 		{"gitlab known", gl, "project_management", ""},
 		{"gitlab known with hyphens", gl, "5-min-app", ""},
-		{"gitlab unknown", gl, "payments", `"payments" is not one of GitLab's 70 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions`},
-		{"gitlab typo", gl, "project_managment", `"project_managment" is not one of GitLab's 70 product groups (schema/v1/product_groups.json) (did you mean "project_management"?)`},
-		{"gitlab label", gl, "group::source code", `"group::source code" is not one of GitLab's 70 product groups (schema/v1/product_groups.json) (did you mean "source_code"?)`},
+		{"gitlab unknown", gl, "payments", `"payments" is not one of GitLab's 91 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions`},
+		{"gitlab typo", gl, "project_managment", `"project_managment" is not one of GitLab's 91 product groups (schema/v1/product_groups.json) (did you mean "project_management"?)`},
+		{"gitlab label", gl, "group::source code", `"group::source code" is not one of GitLab's 91 product groups (schema/v1/product_groups.json) (did you mean "source_code"?)`},
 		{"project known", small, "payments", ""},
 		{"project has no gitlab groups", small, "project_management", `"project_management" is not one of the product groups listed in definitions/product_groups.yml: payments, search, source_code`},
 		{"project typo", small, "payment", `"payment" is not one of the product groups listed in definitions/product_groups.yml: payments, search, source_code (did you mean "payments"?)`},

@@ -3,6 +3,9 @@ package groups_test
 import (
 	"encoding/json"
 	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -84,6 +87,36 @@ func TestSchemasStateNamePattern(t *testing.T) {
 		}
 		if v != groups.NamePattern.String() {
 			t.Errorf("%s %s = %v, want %s", file, strings.Join(path, "."), v, groups.NamePattern)
+		}
+	}
+}
+
+// TestGitLabListIsNewest keeps the embedded list of GitLab's groups equal
+// to GitLab's newest product_groups.json found, which the testdata holds
+// unchanged (its SOURCE.md names the commit).
+func TestGitLabListIsNewest(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "gitlab", "product_groups.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var newest struct {
+		Enum []string `json:"enum"`
+	}
+	if err := json.Unmarshal(data, &newest); err != nil {
+		t.Fatal(err)
+	}
+	gl, err := groups.GitLab()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Sorted(slices.Values(newest.Enum))
+	if got := gl.Names(); !slices.Equal(got, want) {
+		t.Errorf("schema/v1/product_groups.json lists\n\t%s\nGitLab's newest list is\n\t%s", strings.Join(got, " "), strings.Join(want, " "))
+	}
+	// Groups that current GitLab files name and the previous list lacked.
+	for _, g := range []string{"platform_insights", "remote_development", "organizations", "database_health", "self_managed"} {
+		if !gl.Has(g) {
+			t.Errorf("GitLab's list lacks %s", g)
 		}
 	}
 }

@@ -128,6 +128,10 @@ type Property struct {
 	Type        Type
 	// Builtin is true for label, property and value.
 	Builtin bool
+	// Untyped is true for a custom property without a type, as GitLab
+	// writes them: its Type is String, and a filter may still give it a
+	// string or a number, which is compared by its text.
+	Untyped bool
 	// Enum, when not empty, lists the allowed values in the order written.
 	Enum []Value
 }

@@ -11,6 +11,7 @@ func ExampleMetric() {
 	set := &model.Set{Events: []*model.Event{{
 		Action: "page_viewed", Identifiers: []model.Identifier{model.User},
 		ProductGroup: "source_code", ProductCategories: []string{"navigation"}, Tiers: []string{"free"},
+		InternalEvents: true,
 	}}}
 	f, keys, err := scaffold.Metric("definitions", set, scaffold.MetricOptions{
 		Events: []string{"page_viewed"}, Unique: "user.id",

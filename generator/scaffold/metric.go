@@ -75,7 +75,11 @@ func Metric(dir string, set *model.Set, o MetricOptions) (File, []string, error)
 	}
 	var first *model.Event
 	for _, name := range o.Events {
-		e := set.Event(name)
+		e := internalEvent(set, name)
+		if e == nil && set.Event(name) != nil {
+			errs = append(errs, fmt.Errorf("event %s is a legacy event (without internal_events: true); a metric counts internal events only", name))
+			continue
+		}
 		if e == nil {
 			errs = append(errs, fmt.Errorf("event %s is not defined; create it first with usagekit new event %s", name, name))
 			continue
@@ -196,4 +200,15 @@ func Metric(dir string, set *model.Set, o MetricOptions) (File, []string, error)
 		return File{}, nil, err
 	}
 	return File{Path: filepath.Join(dir, "metrics", folder, file+".yml"), Data: data}, keys, nil
+}
+
+// internalEvent returns the internal event of set named action, or nil:
+// legacy events may share their action with it.
+func internalEvent(set *model.Set, action string) *model.Event {
+	for _, e := range set.Events {
+		if e.Action == action && e.InternalEvents {
+			return e
+		}
+	}
+	return nil
 }

@@ -74,9 +74,10 @@ func TestEventErrors(t *testing.T) {
 func eventSet() *model.Set {
 	return &model.Set{Events: []*model.Event{
 		{Action: "export_issues", Identifiers: []model.Identifier{model.User, model.Project, model.Namespace},
-			ProductGroup: "project_management", ProductCategories: []string{"team_planning"}, Tiers: []string{"premium", "ultimate"}},
-		{Action: "page_viewed", Identifiers: []model.Identifier{model.User}, ProductGroup: "source_code", ProductCategories: []string{"navigation"}, Tiers: []string{"free"}},
-		{Action: "bare", Identifiers: []model.Identifier{model.User}, ProductGroup: "source_code"},
+			ProductGroup: "project_management", ProductCategories: []string{"team_planning"}, Tiers: []string{"premium", "ultimate"}, InternalEvents: true},
+		{Action: "page_viewed", Identifiers: []model.Identifier{model.User}, ProductGroup: "source_code", ProductCategories: []string{"navigation"}, Tiers: []string{"free"}, InternalEvents: true},
+		{Action: "bare", Identifiers: []model.Identifier{model.User}, ProductGroup: "source_code", InternalEvents: true},
+		{Action: "render_page", Category: "Projects::GoogleCloud::DeploymentsController", ProductGroup: "5-min-app"},
 	}}
 }
 
@@ -139,6 +140,7 @@ func TestMetricErrors(t *testing.T) {
 	}{
 		{"no events", MetricOptions{}, "at least one event is required\nproduct group is required"},
 		{"unknown event", MetricOptions{Events: []string{"nope"}}, "event nope is not defined; create it first with usagekit new event nope\nproduct group is required"},
+		{"legacy event", MetricOptions{Events: []string{"render_page"}}, "event render_page is a legacy event (without internal_events: true); a metric counts internal events only\nproduct group is required"},
 		{"unique without identifier", MetricOptions{Events: []string{"page_viewed"}, Unique: "project.id"}, "unique project.id needs event page_viewed to declare identifier project"},
 		{"bad unique", MetricOptions{Events: []string{"page_viewed"}, Unique: "label"}, `unique "label" is not one of user.id, project.id, namespace.id`},
 		{"unique all time", MetricOptions{Events: []string{"page_viewed"}, Unique: "user.id", TimeFrames: []string{"28d", "all"}}, "a unique count needs a window: use time frames 7d and 28d, not all"},
@@ -261,7 +263,7 @@ func TestProductGroupList(t *testing.T) {
 			`product group "searc" is not one of the product groups listed in ` + filepath.ToSlash(filepath.Join(own, "product_groups.yml")) + `: payments, search (did you mean "search"?)`},
 		{"GitLab group with hyphens", gitlab, "5-min-app", ""},
 		{"own group without a list", gitlab, "payments",
-			`product group "payments" is not one of GitLab's 70 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions`},
+			`product group "payments" is not one of GitLab's 91 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -271,7 +273,7 @@ func TestProductGroupList(t *testing.T) {
 			if got := errText(err); got != tt.want {
 				t.Errorf("Event: %s\nwant %s", got, tt.want)
 			}
-			set := &model.Set{Events: []*model.Event{{Action: "export_issues", Identifiers: []model.Identifier{model.User}, ProductGroup: tt.group, ProductCategories: []string{"team_planning"}}}}
+			set := &model.Set{Events: []*model.Event{{Action: "export_issues", Identifiers: []model.Identifier{model.User}, ProductGroup: tt.group, ProductCategories: []string{"team_planning"}, InternalEvents: true}}}
 			_, _, err = Metric(tt.dir, set, MetricOptions{Events: []string{"export_issues"}, Description: "d", Milestone: "17.4", IntroducedByURL: "https://example.com/mr/1"})
 			if got := errText(err); got != tt.want {
 				t.Errorf("Metric: %s\nwant %s", got, tt.want)

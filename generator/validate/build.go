@@ -109,6 +109,8 @@ func buildEvent(d *load.Document) *model.Event {
 			p.Type, p.Builtin = t, true
 		} else if t := str(spec["type"]); t != "" {
 			p.Type = model.Type(t)
+		} else {
+			p.Untyped = true
 		}
 		enum, _ := spec["enum"].([]any)
 		for i := range enum {

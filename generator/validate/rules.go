@@ -21,6 +21,7 @@ const (
 	ruleDuplicateKeyPath = "duplicate-key-path"
 	ruleKeyPathParent    = "key-path-parent"
 	ruleUnknownEvent     = "unknown-event"
+	ruleLegacyEvent      = "legacy-event"
 	ruleRemovedEvent     = "removed-event"
 	ruleUniqueTimeFrame  = "unique-time-frame"
 	ruleUniqueAttribute  = "unique-attribute"
@@ -37,7 +38,7 @@ const (
 func SpansFiles(rule string) bool {
 	switch rule {
 	case ruleDuplicateAction, ruleFileName, ruleEnumType, ruleDuplicateKeyPath, ruleKeyPathParent,
-		ruleUnknownEvent, ruleRemovedEvent, ruleUniqueTimeFrame, ruleUniqueAttribute, ruleMixedRules,
+		ruleUnknownEvent, ruleLegacyEvent, ruleRemovedEvent, ruleUniqueTimeFrame, ruleUniqueAttribute, ruleMixedRules,
 		ruleFilter, ruleSumValue, ruleEventTimeFrame, ruleTooManyUpdates:
 		return true
 	}
@@ -94,10 +95,10 @@ func (c *checker) events() {
 		if e.Action == "" {
 			continue // the schema reports it
 		}
-		if f, dup := first[e.Action]; dup {
-			c.add(e.Pos, ruleDuplicateAction, "duplicate event action %q: %s defines it too", e.Action, posText(f.Pos))
+		if f, dup := first[eventKey(e)]; dup {
+			c.duplicate(e, f)
 		} else {
-			first[e.Action] = e
+			first[eventKey(e)] = e
 		}
 		if ownLayout(e.File) && validAction(e.Action) {
 			base := path.Base(e.File)
@@ -115,6 +116,27 @@ func (c *checker) events() {
 			}
 		}
 	}
+}
+
+// eventKey is what identifies an event among the others, as in GitLab: an
+// internal event (internal_events: true) by its action, which names its
+// Track function and Redis keys; a legacy Snowplow event by its category and
+// action, so legacy events of different categories may share an action.
+func eventKey(e *model.Event) string {
+	if e.InternalEvents {
+		return e.Action
+	}
+	return "legacy\x00" + e.Category + "\x00" + e.Action
+}
+
+// duplicate reports e, which has the key of the earlier event f.
+func (c *checker) duplicate(e, f *model.Event) {
+	if e.InternalEvents {
+		c.add(e.Pos, ruleDuplicateAction, "duplicate event action %q: %s defines it too", e.Action, posText(f.Pos))
+		return
+	}
+	c.add(e.Pos, ruleDuplicateAction, "duplicate legacy event: category %q and action %q: %s defines them too; a legacy event (without internal_events: true) is known by both",
+		e.Category, e.Action, posText(f.Pos))
 }
 
 // validAction reports whether action matches the schema's pattern; the
@@ -227,6 +249,10 @@ func (c *checker) eventTimeFrame(m *model.Metric) {
 // ruleOnEvent checks a rule against the event it names, and gives its
 // filter values the properties' types.
 func (c *checker) ruleOnEvent(m *model.Metric, at string, r *metric.EventRule, src *model.RuleSource, e *model.Event) {
+	if !e.InternalEvents {
+		c.add(src.Pos, ruleLegacyEvent, "%s.name: event %q (%s) is a legacy event; a metric counts internal events only: add internal_events: true to the event", at, e.Action, posText(e.Pos))
+		return
+	}
 	if e.Status == metric.Removed && m.Status != metric.Removed {
 		c.add(src.Pos, ruleRemovedEvent, "%s.name: event %q is removed (%s); only a removed metric may still name it", at, e.Action, posText(e.Pos))
 	}
@@ -254,9 +280,20 @@ func (c *checker) filter(at string, e *model.Event, f *event.FilterTerm, src mod
 		return
 	}
 	v, ok := conform(p.Type, src.Written)
+	if !ok && p.Untyped {
+		v, ok = untyped(src.Written)
+	}
 	if !ok {
 		if p.Builtin {
 			return // the schema fixes the built-ins' types and reports it
+		}
+		if p.Untyped {
+			hint := ""
+			if src.Written.Type == model.Boolean {
+				hint = " (declare type: boolean to filter on true or false)"
+			}
+			c.add(src.Pos, ruleFilter, "%s: %s is %s; property %s of event %q has no type, so it takes a string or a number%s", at, quoted(src.Written), article(src.Written.Type), p.Name, e.Action, hint)
+			return
 		}
 		c.add(src.Pos, ruleFilter, "%s: %s is %s; property %s of event %q is %s", at, quoted(src.Written), article(src.Written.Type), p.Name, e.Action, article(p.Type))
 		return
@@ -292,6 +329,21 @@ func conform(t model.Type, v model.Value) (model.Value, bool) {
 	case t == model.Number && v.Type == model.Integer:
 		v.Type = model.Number
 		return v, true
+	}
+	return v, false
+}
+
+// untyped converts a filter value for a property without a type: GitLab's
+// filters give such properties strings or numbers. The property holds text
+// at run time, so a number becomes the string of its canonical text, the
+// text its Redis key carries (plan: 1 matches "1" and counts under
+// filter:[plan:1]).
+func untyped(v model.Value) (model.Value, bool) {
+	switch v.Type {
+	case model.String:
+		return v, true
+	case model.Integer, model.Number:
+		return model.Value{Type: model.String, Text: v.Text}, true
 	}
 	return v, false
 }

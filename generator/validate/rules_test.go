@@ -16,6 +16,7 @@ introduced_by_url: https://example.com/mr/1
 milestone: "17.0"
 tiers: [free]
 identifiers: [user, project]
+internal_events: true
 additional_properties:
   label:
     description: The issue type.
@@ -36,6 +37,32 @@ additional_properties:
     description: A count.
     type: integer
 `
+
+// untypedEvent has custom properties as GitLab writes them, without a type,
+// and one our explicit type narrows.
+const untypedEvent = `action: create_issue
+description: An issue is created.
+product_group: project_management
+introduced_by_url: https://example.com/mr/1
+milestone: "17.0"
+tiers: [free]
+identifiers: [user, project]
+internal_events: true
+additional_properties:
+  label:
+    description: The issue type.
+  property:
+    description: Where it was created.
+  plan:
+    description: The plan of the namespace.
+  tier:
+    description: The tier, typed.
+    type: string
+`
+
+// internal makes an event definition an internal event, which metrics may
+// count.
+func internal(event string) string { return with(event, "internal_events: true") }
 
 // TestCrossFileRules has one row per rule that spans files, with the exact
 // message.
@@ -75,10 +102,10 @@ func TestCrossFileRules(t *testing.T) {
 		{"unique identifier not declared", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    unique: namespace.id")}, []string{
 			`definitions/metrics/issues.yml:15:5: events[0].unique: namespace.id needs event "create_issue" to declare the namespace identifier (it declares user, project)`,
 		}},
-		{"unique identifier, event with none", map[string]string{ev: with(baseEvent, "identifiers: -"), me: rule("  - name: create_issue", "    unique: project.id")}, []string{
+		{"unique identifier, event with none", map[string]string{ev: with(baseEvent, "identifiers: -", "internal_events: true"), me: rule("  - name: create_issue", "    unique: project.id")}, []string{
 			`definitions/metrics/issues.yml:15:5: events[0].unique: project.id needs event "create_issue" to declare the project identifier (it declares none)`,
 		}},
-		{"unique property not declared", map[string]string{ev: baseEvent, me: rule("  - name: create_issue", "    unique: label")}, []string{
+		{"unique property not declared", map[string]string{ev: internal(baseEvent), me: rule("  - name: create_issue", "    unique: label")}, []string{
 			`definitions/metrics/issues.yml:15:5: events[0].unique: label needs event "create_issue" to declare the label property (it declares none)`,
 		}},
 		{"filter on undeclared property", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    filter:", "      team: core")}, []string{
@@ -94,6 +121,14 @@ func TestCrossFileRules(t *testing.T) {
 			`definitions/metrics/issues.yml:17:7: events[0].filter.severity: "medium" is not one of the values of property severity of event "create_issue": low, high`,
 		}},
 		{"filters of every type", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    filter:", "      confidential: true", "      count: 3", "      ratio: 2", "      severity: high", "      value: 1.50")}, nil},
+		{"filters on an untyped property take strings and numbers", map[string]string{ev: untypedEvent,
+			me: rule("  - name: create_issue", "    filter:", "      plan: premium", "  - name: create_issue", "    filter:", "      plan: 30", "  - name: create_issue", "    filter:", "      plan: 12.4")}, nil},
+		{"boolean filter on an untyped property", map[string]string{ev: untypedEvent, me: rule("  - name: create_issue", "    filter:", "      plan: true")}, []string{
+			`definitions/metrics/issues.yml:17:7: events[0].filter.plan: true is a boolean; property plan of event "create_issue" has no type, so it takes a string or a number (declare type: boolean to filter on true or false)`,
+		}},
+		{"numeric filter on a property typed string", map[string]string{ev: untypedEvent, me: rule("  - name: create_issue", "    filter:", "      tier: 1")}, []string{
+			`definitions/metrics/issues.yml:17:7: events[0].filter.tier: 1 is an integer; property tier of event "create_issue" is a string`,
+		}},
 		{"unique and total mixed", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    unique: user.id", "  - name: create_issue")}, []string{
 			`definitions/metrics/issues.yml:17:5: events[1] counts occurrences, but events[0] counts unique user.id; the rules of one metric count the same way (make separate metrics)`,
 		}},
@@ -109,7 +144,7 @@ func TestCrossFileRules(t *testing.T) {
 		{"unique with operator", map[string]string{ev: richEvent, me: rule("  - name: create_issue", "    unique: user.id", "    operator: sum(value)")}, []string{
 			`definitions/metrics/issues.yml:15:5: events[0]: unique and operator cannot be combined; a rule counts unique values or adds up value`,
 		}},
-		{"sum without value", map[string]string{ev: baseEvent, me: rule("  - name: create_issue", "    operator: sum(value)")}, []string{
+		{"sum without value", map[string]string{ev: internal(baseEvent), me: rule("  - name: create_issue", "    operator: sum(value)")}, []string{
 			`definitions/metrics/issues.yml:15:5: events[0].operator: sum(value) needs event "create_issue" to declare the value property (it declares none)`,
 		}},
 		{"duplicate key_path names both files", map[string]string{ev: richEvent, me: baseMetric, "definitions/metrics/again.yml": baseMetric}, []string{
@@ -122,8 +157,21 @@ func TestCrossFileRules(t *testing.T) {
 		{"key_path leaf and parent", map[string]string{ev: richEvent, me: baseMetric, "definitions/metrics/child.yml": with(baseMetric, "key_path: counts.issues.open")}, []string{
 			`definitions/metrics/issues.yml:1:1: key_path "counts.issues" holds a value, but definitions/metrics/child.yml:1:1 (counts.issues.open) puts "counts.issues.open" inside it; a key path is a value or a group, not both`,
 		}},
-		{"duplicate action", map[string]string{ev: richEvent, "config/events/123_create_issue.yml": baseEvent, me: baseMetric}, []string{
+		{"duplicate action", map[string]string{ev: richEvent, "config/events/123_create_issue.yml": internal(baseEvent), me: baseMetric}, []string{
 			`definitions/events/create_issue.yml:1:1: duplicate event action "create_issue": config/events/123_create_issue.yml:1:1 defines it too`,
+		}},
+		{"legacy events share an action across categories", map[string]string{ev: richEvent, me: baseMetric,
+			"config/events/1_render_page.yml": with(baseEvent, "action: render_page", "category: Projects::GoogleCloud::DeploymentsController"),
+			"config/events/2_render_page.yml": with(baseEvent, "action: render_page", "category: Projects::GoogleCloud::DatabasesController")}, nil},
+		{"legacy events share category and action", map[string]string{ev: richEvent, me: baseMetric,
+			"config/events/1_render_page.yml": with(baseEvent, "action: render_page", "category: Projects::GoogleCloud::DatabasesController"),
+			"config/events/2_render_page.yml": with(baseEvent, "action: render_page", "category: Projects::GoogleCloud::DatabasesController")}, []string{
+			`config/events/2_render_page.yml:1:1: duplicate legacy event: category "Projects::GoogleCloud::DatabasesController" and action "render_page": config/events/1_render_page.yml:1:1 defines them too; a legacy event (without internal_events: true) is known by both`,
+		}},
+		{"an internal and a legacy event share an action", map[string]string{ev: richEvent, me: baseMetric,
+			"config/events/1_create_issue.yml": with(baseEvent, "category: issues_controller")}, nil},
+		{"metric counting a legacy event", map[string]string{ev: baseEvent, me: baseMetric}, []string{
+			`definitions/metrics/issues.yml:14:5: events[0].name: event "create_issue" (definitions/events/create_issue.yml:1:1) is a legacy event; a metric counts internal events only: add internal_events: true to the event`,
 		}},
 		{"file name differs from action", map[string]string{"definitions/events/new_issue.yml": richEvent, me: baseMetric}, []string{
 			`definitions/events/new_issue.yml:1:1: action "create_issue" does not match the file name new_issue.yml; rename the file to create_issue.yml`,
@@ -133,7 +181,7 @@ func TestCrossFileRules(t *testing.T) {
 			`definitions/metrics/issues.yml:14:5: events[0].name: event "create_issue" is removed (definitions/events/create_issue.yml:1:1); only a removed metric may still name it`,
 		}},
 		{"enum value of the wrong type", map[string]string{ev: with(richEvent, "additional_properties:", "  label:", "    description: l", "  property:", "    description: p", "  size:", "    description: s", "    type: integer", "    enum: [1, two]"), me: baseMetric}, []string{
-			`definitions/events/create_issue.yml:31:3: additional_properties.size.enum[1]: "two" is a string; the property is an integer`,
+			`definitions/events/create_issue.yml:32:3: additional_properties.size.enum[1]: "two" is a string; the property is an integer`,
 		}},
 	}
 	for _, tt := range tests {
@@ -160,6 +208,34 @@ func TestTooManyUpdates(t *testing.T) {
 			want = []string{`definitions/events/create_issue.yml:1:1: event create_issue needs 65 Redis updates from the metrics that name it; at most 64 are supported: merge metrics that share filters or split the event`}
 		}
 		equalLines(t, got, want)
+	}
+}
+
+// TestUntypedFilterValues: a number filtering a property without a type
+// becomes the string of its text, which the Redis key and the generated
+// comparison use; a property's Untyped says it has no type.
+func TestUntypedFilterValues(t *testing.T) {
+	set, diags := run(t, map[string]string{
+		"definitions/events/create_issue.yml": untypedEvent,
+		"definitions/metrics/issues.yml": with(baseMetric, "events:",
+			"  - name: create_issue", "    filter:", "      plan: 30", "      label: failure", "      tier: gold",
+			"  - name: create_issue", "    filter:", "      plan: 12.40"),
+	})
+	if len(diags) > 0 {
+		t.Fatalf("unexpected diagnostics: %v", diags)
+	}
+	var got []string
+	for _, r := range set.Metrics[0].Events {
+		for _, f := range r.Filter {
+			got = append(got, f.Property+"="+f.Value)
+		}
+	}
+	equalLines(t, got, []string{"label=failure", "plan=30", "tier=gold", "plan=12.40"})
+	e := set.Event("create_issue")
+	for name, want := range map[string]bool{"label": false, "property": false, "plan": true, "tier": false} {
+		if p := e.Property(name); p == nil || p.Untyped != want || p.Type != model.String {
+			t.Errorf("property %s = %+v, want a string with Untyped %v", name, p, want)
+		}
 	}
 }
 

@@ -118,19 +118,19 @@ func TestSchemaMessages(t *testing.T) {
 			"metrics/issues.yml:17:10: database.table: \"issues; drop table x\" must be a table name, optionally schema-qualified (schema.table)",
 		}},
 		{"product group", me, with(baseMetric, "product_group: my_team"), []string{
-			`metrics/issues.yml:3:16: product_group: "my_team" is not one of GitLab's 70 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions`,
+			`metrics/issues.yml:3:16: product_group: "my_team" is not one of GitLab's 91 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions`,
 		}},
 		{"product group typo", me, with(baseMetric, "product_group: project_managment"), []string{
-			`metrics/issues.yml:3:16: product_group: "project_managment" is not one of GitLab's 70 product groups (schema/v1/product_groups.json) (did you mean "project_management"?)`,
+			`metrics/issues.yml:3:16: product_group: "project_managment" is not one of GitLab's 91 product groups (schema/v1/product_groups.json) (did you mean "project_management"?)`,
 		}},
 		{"product group as a label", ev, with(baseEvent, `product_group: "group::source code"`), []string{
-			`events/create_issue.yml:3:16: product_group: "group::source code" is not one of GitLab's 70 product groups (schema/v1/product_groups.json) (did you mean "source_code"?)`,
+			`events/create_issue.yml:3:16: product_group: "group::source code" is not one of GitLab's 91 product groups (schema/v1/product_groups.json) (did you mean "source_code"?)`,
 		}},
 		{"product group not a name", ev, with(baseEvent, `product_group: "Payments Team"`), []string{
-			`events/create_issue.yml:3:16: product_group: "Payments Team" is not one of GitLab's 70 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions`,
+			`events/create_issue.yml:3:16: product_group: "Payments Team" is not one of GitLab's 91 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions`,
 		}},
 		{"product group empty string", ev, with(baseEvent, `product_group: ""`), []string{
-			`events/create_issue.yml:3:16: product_group: "" is not one of GitLab's 70 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions`,
+			`events/create_issue.yml:3:16: product_group: "" is not one of GitLab's 91 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions`,
 		}},
 		{"product group number", ev, with(baseEvent, "product_group: 42"), []string{
 			"events/create_issue.yml:3:16: product_group: 42 is a number; expected a string (quote it: \"42\")",
@@ -182,7 +182,7 @@ func TestSchemaMessages(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			files := map[string]string{tt.path: tt.src}
 			if tt.path == me {
-				files[ev] = baseEvent // the event the metric counts
+				files[ev] = with(baseEvent, "internal_events: true") // the event the metric counts
 			}
 			_, got := run(t, files)
 			equalLines(t, got, tt.want)

@@ -126,11 +126,13 @@ func build(p *Part, d *load.Document) (problem *diag.Diagnostic) {
 }
 
 // resolve links every event rule to its event and every event to the
-// metrics that name it.
+// metrics that name it. A rule names an internal event; it resolves to a
+// legacy event of that action only when there is no internal one, for the
+// rules to report.
 func resolve(set *model.Set) {
 	byAction := make(map[string]*model.Event, len(set.Events))
 	for _, e := range set.Events {
-		if _, dup := byAction[e.Action]; !dup {
+		if prev, dup := byAction[e.Action]; !dup || (!prev.InternalEvents && e.InternalEvents) {
 			byAction[e.Action] = e
 		}
 	}

@@ -30,7 +30,7 @@ func TestValidateProductGroups(t *testing.T) {
 		{"own group, no list", map[string]string{
 			"definitions/events/create_issue.yml": paymentsEvent,
 		}, []string{"validate"}, exitProblems,
-			`definitions/events/create_issue.yml:3:16: product_group: "payments" is not one of GitLab's 70 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions` + "\n" +
+			`definitions/events/create_issue.yml:3:16: product_group: "payments" is not one of GitLab's 91 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions` + "\n" +
 				"checked 1 file: 1 event, 0 metrics, 1 problem\n"},
 		{"GitLab group not in the list", map[string]string{
 			"definitions/product_groups.yml":      list,

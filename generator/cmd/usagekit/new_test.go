@@ -98,7 +98,7 @@ func TestNewNonTerminalErrors(t *testing.T) {
 		{"metric without flags", []string{"metric", "--dir", dir},
 			"usagekit new metric: missing required flags: --event, --description, --milestone, --introduced-by-url (stdin is not a terminal, so nothing is asked)\n"},
 		{"bad values", []string{"event", "Bad", "--dir", dir, "--description", "d", "--product-group", "g", "--milestone", "17", "--introduced-by-url", "u"},
-			"usagekit new event: event name \"Bad\" must match ^[a-z0-9_]+$ (lower case, digits, underscores)\n  product group \"g\" is not one of GitLab's 70 product groups (schema/v1/product_groups.json) (did you mean \"gdk\"?)\n  milestone \"17\" must look like 17.4\n  introduced-by URL \"u\" must be an http(s) URL\n"},
+			"usagekit new event: event name \"Bad\" must match ^[a-z0-9_]+$ (lower case, digits, underscores)\n  product group \"g\" is not one of GitLab's 91 product groups (schema/v1/product_groups.json) (did you mean \"gdk\"?)\n  milestone \"17\" must look like 17.4\n  introduced-by URL \"u\" must be an http(s) URL\n"},
 		{"unknown event", []string{"metric", "--dir", dir, "--event", "nope", "--description", "d", "--milestone", "17.4", "--introduced-by-url", "https://e.com/1", "--product-group", "project_management"},
 			"usagekit new metric: event nope is not defined; create it first with usagekit new event nope\n"},
 		{"extra argument", []string{"event", "a", "b"}, "usagekit new event: unexpected arguments [\"b\"]\n"},

@@ -16,6 +16,7 @@ introduced_by_url: https://example.com/mr/1
 milestone: "17.0"
 tiers: [free]
 identifiers: [user]
+internal_events: true
 `
 
 const cliMetric = `key_path: counts.issues
