@@ -79,8 +79,8 @@ type Instrumentation interface {
 	Version(ctx context.Context) (string, error)
 }
 
-// Events returns the descriptor of every active event, sorted by name. The
-// descriptors are shared: do not modify them.
+// Events returns the descriptor of every active internal event, sorted by name.
+// The descriptors are shared: do not modify them.
 func Events() []*event.Descriptor {
 	return []*event.Descriptor{
 		&eventApproveMergeRequest,

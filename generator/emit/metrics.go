@@ -126,8 +126,8 @@ func (g *gen) packageDecls() []jen.Code {
 	})
 	decls := []jen.Code{iface}
 
-	events := docComment("Events returns the descriptor of every active event, sorted by name. The\n" +
-		"descriptors are shared: do not modify them.")
+	events := docComment("Events returns the descriptor of every active internal event, sorted by name.\n" +
+		"The descriptors are shared: do not modify them.")
 	events.Func().Id("Events").Params().Index().Op("*").Qual(pathEvent, "Descriptor").BlockFunc(func(b *jen.Group) {
 		if len(g.plan.events) == 0 {
 			b.Return(jen.Nil())
