@@ -88,13 +88,11 @@ func Emit(set *model.Set, opts Options) ([]File, error) {
 	if err := CheckPackage(opts.Package); err != nil {
 		return nil, err
 	}
-	var diags diag.List
-	g := &gen{opts: opts, plan: plan(set, &diags)}
-	jobs := g.files()
-	checkFileNames(jobs, &diags)
+	g, diags := prepare(set, opts)
 	if err := diags.Err(); err != nil {
 		return nil, err
 	}
+	jobs := g.files()
 	files := make([]File, len(jobs))
 	errs := make([]error, len(jobs))
 	// Rendering (mostly go/format) dominates; files are independent.
@@ -123,6 +121,23 @@ func Emit(set *model.Set, opts Options) ([]File, error) {
 	}
 	slices.SortFunc(files, func(a, b File) int { return cmp.Compare(a.Name, b.Name) })
 	return files, nil
+}
+
+// Check reports every problem Emit would find in set, without generating:
+// two names that map to one Go identifier, a name with no letter or digit,
+// two definitions whose files would have one name. Validation runs it, so
+// that definitions that validate also generate.
+func Check(set *model.Set) diag.List {
+	_, diags := prepare(set, Options{Package: "p"})
+	return diags
+}
+
+// prepare plans the output and checks its names.
+func prepare(set *model.Set, opts Options) (*gen, diag.List) {
+	var diags diag.List
+	g := &gen{opts: opts, plan: plan(set, &diags)}
+	checkFileNames(g.files(), &diags)
+	return g, diags
 }
 
 // CheckPackage reports whether name can be the generated package's name.

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 
@@ -107,7 +109,7 @@ func planEvent(ev *model.Event, pkg *scope, diags *diag.List) *eventPlan {
 	fields := newScope("struct field", diags)
 	for _, prop := range ev.Properties {
 		f := &field{prop: prop, name: GoName(prop.Name)}
-		po := origin{pos: prop.Pos, what: fmt.Sprintf("property %s of event %s", prop.Name, ev.Action)}
+		po := origin{pos: prop.Pos, what: fmt.Sprintf("property %s of event %s", shown(prop.Name), ev.Action)}
 		if !fields.claim(f.name, po, prop.Name) {
 			continue
 		}
@@ -119,7 +121,7 @@ func planEvent(ev *model.Event, pkg *scope, diags *diag.List) *eventPlan {
 		pkg.claim(f.enum, po, prop.Name)
 		for _, v := range prop.Enum {
 			c := GoName(v.Text)
-			vo := origin{pos: prop.Pos, what: fmt.Sprintf("value %q of property %s of event %s", v.Text, prop.Name, ev.Action)}
+			vo := origin{pos: prop.Pos, what: fmt.Sprintf("value %q of property %s of event %s", v.Text, shown(prop.Name), ev.Action)}
 			if c == "" {
 				pkg.claim("", vo, v.Text)
 			} else {
@@ -136,4 +138,13 @@ func planEvent(ev *model.Event, pkg *scope, diags *diag.List) *eventPlan {
 	}
 	ep.updates = ev.Updates()
 	return ep
+}
+
+// shown is a name as messages show it: as it is, or quoted when it has
+// nothing to show.
+func shown(name string) string {
+	if strings.TrimSpace(name) == "" {
+		return strconv.Quote(name)
+	}
+	return name
 }

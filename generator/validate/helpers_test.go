@@ -1,13 +1,15 @@
 package validate_test
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/usagekit/usagekit/generator/diag"
-	"github.com/usagekit/usagekit/generator/load"
+	"github.com/usagekit/usagekit/generator"
+	"github.com/usagekit/usagekit/generator/emit"
 	"github.com/usagekit/usagekit/generator/model"
-	"github.com/usagekit/usagekit/generator/validate"
 )
 
 // baseEvent and baseMetric are minimal valid definitions, one key a line,
@@ -77,24 +79,39 @@ func with(base string, edits ...string) string {
 
 // run validates files (path → content) as one set and returns the model
 // and the sorted diagnostics, one string per line.
+// run writes files (path to content) into a temporary directory and
+// loads them the way every command does (generator.LoadResult), with
+// paths relative to that directory. When they validate, it also generates
+// code for them, which must succeed: validation ok means generation ok.
 func run(t *testing.T, files map[string]string) (*model.Set, []string) {
 	t.Helper()
-	var docs []*load.Document
-	var diags diag.List
+	dir := t.TempDir()
+	var roots []string
 	for path, content := range files {
-		d, l := load.Parse(path, []byte(content))
-		diags = append(diags, l...)
-		if d != nil {
-			docs = append(docs, d)
+		full := filepath.Join(dir, filepath.FromSlash(path))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		root, _, _ := strings.Cut(path, "/")
+		if !slices.Contains(roots, root) {
+			roots = append(roots, root)
 		}
 	}
-	set, l := validate.Validate(docs)
-	diags = append(diags, l...)
+	t.Chdir(dir)
+	res := generator.LoadResult(roots...)
 	var out []string
-	for _, d := range diags.Sort() {
+	for _, d := range res.Diagnostics {
 		out = append(out, d.String())
 	}
-	return set, out
+	if len(out) == 0 {
+		if _, err := emit.Emit(res.Set, emit.Options{Package: "p"}); err != nil {
+			t.Errorf("the definitions validate, but generation fails: %v", err)
+		}
+	}
+	return res.Set, out
 }
 
 func equalLines(t *testing.T, got, want []string) {

@@ -30,6 +30,9 @@ const (
 	ruleSumValue         = "sum-value"
 	ruleEventTimeFrame   = "event-time-frame"
 	ruleTooManyUpdates   = "too-many-updates"
+	// ruleGoName is emit's rule for names that collide or cannot become Go
+	// identifiers.
+	ruleGoName = "go-name"
 )
 
 // SpansFiles reports whether rule is one of the rules that span files: a
@@ -39,7 +42,7 @@ func SpansFiles(rule string) bool {
 	switch rule {
 	case ruleDuplicateAction, ruleFileName, ruleEnumType, ruleDuplicateKeyPath, ruleKeyPathParent,
 		ruleUnknownEvent, ruleLegacyEvent, ruleRemovedEvent, ruleUniqueTimeFrame, ruleUniqueAttribute, ruleMixedRules,
-		ruleFilter, ruleSumValue, ruleEventTimeFrame, ruleTooManyUpdates:
+		ruleFilter, ruleSumValue, ruleEventTimeFrame, ruleTooManyUpdates, ruleGoName:
 		return true
 	}
 	return false

@@ -180,6 +180,21 @@ func TestCrossFileRules(t *testing.T) {
 		{"removed event in an active metric", map[string]string{ev: with(richEvent, "status: removed", `milestone_removed: "17.3"`, "removed_by_url: https://example.com/mr/9"), me: baseMetric}, []string{
 			`definitions/metrics/issues.yml:14:5: events[0].name: event "create_issue" is removed (definitions/events/create_issue.yml:1:1); only a removed metric may still name it`,
 		}},
+		{"two actions with one Go name", map[string]string{ev: richEvent, "definitions/events/create_issue_.yml": with(richEvent, "action: create_issue_"), me: baseMetric}, []string{
+			`definitions/events/create_issue_.yml:1:1: event create_issue_ maps to the Go package-level name CreateIssueProperties, already used by event create_issue (definitions/events/create_issue.yml:1:1); rename one of them`,
+			`definitions/events/create_issue_.yml:1:1: event create_issue_ maps to the Go package-level name TrackCreateIssue, already used by event create_issue (definitions/events/create_issue.yml:1:1); rename one of them`,
+			`definitions/events/create_issue_.yml:19:3: property severity of event create_issue_ maps to the Go package-level name CreateIssueSeverity, already used by property severity of event create_issue (definitions/events/create_issue.yml:19:3); rename one of them`,
+			`definitions/events/create_issue_.yml:19:3: value "high" of property severity of event create_issue_ maps to the Go package-level name CreateIssueSeverityHigh, already used by value "high" of property severity of event create_issue (definitions/events/create_issue.yml:19:3); rename one of them`,
+			`definitions/events/create_issue_.yml:19:3: value "low" of property severity of event create_issue_ maps to the Go package-level name CreateIssueSeverityLow, already used by value "low" of property severity of event create_issue (definitions/events/create_issue.yml:19:3); rename one of them`,
+		}},
+		{"property without a Go name", map[string]string{ev: with(richEvent, "additional_properties:", "  label:", "    description: l", "  property:", "    description: p", `  "":`, "    description: nameless"), me: baseMetric}, []string{
+			`definitions/events/create_issue.yml:32:3: property "" of event create_issue: cannot form a Go name from "" (it has no letter or digit)`,
+		}},
+		{"property names Go takes as they are", map[string]string{ev: with(richEvent, "additional_properties:", "  label:", "    description: l", "  property:", "    description: p",
+			`  "with space":`, "    description: s", "  Type:", "    description: t", "  größe:", "    description: g"), me: baseMetric}, nil},
+		{"two metrics with one Go name", map[string]string{ev: richEvent, me: baseMetric, "definitions/metrics/other.yml": with(baseMetric, "key_path: counts_issues")}, []string{
+			`definitions/metrics/other.yml:1:1: metric counts_issues maps to the Go package-level name CountsIssues, already used by metric counts.issues (definitions/metrics/issues.yml:1:1); rename one of them`,
+		}},
 		{"enum value of the wrong type", map[string]string{ev: with(richEvent, "additional_properties:", "  label:", "    description: l", "  property:", "    description: p", "  size:", "    description: s", "    type: integer", "    enum: [1, two]"), me: baseMetric}, []string{
 			`definitions/events/create_issue.yml:32:3: additional_properties.size.enum[1]: "two" is a string; the property is an integer`,
 		}},

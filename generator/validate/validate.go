@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/usagekit/usagekit/generator/diag"
+	"github.com/usagekit/usagekit/generator/emit"
 	"github.com/usagekit/usagekit/generator/groups"
 	"github.com/usagekit/usagekit/generator/load"
 	"github.com/usagekit/usagekit/generator/model"
@@ -104,7 +105,31 @@ func Link(parts []Part) (*model.Set, diag.List) {
 	})
 	resolve(set)
 	diags = append(diags, checkRules(set)...)
+	diags = append(diags, checkNames(set, diags)...)
 	return set, diags
+}
+
+// checkNames applies the generator's name rules (emit.Check) to the
+// definitions that have no problem yet, so that a set that validates also
+// generates. Files with problems are left out: the names of a file the
+// schema rejects (an action missing, say) would only add noise.
+func checkNames(set *model.Set, diags diag.List) diag.List {
+	bad := map[string]bool{}
+	for _, d := range diags {
+		bad[d.Path] = true
+	}
+	clean := &model.Set{}
+	for _, e := range set.Events {
+		if !bad[e.File] {
+			clean.Events = append(clean.Events, e)
+		}
+	}
+	for _, m := range set.Metrics {
+		if !bad[m.File] {
+			clean.Metrics = append(clean.Metrics, m)
+		}
+	}
+	return emit.Check(clean)
 }
 
 // build adds one document to the model. A panic while building becomes a
