@@ -13,6 +13,7 @@ package generator
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -49,11 +50,39 @@ func (r *Result) Err() error { return r.Diagnostics.Err() }
 // (directories or files) and reports everything it found. It never fails
 // as a whole: unreadable paths are diagnostics like any other problem.
 func LoadResult(paths ...string) *Result {
-	files, walkDiags := load.Files(paths...)
+	return LoadResultWith(nil, paths...)
+}
+
+// Overlay is a definition that is not on disk: a file about to be written,
+// checked together with the definitions it joins.
+type Overlay struct {
+	// Path is where the file would be, as diagnostics name it.
+	Path string
+	Data []byte
+}
+
+// LoadResultWith is LoadResult with the overlays read as if they were
+// files at their paths (replacing a file of the same path), so that
+// usagekit new checks what it writes with the very rules that will judge
+// it once written.
+func LoadResultWith(overlays []Overlay, paths ...string) *Result {
+	var files []load.File
+	var walkDiags diag.List
+	if len(paths) > 0 || len(overlays) == 0 {
+		files, walkDiags = load.Files(paths...)
+	}
+	data := map[string][]byte{}
+	for _, o := range overlays {
+		data[filepath.Clean(o.Path)] = o.Data
+		if !slices.ContainsFunc(files, func(f load.File) bool { return filepath.Clean(f.FSPath) == filepath.Clean(o.Path) }) {
+			files = append(files, load.File{Path: o.Path, FSPath: o.Path})
+		}
+	}
 	res := &Result{Files: len(files)}
 	for _, f := range files {
 		res.Paths = append(res.Paths, f.Path)
 	}
+	slices.Sort(res.Paths)
 	// Product group lists are not definitions: each definition is checked
 	// against the list nearest above it (groups.Resolver), and a list
 	// named or walked into is checked even when no definition uses it.
@@ -73,19 +102,7 @@ func LoadResult(paths ...string) *Result {
 			walkDiags.Add(f.Path, 0, 0, "internal", "%v", err)
 		}
 	}
-	// Each file is read, decoded, checked against its schema and turned
-	// into its part of the model by one goroutine, and its YAML tree is
-	// dropped right after: memory stays flat however many files there are.
-	parts := make([]validate.Part, len(defs))
-	kinds := make([]load.Kind, len(defs))
-	load.Parallel(len(defs), func(i int) {
-		doc, diags := load.ReadFile(defs[i])
-		if doc != nil && lists[i] != nil {
-			kinds[i] = doc.Kind
-			parts[i] = validate.CheckDocumentWith(doc, lists[i])
-		}
-		parts[i].Diagnostics = append(diags, parts[i].Diagnostics...)
-	})
+	parts, kinds := checkFiles(defs, lists, data)
 	for _, k := range kinds {
 		switch k {
 		case load.Event:
@@ -100,6 +117,30 @@ func LoadResult(paths ...string) *Result {
 	diags = append(diags, resolver.Diagnostics()...)
 	res.Diagnostics = append(walkDiags, diags...).Sort()
 	return res
+}
+
+// checkFiles reads, decodes and checks each definition against its schema
+// and product group list, and turns it into its part of the model, one
+// goroutine per file; a file's YAML tree is dropped right after, so memory
+// stays flat however many files there are. data holds the overlays by path.
+func checkFiles(defs []load.File, lists []*groups.List, data map[string][]byte) ([]validate.Part, []load.Kind) {
+	parts := make([]validate.Part, len(defs))
+	kinds := make([]load.Kind, len(defs))
+	load.Parallel(len(defs), func(i int) {
+		var doc *load.Document
+		var diags diag.List
+		if d, ok := data[filepath.Clean(defs[i].FSPath)]; ok {
+			doc, diags = load.Parse(defs[i].Path, d)
+		} else {
+			doc, diags = load.ReadFile(defs[i])
+		}
+		if doc != nil && lists[i] != nil {
+			kinds[i] = doc.Kind
+			parts[i] = validate.CheckDocumentWith(doc, lists[i])
+		}
+		parts[i].Diagnostics = append(diags, parts[i].Diagnostics...)
+	})
+	return parts, kinds
 }
 
 // productGroups joins the project lists read into the model's groups,

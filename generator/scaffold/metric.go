@@ -1,13 +1,14 @@
 package scaffold
 
 import (
+	"cmp"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/runtime/metric"
 )
 
 // MetricOptions describes a new internal_events metric. Events,
@@ -34,11 +35,8 @@ type MetricOptions struct {
 	DataCategory      string // default optional
 }
 
-var (
-	uniques      = []string{"user.id", "project.id", "namespace.id"}
-	timeFrames   = []string{"7d", "28d", "all"}
-	dataCategory = []string{"operational", "optional", "subscription", "standard"}
-)
+// timeFrameOrder is the order time frames are listed in.
+var timeFrameOrder = []string{"7d", "28d", "all"}
 
 type metricDoc struct {
 	KeyPath              string     `yaml:"key_path"`
@@ -62,40 +60,21 @@ type eventRef struct {
 	Unique string `yaml:"unique,omitempty"`
 }
 
+// ErrNoName is returned for a metric of several events without a name:
+// the default key_path names one event.
+var ErrNoName = errors.New("scaffold: a metric of several events needs a name (--name)")
+
 // Metric returns the file for a new metric counting events of set, placed
 // and named as GitLab does: dir/metrics/counts_7d/<name>_weekly.yml for a
 // weekly metric, counts_28d/<name>_monthly.yml for a monthly one, and
 // counts_all/<name>.yml for all-time or several time frames (counts_28d
 // when they are only 7d and 28d). It returns the key_paths the file
-// defines, after time-frame expansion.
+// defines, after time-frame expansion. The product group, categories and
+// tiers default to the first event's. It does not judge the options: Check
+// does.
 func Metric(dir string, set *model.Set, o MetricOptions) (File, []string, error) {
-	var errs []error
-	if len(o.Events) == 0 {
-		errs = append(errs, errors.New("at least one event is required"))
-	}
-	var first *model.Event
-	for _, name := range o.Events {
-		e := internalEvent(set, name)
-		if e == nil && set.Event(name) != nil {
-			errs = append(errs, fmt.Errorf("event %s is a legacy event (without internal_events: true); a metric counts internal events only", name))
-			continue
-		}
-		if e == nil {
-			errs = append(errs, fmt.Errorf("event %s is not defined; create it first with usagekit new event %s", name, name))
-			continue
-		}
-		if first == nil {
-			first = e
-		}
-		if o.Unique != "" {
-			id := model.Identifier(strings.TrimSuffix(o.Unique, ".id"))
-			if slices.Contains(uniques, o.Unique) && !e.HasIdentifier(id) {
-				errs = append(errs, fmt.Errorf("unique %s needs event %s to declare identifier %s", o.Unique, name, id))
-			}
-		}
-	}
-	if o.Unique != "" && !slices.Contains(uniques, o.Unique) {
-		errs = append(errs, fmt.Errorf("unique %q is not one of %s", o.Unique, strings.Join(uniques, ", ")))
+	if len(o.Events) > 1 && o.Name == "" {
+		return File{}, nil, ErrNoName
 	}
 	if o.TimeFrames == nil {
 		o.TimeFrames = []string{"7d", "28d"}
@@ -103,65 +82,37 @@ func Metric(dir string, set *model.Set, o MetricOptions) (File, []string, error)
 			o.TimeFrames = append(o.TimeFrames, "all")
 		}
 	}
-	errs = append(errs, subset("time frame", o.TimeFrames, timeFrames)...)
-	if len(o.TimeFrames) == 0 {
-		errs = append(errs, errors.New("at least one time frame is required"))
-	}
-	if o.Unique != "" && slices.Contains(o.TimeFrames, "all") {
-		errs = append(errs, errors.New("a unique count needs a window: use time frames 7d and 28d, not all"))
-	}
-	if first != nil {
-		if o.ProductGroup == "" {
-			o.ProductGroup = first.ProductGroup
-		}
-		if o.ProductCategories == nil {
-			o.ProductCategories = first.ProductCategories
-		}
-		if o.Tiers == nil {
-			o.Tiers = first.Tiers
+	if len(o.Events) > 0 {
+		if first := set.Event(o.Events[0]); first != nil {
+			o.ProductGroup = cmp.Or(o.ProductGroup, first.ProductGroup)
+			if o.ProductCategories == nil {
+				o.ProductCategories = first.ProductCategories
+			}
+			if o.Tiers == nil {
+				o.Tiers = first.Tiers
+			}
 		}
 	}
 	if o.Tiers == nil {
 		o.Tiers = DefaultTiers
 	}
-	errs = append(errs, subset("tier", o.Tiers, tiers)...)
-	if len(o.ProductCategories) == 0 && first != nil {
-		errs = append(errs, fmt.Errorf("product categories are required for an active metric (--product-categories), and event %s has none to inherit", first.Action))
-	}
-	if o.DataCategory == "" {
-		o.DataCategory = "optional"
-	}
-	if !slices.Contains(dataCategory, o.DataCategory) {
-		errs = append(errs, fmt.Errorf("data category %q is not one of %s", o.DataCategory, strings.Join(dataCategory, ", ")))
-	}
+	o.DataCategory = cmp.Or(o.DataCategory, "optional")
 	name := o.Name
 	switch {
-	case name != "":
-		if !actionPattern.MatchString(name) {
-			errs = append(errs, fmt.Errorf("metric name %q must match %s", name, actionPattern))
-		}
-	case len(o.Events) > 1:
-		errs = append(errs, errors.New("a metric of several events needs a name (--name)"))
-	case len(o.Events) == 1 && o.Unique != "":
+	case name != "" || len(o.Events) == 0:
+	case o.Unique != "":
 		name = "count_distinct_" + strings.ReplaceAll(o.Unique, ".", "_") + "_from_" + o.Events[0]
-	case len(o.Events) == 1:
+	default:
 		name = "count_total_" + o.Events[0]
 	}
-	// The list nearest above dir/metrics applies; the folder below it is
-	// not settled yet, and no project keeps a list there.
-	errs = append(errs, common(filepath.Join(dir, "metrics", name+".yml"), o.Description, o.ProductGroup, o.Milestone, o.IntroducedByURL)...)
-	if err := errors.Join(errs...); err != nil {
-		return File{}, nil, err
-	}
-
 	prefix := "counts."
 	if o.Unique != "" {
 		prefix = "redis_hll_counters."
 	}
-	frames := ordered(o.TimeFrames, timeFrames)
+	frames := ordered(o.TimeFrames, timeFrameOrder)
 	folder, file, key := "counts_all", name, prefix+name
 	var timeFrame any = frames
-	var keys []string
+	keys := []string{}
 	if len(frames) == 1 {
 		timeFrame = frames[0]
 		switch frames[0] {
@@ -170,27 +121,20 @@ func Metric(dir string, set *model.Set, o MetricOptions) (File, []string, error)
 		case "28d":
 			folder, file, key = "counts_28d", name+"_monthly", key+"_monthly"
 		}
-		keys = []string{key}
+		keys = append(keys, key)
 	} else {
 		if !slices.Contains(frames, "all") {
 			folder = "counts_28d"
 		}
 		for _, f := range frames {
-			keys = append(keys, key+map[string]string{"7d": "_weekly", "28d": "_monthly", "all": ""}[f])
-		}
-	}
-	for _, k := range keys {
-		for _, m := range set.Metrics {
-			if m.KeyPath == k {
-				return File{}, nil, fmt.Errorf("key_path %s is already defined in %s; choose another --name or time frame", k, m.File)
-			}
+			keys = append(keys, key+metric.TimeFrame(f).KeyPathSuffix())
 		}
 	}
 	doc := metricDoc{
 		KeyPath: key, Description: o.Description, ProductGroup: o.ProductGroup,
 		ProductCategories: o.ProductCategories, PerformanceIndicator: []string{}, ValueType: "number",
 		Status: "active", Milestone: o.Milestone, IntroducedByURL: o.IntroducedByURL, TimeFrame: timeFrame,
-		DataSource: "internal_events", DataCategory: o.DataCategory, Tiers: ordered(o.Tiers, tiers),
+		DataSource: "internal_events", DataCategory: o.DataCategory, Tiers: ordered(o.Tiers, tierOrder),
 	}
 	for _, e := range o.Events {
 		doc.Events = append(doc.Events, eventRef{Name: e, Unique: o.Unique})
@@ -200,15 +144,4 @@ func Metric(dir string, set *model.Set, o MetricOptions) (File, []string, error)
 		return File{}, nil, err
 	}
 	return File{Path: filepath.Join(dir, "metrics", folder, file+".yml"), Data: data}, keys, nil
-}
-
-// internalEvent returns the internal event of set named action, or nil:
-// legacy events may share their action with it.
-func internalEvent(set *model.Set, action string) *model.Event {
-	for _, e := range set.Events {
-		if e.Action == action && e.InternalEvents {
-			return e
-		}
-	}
-	return nil
 }

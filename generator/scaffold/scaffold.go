@@ -10,13 +10,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/usagekit/usagekit/generator/groups"
+	"github.com/usagekit/usagekit/generator"
+	"github.com/usagekit/usagekit/generator/diag"
 )
 
 // File is a definition file to create. Path is relative to the directory
@@ -52,18 +52,13 @@ func (f File) Create() error {
 	return nil
 }
 
+// The values definitions list in a fixed order; the scaffold writes them
+// in it, so files read the same whatever order flags were given in.
+// Whether a value is allowed is the schema's business, checked by Check.
 var (
-	actionPattern    = regexp.MustCompile(`^[a-z0-9_]+$`)
-	milestonePattern = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
-	urlPattern       = regexp.MustCompile(`^https?://\S+$`)
-)
-
-// Allowed values, as in the definition schema.
-var (
-	identifiers = []string{"user", "project", "namespace", "feature_enabled_by_namespace_ids"}
-	tiers       = []string{"free", "premium", "ultimate"}
-	propTypes   = []string{"string", "integer", "number", "boolean"}
-	builtins    = []string{"label", "property", "value"}
+	identifierOrder = []string{"user", "project", "namespace", "feature_enabled_by_namespace_ids"}
+	tierOrder       = []string{"free", "premium", "ultimate"}
+	builtins        = []string{"label", "property", "value"}
 )
 
 // DefaultTiers is used when no tiers are given.
@@ -71,9 +66,44 @@ var DefaultTiers = []string{"free", "premium", "ultimate"}
 
 // Property is an additional property of a new event.
 type Property struct {
-	Name        string
-	Type        string // custom properties only; empty means string
+	Name string
+	// Type is string, integer, number or boolean; empty for the built-ins
+	// and for a custom property GitLab's way (untyped).
+	Type string
+	// Enum lists the allowed values, as they are written in YAML.
+	Enum        []string
 	Description string
+}
+
+// ParseProperty reads a --property flag: NAME[:TYPE][(V1|V2|...)][=DESCRIPTION].
+// TYPE is string, integer, number or boolean; the values in parentheses
+// make an enum, and "enum" alone stands for a string enum. The description
+// is everything after the first "=", commas included.
+func ParseProperty(spec string) (Property, error) {
+	var p Property
+	spec, p.Description, _ = strings.Cut(spec, "=")
+	p.Name, p.Type, _ = strings.Cut(spec, ":")
+	if open := strings.IndexByte(p.Type, '('); open >= 0 {
+		if !strings.HasSuffix(p.Type, ")") {
+			return p, fmt.Errorf("property %s: enum values go in parentheses, separated by |: %s(a|b)", p.Name, p.Type[:open])
+		}
+		for _, v := range strings.Split(p.Type[open+1:len(p.Type)-1], "|") {
+			if v = strings.TrimSpace(v); v != "" {
+				p.Enum = append(p.Enum, v)
+			}
+		}
+		p.Type = p.Type[:open]
+		if len(p.Enum) == 0 {
+			return p, fmt.Errorf("property %s: the enum lists no value", p.Name)
+		}
+	}
+	if p.Type == "enum" {
+		p.Type = "string"
+		if len(p.Enum) == 0 {
+			return p, fmt.Errorf("property %s: an enum lists its values: %s:enum(a|b)", p.Name, p.Name)
+		}
+	}
+	return p, nil
 }
 
 // EventOptions describes a new event. Action, Description, ProductGroup,
@@ -106,39 +136,15 @@ type eventDoc struct {
 	Tiers                []string   `yaml:"tiers"`
 }
 
-// Event returns the file for a new event: dir/events/<action>.yml. It
-// reports every invalid option at once.
+// Event returns the file for a new event, dir/events/<action>.yml. It does
+// not judge the options: Check does, with the rules every definition meets.
 func Event(dir string, o EventOptions) (File, error) {
-	var errs []error
-	if !actionPattern.MatchString(o.Action) {
-		errs = append(errs, fmt.Errorf("event name %q must match %s (lower case, digits, underscores)", o.Action, actionPattern))
-	}
-	path := filepath.Join(dir, "events", o.Action+".yml")
-	errs = append(errs, common(path, o.Description, o.ProductGroup, o.Milestone, o.IntroducedByURL)...)
-	errs = append(errs, subset("identifier", o.Identifiers, identifiers)...)
 	if o.Tiers == nil {
 		o.Tiers = DefaultTiers
 	}
-	errs = append(errs, subset("tier", o.Tiers, tiers)...)
 	var props yaml.Node
 	props.Kind = yaml.MappingNode
-	seen := map[string]bool{}
 	for _, p := range o.Properties {
-		switch {
-		case !actionPattern.MatchString(p.Name):
-			errs = append(errs, fmt.Errorf("property name %q must match %s", p.Name, actionPattern))
-			continue
-		case seen[p.Name]:
-			errs = append(errs, fmt.Errorf("property %s given twice", p.Name))
-			continue
-		case slices.Contains(builtins, p.Name) && p.Type != "":
-			errs = append(errs, fmt.Errorf("property %s is built in; it takes no type", p.Name))
-			continue
-		case p.Type != "" && !slices.Contains(propTypes, p.Type):
-			errs = append(errs, fmt.Errorf("property %s: type %q is not one of %s", p.Name, p.Type, strings.Join(propTypes, ", ")))
-			continue
-		}
-		seen[p.Name] = true
 		desc := p.Description
 		if desc == "" {
 			desc = "The " + strings.ReplaceAll(p.Name, "_", " ") + "."
@@ -148,20 +154,24 @@ func Event(dir string, o EventOptions) (File, error) {
 		if p.Type != "" {
 			val.Content = append(val.Content, scalar("type"), scalar(p.Type))
 		}
+		if len(p.Enum) > 0 {
+			enum := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+			for _, v := range p.Enum {
+				n := scalar(v)
+				if p.Type == "" || p.Type == "string" {
+					n.Tag = "!!str" // "1" stays a string in a string enum
+				}
+				enum.Content = append(enum.Content, n)
+			}
+			val.Content = append(val.Content, scalar("enum"), enum)
+		}
 		props.Content = append(props.Content, scalar(p.Name), val)
-	}
-	custom := slices.ContainsFunc(o.Properties, func(p Property) bool { return !slices.Contains(builtins, p.Name) })
-	if custom && !(seen["label"] && seen["property"]) && !seen["value"] {
-		errs = append(errs, errors.New("custom properties need the built-ins label and property, or value, declared as well"))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return File{}, err
 	}
 	doc := eventDoc{
 		Description: o.Description, InternalEvents: true, Action: o.Action,
-		Identifiers:  ordered(o.Identifiers, identifiers),
+		Identifiers:  ordered(o.Identifiers, identifierOrder),
 		ProductGroup: o.ProductGroup, ProductCategories: o.ProductCategories,
-		Milestone: o.Milestone, IntroducedByURL: o.IntroducedByURL, Tiers: ordered(o.Tiers, tiers),
+		Milestone: o.Milestone, IntroducedByURL: o.IntroducedByURL, Tiers: ordered(o.Tiers, tierOrder),
 	}
 	if len(props.Content) > 0 {
 		doc.AdditionalProperties = &props
@@ -170,54 +180,50 @@ func Event(dir string, o EventOptions) (File, error) {
 	if err != nil {
 		return File{}, err
 	}
-	return File{Path: path, Data: data}, nil
+	return File{Path: filepath.Join(dir, "events", o.Action+".yml"), Data: data}, nil
 }
 
 func scalar(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
 
-// common checks the options events and metrics share. The product group
-// is checked against the list that validation will use for a file at path:
-// the project's product_groups.yml nearest above it, else GitLab's list.
-func common(path, description, group, milestone, url string) []error {
-	var errs []error
-	if strings.TrimSpace(description) == "" {
-		errs = append(errs, errors.New("description is required"))
-	}
-	if group == "" {
-		errs = append(errs, errors.New("product group is required"))
-	} else if list, err := groups.NewResolver().For(path); err != nil {
-		errs = append(errs, err)
-	} else if msg := list.Check(group); msg != "" {
-		errs = append(errs, fmt.Errorf("product group %s", msg))
-	}
-	if !milestonePattern.MatchString(milestone) {
-		errs = append(errs, fmt.Errorf("milestone %q must look like 17.4", milestone))
-	}
-	if !urlPattern.MatchString(url) {
-		errs = append(errs, fmt.Errorf("introduced-by URL %q must be an http(s) URL", url))
-	}
-	return errs
-}
-
-func subset(what string, got, allowed []string) []error {
-	var errs []error
-	for i, g := range got {
-		if !slices.Contains(allowed, g) {
-			errs = append(errs, fmt.Errorf("%s %q is not one of %s", what, g, strings.Join(allowed, ", ")))
-		} else if slices.Contains(got[:i], g) {
-			errs = append(errs, fmt.Errorf("%s %s given twice", what, g))
+// Check validates f as a definition among those under dir, with the JSON
+// Schemas, the product group list that applies to it and the rules that
+// span files, and returns the problems f would bring, as path:line:col
+// diagnostics: those of f itself and those it would cause elsewhere (a
+// key_path another file has, reported at that file). Problems the other
+// definitions have anyway are not f's. Nothing is written until a file
+// would validate.
+func Check(f File, dir string) diag.List {
+	before := map[string]bool{}
+	var roots []string
+	if _, err := os.Stat(dir); err == nil { // a new project has no definitions yet
+		roots = []string{dir}
+		for _, d := range generator.LoadResult(dir).Diagnostics {
+			before[d.String()] = true
 		}
 	}
-	return errs
+	res := generator.LoadResultWith([]generator.Overlay{{Path: f.Path, Data: f.Data}}, roots...)
+	var out diag.List
+	for _, d := range res.Diagnostics {
+		if filepath.Clean(d.Path) == filepath.Clean(f.Path) || !before[d.String()] {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
-// ordered returns the members of got in the order of all, so files read
-// the same whatever order flags were given in.
+// ordered returns got in the order of all, values all lacks last in the
+// order given (the schema will say what is wrong with them), without
+// repeats.
 func ordered(got, all []string) []string {
 	var out []string
 	for _, a := range all {
 		if slices.Contains(got, a) {
 			out = append(out, a)
+		}
+	}
+	for _, g := range got {
+		if !slices.Contains(out, g) {
+			out = append(out, g)
 		}
 	}
 	return out

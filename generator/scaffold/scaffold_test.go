@@ -1,7 +1,9 @@
 package scaffold
 
 import (
+	"cmp"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,39 +36,54 @@ func TestEventGolden(t *testing.T) {
 	golden.Check(t, filepath.Join("testdata", "export_issues.snippet"), []byte(EventSnippet(validEvent())))
 }
 
+// checked checks f as a definition under dir and returns its problems, one
+// a line, with f's own path cut; err, when set, is the problem.
+func checked(t *testing.T, dir string, f File, err error) string {
+	t.Helper()
+	if err != nil {
+		return err.Error()
+	}
+	var lines []string
+	for _, d := range Check(f, dir) {
+		lines = append(lines, strings.TrimPrefix(d.String(), f.Path+":"))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestEventErrors: the scaffold restates no rule; what it would write is
+// judged by the validator, and each mistake gets the validator's message at
+// the line it would have (testdata/event_errors.txt).
 func TestEventErrors(t *testing.T) {
 	tests := []struct {
 		name   string
 		mutate func(*EventOptions)
-		want   string
 	}{
-		{"bad name", func(o *EventOptions) { o.Action = "Export-Issues" }, `event name "Export-Issues" must match ^[a-z0-9_]+$ (lower case, digits, underscores)`},
-		{"missing everything", func(o *EventOptions) { *o = EventOptions{Action: "x"} },
-			"description is required\nproduct group is required\nmilestone \"\" must look like 17.4\nintroduced-by URL \"\" must be an http(s) URL"},
-		{"bad identifier", func(o *EventOptions) { o.Identifiers = []string{"user", "group", "user"} },
-			"identifier \"group\" is not one of user, project, namespace, feature_enabled_by_namespace_ids\nidentifier user given twice"},
-		{"bad tier", func(o *EventOptions) { o.Tiers = []string{"gold"} }, `tier "gold" is not one of free, premium, ultimate`},
-		{"bad property type", func(o *EventOptions) { o.Properties = []Property{{Name: "value"}, {Name: "n", Type: "int"}} }, `property n: type "int" is not one of string, integer, number, boolean`},
-		{"typed built-in", func(o *EventOptions) { o.Properties = []Property{{Name: "value", Type: "integer"}} }, "property value is built in; it takes no type"},
-		{"custom without built-ins", func(o *EventOptions) { o.Properties = []Property{{Name: "label"}, {Name: "rows", Type: "integer"}} },
-			"custom properties need the built-ins label and property, or value, declared as well"},
-		{"custom with value", func(o *EventOptions) {
-			o.Properties = []Property{{Name: "value"}, {Name: "rows", Type: "integer"}, {Name: "x", Type: "x"}}
-		},
-			`property x: type "x" is not one of string, integer, number, boolean`},
-		{"duplicate property", func(o *EventOptions) { o.Properties = []Property{{Name: "label"}, {Name: "label"}} }, "property label given twice"},
-		{"bad milestone", func(o *EventOptions) { o.Milestone = "17" }, `milestone "17" must look like 17.4`},
+		{"bad name", func(o *EventOptions) { o.Action = "Export-Issues" }},
+		{"missing everything", func(o *EventOptions) { *o = EventOptions{Action: "x"} }},
+		{"bad identifier", func(o *EventOptions) { o.Identifiers = []string{"user", "group", "user"} }},
+		{"bad tier", func(o *EventOptions) { o.Tiers = []string{"gold"} }},
+		{"bad property type", func(o *EventOptions) { o.Properties = []Property{{Name: "value"}, {Name: "n", Type: "int"}} }},
+		{"typed built-in", func(o *EventOptions) { o.Properties = []Property{{Name: "value", Type: "integer"}} }},
+		{"custom without built-ins", func(o *EventOptions) { o.Properties = []Property{{Name: "label"}, {Name: "rows", Type: "integer"}} }},
+		{"enum value of another type", func(o *EventOptions) {
+			o.Properties = []Property{{Name: "value"}, {Name: "rows", Type: "integer", Enum: []string{"10", "many"}}}
+		}},
+		{"bad milestone", func(o *EventOptions) { o.Milestone = "17" }},
+		{"bad product group", func(o *EventOptions) { o.ProductGroup = "project_managment" }},
 	}
+	dir := filepath.Join(t.TempDir(), "definitions")
+	var out strings.Builder
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			o := validEvent()
-			tt.mutate(&o)
-			_, err := Event("definitions", o)
-			if err == nil || err.Error() != tt.want {
-				t.Errorf("err = %v\nwant %s", err, tt.want)
-			}
-		})
+		o := validEvent()
+		tt.mutate(&o)
+		f, err := Event(dir, o)
+		got := checked(t, dir, f, err)
+		if got == "" {
+			t.Errorf("%s: no problem found", tt.name)
+		}
+		fmt.Fprintf(&out, "== %s\n%s\n", tt.name, got)
 	}
+	golden.Check(t, filepath.Join("testdata", "event_errors.txt"), []byte(out.String()))
 }
 
 // eventSet is the model the metric scaffold sees: export_issues with user,
@@ -132,34 +149,75 @@ func TestMetricSnippetGolden(t *testing.T) {
 		[]byte(MetricSnippet([]string{"redis_hll_counters.count_distinct_user_id_from_export_issues_weekly"}, []string{"export_issues"})))
 }
 
+// eventFiles writes the events of eventSet as definition files under dir.
+func eventFiles(t *testing.T, dir string) {
+	t.Helper()
+	for _, e := range eventSet().Events {
+		var b strings.Builder
+		fmt.Fprintf(&b, "action: %s\ndescription: An event.\nproduct_group: %s\nmilestone: \"17.0\"\nintroduced_by_url: https://example.com/mr/1\ntiers: [free]\n", e.Action, cmp.Or(e.ProductGroup, "project_management"))
+		if e.InternalEvents {
+			b.WriteString("internal_events: true\n")
+		} else {
+			b.WriteString("category: " + e.Category + "\n")
+		}
+		if len(e.ProductCategories) > 0 {
+			b.WriteString("product_categories: [" + strings.Join(e.ProductCategories, ", ") + "]\n")
+		}
+		var ids []string
+		for _, id := range e.Identifiers {
+			ids = append(ids, string(id))
+		}
+		b.WriteString("identifiers: [" + strings.Join(ids, ", ") + "]\n")
+		path := filepath.Join(dir, "events", e.Action+".yml")
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestMetricErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		o    MetricOptions
-		want string
 	}{
-		{"no events", MetricOptions{}, "at least one event is required\nproduct group is required"},
-		{"unknown event", MetricOptions{Events: []string{"nope"}}, "event nope is not defined; create it first with usagekit new event nope\nproduct group is required"},
-		{"legacy event", MetricOptions{Events: []string{"render_page"}}, "event render_page is a legacy event (without internal_events: true); a metric counts internal events only\nproduct group is required"},
-		{"unique without identifier", MetricOptions{Events: []string{"page_viewed"}, Unique: "project.id"}, "unique project.id needs event page_viewed to declare identifier project"},
-		{"bad unique", MetricOptions{Events: []string{"page_viewed"}, Unique: "label"}, `unique "label" is not one of user.id, project.id, namespace.id`},
-		{"unique all time", MetricOptions{Events: []string{"page_viewed"}, Unique: "user.id", TimeFrames: []string{"28d", "all"}}, "a unique count needs a window: use time frames 7d and 28d, not all"},
-		{"bad time frame", MetricOptions{Events: []string{"page_viewed"}, TimeFrames: []string{"1d"}}, `time frame "1d" is not one of 7d, 28d, all`},
-		{"no time frame", MetricOptions{Events: []string{"page_viewed"}, TimeFrames: []string{}}, "at least one time frame is required"},
-		{"two events unnamed", MetricOptions{Events: []string{"page_viewed", "export_issues"}}, "a metric of several events needs a name (--name)"},
-		{"bad name", MetricOptions{Events: []string{"page_viewed"}, Name: "Bad Name"}, `metric name "Bad Name" must match ^[a-z0-9_]+$`},
-		{"no categories to inherit", MetricOptions{Events: []string{"bare"}}, "product categories are required for an active metric (--product-categories), and event bare has none to inherit"},
-		{"bad data category", MetricOptions{Events: []string{"page_viewed"}, DataCategory: "secret"}, `data category "secret" is not one of operational, optional, subscription, standard`},
+		{"no events", MetricOptions{}},
+		{"unknown event", MetricOptions{Events: []string{"export_issue"}}},
+		{"legacy event", MetricOptions{Events: []string{"render_page"}}},
+		{"unique without identifier", MetricOptions{Events: []string{"page_viewed"}, Unique: "project.id"}},
+		{"bad unique", MetricOptions{Events: []string{"page_viewed"}, Unique: "user"}},
+		{"unique all time", MetricOptions{Events: []string{"page_viewed"}, Unique: "user.id", TimeFrames: []string{"28d", "all"}}},
+		{"bad time frame", MetricOptions{Events: []string{"page_viewed"}, TimeFrames: []string{"1d"}}},
+		{"two events unnamed", MetricOptions{Events: []string{"page_viewed", "export_issues"}}},
+		{"bad name", MetricOptions{Events: []string{"page_viewed"}, Name: "Bad Name"}},
+		{"no categories to inherit", MetricOptions{Events: []string{"bare"}}},
+		{"bad data category", MetricOptions{Events: []string{"page_viewed"}, DataCategory: "secret"}},
+		{"key_path taken", MetricOptions{Events: []string{"page_viewed"}, TimeFrames: []string{"all"}, Name: "taken"}},
 	}
+	dir := filepath.Join(t.TempDir(), "definitions")
+	eventFiles(t, dir)
+	taken, _, err := Metric(dir, eventSet(), MetricOptions{Events: []string{"page_viewed"}, TimeFrames: []string{"all"}, Name: "taken",
+		Description: "d", Milestone: "17.4", IntroducedByURL: "https://example.com/mr/9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken.Path = filepath.Join(dir, "metrics", "taken.yml")
+	if err := taken.Create(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tt.o.Description, tt.o.Milestone, tt.o.IntroducedByURL = "d", "17.4", "https://example.com/mr/9"
-			_, _, err := Metric("definitions", eventSet(), tt.o)
-			if err == nil || err.Error() != tt.want {
-				t.Errorf("err = %v\nwant %s", err, tt.want)
-			}
-		})
+		tt.o.Description, tt.o.Milestone, tt.o.IntroducedByURL = "d", "17.4", "https://example.com/mr/9"
+		f, _, err := Metric(dir, eventSet(), tt.o)
+		got := strings.ReplaceAll(checked(t, dir, f, err), dir, "DIR")
+		if got == "" {
+			t.Errorf("%s: no problem found", tt.name)
+		}
+		fmt.Fprintf(&out, "== %s\n%s\n", tt.name, got)
 	}
+	golden.Check(t, filepath.Join("testdata", "metric_errors.txt"), []byte(out.String()))
 }
 
 // TestCreatedFilesValidate writes an event and metrics of every shape into a
@@ -199,12 +257,13 @@ func TestCreatedFilesValidate(t *testing.T) {
 		t.Fatalf("new metrics do not validate: %v", err)
 	}
 	// A key_path that is taken is refused before anything is written.
-	_, _, err = Metric(dir, set, MetricOptions{Events: []string{"export_issues"}, TimeFrames: []string{"28d"},
+	again, _, err := Metric(dir, set, MetricOptions{Events: []string{"export_issues"}, TimeFrames: []string{"28d"},
 		Description: "Again.", Milestone: "17.4", IntroducedByURL: "https://example.com/mr/9"})
-	wantErr := "key_path counts.count_total_export_issues_monthly is already defined in " +
-		filepath.Join(dir, "metrics", "counts_all", "count_total_export_issues.yml") + "; choose another --name or time frame"
-	if err == nil || err.Error() != wantErr {
-		t.Errorf("err = %v\nwant %s", err, wantErr)
+	wantErr := filepath.Join(dir, "metrics", "counts_all", "count_total_export_issues.yml") + `:1:1: duplicate key_path "counts.count_total_export_issues_monthly": ` +
+		filepath.Join(dir, "metrics", "counts_28d", "count_total_export_issues_monthly.yml") + ":1:1 and " +
+		filepath.Join(dir, "metrics", "counts_all", "count_total_export_issues.yml") + ":1:1 both define it"
+	if got := checked(t, dir, again, err); got != wantErr {
+		t.Errorf("problems:\n%s\nwant %s", got, wantErr)
 	}
 	for _, k := range want {
 		found := false
@@ -258,35 +317,43 @@ func TestProductGroupList(t *testing.T) {
 	}{
 		{"own group", own, "payments", ""},
 		{"GitLab group not in the own list", own, "project_management",
-			`product group "project_management" is not one of the product groups listed in ` + filepath.ToSlash(filepath.Join(own, "product_groups.yml")) + `: payments, search`},
+			`product_group: "project_management" is not one of the product groups listed in ` + filepath.ToSlash(filepath.Join(own, "product_groups.yml")) + `: payments, search`},
 		{"typo in the own list", own, "searc",
-			`product group "searc" is not one of the product groups listed in ` + filepath.ToSlash(filepath.Join(own, "product_groups.yml")) + `: payments, search (did you mean "search"?)`},
+			`product_group: "searc" is not one of the product groups listed in ` + filepath.ToSlash(filepath.Join(own, "product_groups.yml")) + `: payments, search (did you mean "search"?)`},
 		{"GitLab group with hyphens", gitlab, "5-min-app", ""},
 		{"own group without a list", gitlab, "payments",
-			`product group "payments" is not one of GitLab's 91 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions`},
+			`product_group: "payments" is not one of GitLab's 91 product groups (schema/v1/product_groups.json); a project with its own groups lists them in product_groups.yml beside its definitions`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := validEvent()
 			o.ProductGroup = tt.group
-			_, err := Event(tt.dir, o)
-			if got := errText(err); got != tt.want {
+			f, err := Event(tt.dir, o)
+			if got := message(checked(t, tt.dir, f, err)); got != tt.want {
 				t.Errorf("Event: %s\nwant %s", got, tt.want)
 			}
 			set := &model.Set{Events: []*model.Event{{Action: "export_issues", Identifiers: []model.Identifier{model.User}, ProductGroup: tt.group, ProductCategories: []string{"team_planning"}, InternalEvents: true}}}
-			_, _, err = Metric(tt.dir, set, MetricOptions{Events: []string{"export_issues"}, Description: "d", Milestone: "17.4", IntroducedByURL: "https://example.com/mr/1"})
-			if got := errText(err); got != tt.want {
+			f, _, err = Metric(tt.dir, set, MetricOptions{Events: []string{"export_issues"}, Description: "d", Milestone: "17.4", IntroducedByURL: "https://example.com/mr/1"})
+			// The metric's event is not on disk: only its group matters here.
+			got := ""
+			for _, l := range strings.Split(checked(t, tt.dir, f, err), "\n") {
+				if strings.Contains(l, "product_group:") {
+					got = message(l)
+				}
+			}
+			if got != tt.want {
 				t.Errorf("Metric: %s\nwant %s", got, tt.want)
 			}
 		})
 	}
 }
 
-func errText(err error) string {
-	if err == nil {
-		return ""
+// message cuts the line:col of a problem.
+func message(problem string) string {
+	if _, rest, ok := strings.Cut(problem, ": "); ok && problem != "" {
+		return rest
 	}
-	return err.Error()
+	return problem
 }
 
 func TestWithSchemaLine(t *testing.T) {

@@ -28,7 +28,7 @@ func EventSnippet(o EventOptions) string {
 	name := goName(o.Action)
 	args := []string{"ctx"}
 	var matchers []string
-	for _, id := range ordered(o.Identifiers, identifiers) {
+	for _, id := range ordered(o.Identifiers, identifierOrder) {
 		args = append(args, identParam[id])
 		if m, ok := identMatcher[id]; ok {
 			matchers = append(matchers, m)

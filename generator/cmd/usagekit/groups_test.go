@@ -117,8 +117,9 @@ func TestNewProductGroups(t *testing.T) {
 		"--milestone", "17.4", "--introduced-by-url", "https://example.com/mr/1"}
 
 	code, _, errOut := runNewCmd(append([]string{"event", "issue_refund", "--product-group", "payment"}, flags...)...)
-	want := `usagekit new event: product group "payment" is not one of the product groups listed in definitions/product_groups.yml: payments, search (did you mean "payments"?)` + "\n"
-	if code != exitUsage || errOut != want {
+	want := `definitions/events/issue_refund.yml:8:16: product_group: "payment" is not one of the product groups listed in definitions/product_groups.yml: payments, search (did you mean "payments"?)` + "\n" +
+		"usagekit new: definitions/events/issue_refund.yml would have 1 problem; nothing was written\n"
+	if code != exitProblems || errOut != want {
 		t.Errorf("unknown group: exit %d\nstderr %q\nwant   %q", code, errOut, want)
 	}
 	if _, err := os.Stat("definitions/events"); !os.IsNotExist(err) {
@@ -137,8 +138,9 @@ func TestNewProductGroups(t *testing.T) {
 	}
 	code, _, errOut = runNewCmd("metric", "--event", "issue_refund", "--name", "refunds_by_search", "--product-group", "project_management",
 		"--description", "Refunds.", "--milestone", "17.4", "--introduced-by-url", "https://example.com/mr/1")
-	want = `usagekit new metric: product group "project_management" is not one of the product groups listed in definitions/product_groups.yml: payments, search` + "\n"
-	if code != exitUsage || errOut != want {
+	want = `definitions/metrics/counts_all/refunds_by_search.yml:3:16: product_group: "project_management" is not one of the product groups listed in definitions/product_groups.yml: payments, search` + "\n" +
+		"usagekit new: definitions/metrics/counts_all/refunds_by_search.yml would have 1 problem; nothing was written\n"
+	if code != exitProblems || errOut != want {
 		t.Errorf("metric with a group not listed: exit %d\nstderr %q\nwant   %q", code, errOut, want)
 	}
 	var stdout, stderr bytes.Buffer
