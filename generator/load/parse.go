@@ -191,11 +191,19 @@ func syntaxError(path string, data []byte, err error) diag.List {
 
 // secondDocument reports whether data may hold more than one YAML document:
 // a line after the first that starts with a document marker (--- or ...).
-// Only then is the slower stream decoder needed to find out.
+// Only then is the slower stream decoder needed to find out; yaml.Unmarshal
+// would silently read the first document alone.
 func secondDocument(data []byte) bool {
-	for _, marker := range [][]byte{[]byte("\n---"), []byte("\n...")} {
-		if bytes.Contains(data, marker) {
-			return true
+	for _, marker := range [][]byte{[]byte("---"), []byte("...")} {
+		for i := 1; i < len(data); {
+			j := bytes.Index(data[i:], marker)
+			if j < 0 {
+				break
+			}
+			if breakBefore(data, i+j) {
+				return true
+			}
+			i += j + 1
 		}
 	}
 	return false
@@ -250,17 +258,18 @@ func quoteShort(s string) string {
 // not valid UTF-8. Columns count characters.
 func firstInvalidUTF8(data []byte) (line, col int, b byte) {
 	line, col = 1, 1
-	for len(data) > 0 {
-		r, size := utf8.DecodeRune(data)
-		if r == utf8.RuneError && size <= 1 {
-			return line, col, data[0]
-		}
-		if r == '\n' {
+	for i := 0; i < len(data); {
+		if n := breakAt(data, i); n > 0 {
 			line, col = line+1, 1
-		} else {
-			col++
+			i += n
+			continue
 		}
-		data = data[size:]
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return line, col, data[i]
+		}
+		col++
+		i += size
 	}
 	return line, col, 0
 }
