@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -56,11 +57,14 @@ func FuzzLoad(f *testing.F) {
 }
 
 // inside reports whether line:col is a character of data, or the position
-// just past the end of a line or of the file.
+// just past the end of a line or of the file. Lines end where go-yaml ends
+// them: at "\r\n", "\r", "\n", NEL, LS and PS.
 func inside(data []byte, line, col int) bool {
-	lines := strings.Split(string(data), "\n")
+	lines := yamlLineBreak.Split(string(data), -1)
 	if line < 1 || col < 1 || line > len(lines) {
 		return false
 	}
 	return col <= utf8.RuneCountInString(lines[line-1])+1
 }
+
+var yamlLineBreak = regexp.MustCompile(`\r\n|[\r\n\x{85}\x{2028}\x{2029}]`)

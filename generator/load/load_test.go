@@ -2,6 +2,7 @@ package load_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -279,6 +280,66 @@ func TestValueAndLookup(t *testing.T) {
 		if k, n := d.Lookup(ptr); k != nil || n != nil {
 			t.Errorf("Lookup(%q) = %v, %v; want nil, nil", ptr, k, n)
 		}
+	}
+}
+
+// TestLookupLargeMapping checks lookups in a mapping large enough to be
+// indexed, against the same lookups in a small one, and duplicate keys in
+// both.
+func TestLookupLargeMapping(t *testing.T) {
+	for _, n := range []int{3, 40} {
+		t.Run(fmt.Sprintf("%d properties", n), func(t *testing.T) {
+			d, diags := load.Parse("events/a.yml", manyProperties(n))
+			if len(diags) != 0 {
+				t.Fatal(diags)
+			}
+			last := n - 1
+			k, v := d.Lookup(fmt.Sprintf("/additional_properties/p%d/description", last))
+			if k == nil || v == nil || k.Line != 5+2*last || k.Column != 5 || v.Value != "x" {
+				t.Errorf("Lookup(p%d) = %v, %v", last, k, v)
+			}
+			if k, v := d.Lookup(fmt.Sprintf("/additional_properties/p%d", n)); k != nil || v != nil {
+				t.Errorf("Lookup(p%d) = %v, %v; want nil, nil", n, k, v)
+			}
+			dup := string(manyProperties(n)) + "  p1:\n    description: y\n"
+			_, diags = load.Parse("events/a.yml", []byte(dup))
+			want := fmt.Sprintf("events/a.yml:%d:3: duplicate key \"p1\" (first at line 6)", 4+2*n)
+			if len(diags) != 1 || diags[0].String() != want {
+				t.Errorf("duplicate: got %v, want %s", diags, want)
+			}
+		})
+	}
+}
+
+func TestLookupThroughAliases(t *testing.T) {
+	src := "action: a\nname: &n tiers\nlist: &l [x, y]\n*n : [free]\nalias: *l\n\"\": empty\n"
+	d, diags := load.Parse("events/a.yml", []byte(src))
+	if len(diags) != 0 {
+		t.Fatal(diags)
+	}
+	for _, c := range []struct {
+		ptr             string
+		keyLine, keyCol int
+		valLine, valCol int
+	}{
+		{"/tiers", 4, 1, 4, 6},    // an alias as a key stands for its anchor's value
+		{"/tiers/0", 0, 0, 4, 7},  // a list item has no key
+		{"/alias/1", 0, 0, 3, 14}, // into the list the alias stands for
+		{"/alias", 5, 1, 3, 7},    // the value is the anchored list, not the alias
+		{"/", 6, 1, 6, 5},         // the empty key
+		{"", 0, 0, 1, 1},          // the root
+	} {
+		k, v := d.Lookup(c.ptr)
+		kl, kc := 0, 0
+		if k != nil {
+			kl, kc = k.Line, k.Column
+		}
+		if v == nil || kl != c.keyLine || kc != c.keyCol || v.Line != c.valLine || v.Column != c.valCol {
+			t.Errorf("Lookup(%q): key at %d:%d, value %v; want key at %d:%d, value at %d:%d", c.ptr, kl, kc, v, c.keyLine, c.keyCol, c.valLine, c.valCol)
+		}
+	}
+	if k, v := d.Lookup("/n"); k != nil || v != nil {
+		t.Errorf("Lookup(/n) found the alias by its anchor's name: %v, %v", k, v)
 	}
 }
 

@@ -56,34 +56,33 @@ type Document struct {
 	// Value is Root as JSON-compatible values: map[string]any, []any,
 	// string, int64, float64, bool and nil. Schemas validate this.
 	Value map[string]any
+
+	// keys indexes the mappings of more than smallMapping pairs: mapping
+	// node → key → pair number. Validation looks up the position of every
+	// value it reports on or models; scanning a mapping of thousands of
+	// keys for each of them made validation quadratic.
+	keys map[*yaml.Node]map[string]int
 }
+
+// smallMapping is the most pairs a mapping may hold and still be searched
+// key by key; a scan of so few keys costs less than hashing.
+const smallMapping = 16
 
 // Lookup finds the node at a JSON pointer ("" is the root, "/events/0/name"
 // the name of the first event). key is the mapping key of the last step, or
 // nil when the last step is a list index or the root. Both are nil when the
-// pointer leads nowhere.
+// pointer leads nowhere. Aliases are followed, in keys as in values.
 func (d *Document) Lookup(ptr string) (key, value *yaml.Node) {
 	value = d.Root
-	if ptr == "" {
-		return nil, value
-	}
-	for tok := range strings.SplitSeq(strings.TrimPrefix(ptr, "/"), "/") {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		for value.Kind == yaml.AliasNode && value.Alias != nil {
-			value = value.Alias
-		}
+	for tok := range SplitPointer(ptr) {
+		value = Deref(value)
 		switch value.Kind {
 		case yaml.MappingNode:
-			var k, v *yaml.Node
-			for i := 0; i+1 < len(value.Content); i += 2 {
-				if value.Content[i].Value == tok {
-					k, v = value.Content[i], value.Content[i+1] // the last one wins, as in decoding
-				}
-			}
-			if v == nil {
+			i := d.pair(value, tok)
+			if i < 0 {
 				return nil, nil
 			}
-			key, value = k, v
+			key, value = value.Content[2*i], value.Content[2*i+1]
 		case yaml.SequenceNode:
 			i, err := strconv.Atoi(tok)
 			if err != nil || i < 0 || i >= len(value.Content) {
@@ -94,10 +93,36 @@ func (d *Document) Lookup(ptr string) (key, value *yaml.Node) {
 			return nil, nil
 		}
 	}
-	for value.Kind == yaml.AliasNode && value.Alias != nil {
-		value = value.Alias
+	if value != nil {
+		value = Deref(value)
 	}
 	return key, value
+}
+
+// pair returns the number of the pair of mapping m whose key is name, or
+// -1. Parse refuses duplicate keys, so there is at most one.
+func (d *Document) pair(m *yaml.Node, name string) int {
+	if index, ok := d.keys[m]; ok {
+		if i, ok := index[name]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if k := Deref(m.Content[i]); k.Kind == yaml.ScalarNode && k.Value == name {
+			return i / 2
+		}
+	}
+	return -1
+}
+
+// Deref follows aliases to the node they stand for. An alias whose anchor
+// is unknown stays as it is.
+func Deref(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
 }
 
 // Parse decodes one file's bytes. path is used for diagnostics and, through
@@ -140,9 +165,7 @@ func Parse(path string, data []byte) (*Document, diag.List) {
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
-	for root.Kind == yaml.AliasNode && root.Alias != nil {
-		root = root.Alias
-	}
+	root = Deref(root)
 	if root.Kind != yaml.MappingNode {
 		diags.Add(path, root.Line, root.Column, "yaml", "the top level is %s; expected a mapping with an action (event) or a key_path (metric)", describe(root))
 		return nil, diags
@@ -152,7 +175,7 @@ func Parse(path string, data []byte) (*Document, diag.List) {
 	if len(diags) > 0 {
 		return nil, diags
 	}
-	d := &Document{Path: path, Root: root, Value: v.(map[string]any)}
+	d := &Document{Path: path, Root: root, Value: v.(map[string]any), keys: c.keys}
 	d.Kind = kindOf(path, d.Value)
 	if d.Kind == Unknown {
 		diags.Add(path, root.Line, root.Column, "kind", "cannot tell whether this is an event or a metric: put it under an events/ or metrics/ directory, or give it an action or a key_path")
@@ -168,11 +191,19 @@ func syntaxError(path string, data []byte, err error) diag.List {
 
 // secondDocument reports whether data may hold more than one YAML document:
 // a line after the first that starts with a document marker (--- or ...).
-// Only then is the slower stream decoder needed to find out.
+// Only then is the slower stream decoder needed to find out; yaml.Unmarshal
+// would silently read the first document alone.
 func secondDocument(data []byte) bool {
-	for _, marker := range [][]byte{[]byte("\n---"), []byte("\n...")} {
-		if bytes.Contains(data, marker) {
-			return true
+	for _, marker := range [][]byte{[]byte("---"), []byte("...")} {
+		for i := 1; i < len(data); {
+			j := bytes.Index(data[i:], marker)
+			if j < 0 {
+				break
+			}
+			if breakBefore(data, i+j) {
+				return true
+			}
+			i += j + 1
 		}
 	}
 	return false
@@ -227,17 +258,18 @@ func quoteShort(s string) string {
 // not valid UTF-8. Columns count characters.
 func firstInvalidUTF8(data []byte) (line, col int, b byte) {
 	line, col = 1, 1
-	for len(data) > 0 {
-		r, size := utf8.DecodeRune(data)
-		if r == utf8.RuneError && size <= 1 {
-			return line, col, data[0]
-		}
-		if r == '\n' {
+	for i := 0; i < len(data); {
+		if n := breakAt(data, i); n > 0 {
 			line, col = line+1, 1
-		} else {
-			col++
+			i += n
+			continue
 		}
-		data = data[size:]
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return line, col, data[i]
+		}
+		col++
+		i += size
 	}
 	return line, col, 0
 }
@@ -247,9 +279,10 @@ func firstInvalidUTF8(data []byte) (line, col int, b byte) {
 type converter struct {
 	path     string
 	diags    *diag.List
-	expanded int        // values produced through aliases
-	alias    *yaml.Node // the outermost alias being expanded
-	stopped  bool       // a limit was hit; stop producing values
+	expanded int                           // values produced through aliases
+	alias    *yaml.Node                    // the outermost alias being expanded
+	stopped  bool                          // a limit was hit; stop producing values
+	keys     map[*yaml.Node]map[string]int // see Document.keys
 }
 
 func (c *converter) value(n *yaml.Node, depth int, viaAlias bool) any {
@@ -279,30 +312,7 @@ func (c *converter) value(n *yaml.Node, depth int, viaAlias bool) any {
 		}
 		return c.value(n.Alias, depth+1, true)
 	case yaml.MappingNode:
-		m := make(map[string]any, len(n.Content)/2)
-		var first map[string]*yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			for k.Kind == yaml.AliasNode && k.Alias != nil {
-				k = k.Alias
-			}
-			if k.Kind != yaml.ScalarNode {
-				c.diags.Add(c.path, k.Line, k.Column, "yaml", "a mapping key must be a plain value, not %s", describe(k))
-				continue
-			}
-			if _, dup := m[k.Value]; dup && !viaAlias {
-				prev := first[k.Value]
-				c.diags.Add(c.path, k.Line, k.Column, "yaml", "duplicate key %q (first at line %d)", k.Value, prev.Line)
-			}
-			if first == nil {
-				first = make(map[string]*yaml.Node, len(n.Content)/2)
-			}
-			if _, ok := first[k.Value]; !ok {
-				first[k.Value] = k
-			}
-			m[k.Value] = c.value(v, depth+1, viaAlias)
-		}
-		return m
+		return c.mapping(n, depth, viaAlias)
 	case yaml.SequenceNode:
 		s := make([]any, len(n.Content))
 		for i, e := range n.Content {
@@ -311,6 +321,55 @@ func (c *converter) value(n *yaml.Node, depth int, viaAlias bool) any {
 		return s
 	case yaml.ScalarNode:
 		return scalar(n)
+	}
+	return nil
+}
+
+// mapping converts a mapping, reporting its duplicate and non-scalar keys.
+// The keys of a large mapping are indexed for Document.Lookup; the
+// index also finds where a duplicated key came first.
+func (c *converter) mapping(n *yaml.Node, depth int, viaAlias bool) map[string]any {
+	pairs := len(n.Content) / 2
+	m := make(map[string]any, pairs)
+	var index map[string]int
+	if pairs > smallMapping {
+		index = make(map[string]int, pairs)
+	}
+	for i := 0; i < pairs; i++ {
+		k, v := Deref(n.Content[2*i]), n.Content[2*i+1]
+		if k.Kind != yaml.ScalarNode {
+			c.diags.Add(c.path, k.Line, k.Column, "yaml", "a mapping key must be a plain value, not %s", describe(k))
+			continue
+		}
+		if _, dup := m[k.Value]; dup {
+			if !viaAlias {
+				c.diags.Add(c.path, k.Line, k.Column, "yaml", "duplicate key %q (first at line %d)", k.Value, firstKey(n, index, k.Value).Line)
+			}
+		} else if index != nil {
+			index[k.Value] = i
+		}
+		m[k.Value] = c.value(v, depth+1, viaAlias)
+	}
+	// A mapping reached through an alias was indexed where its anchor is.
+	if index != nil && !viaAlias {
+		if c.keys == nil {
+			c.keys = map[*yaml.Node]map[string]int{}
+		}
+		c.keys[n] = index
+	}
+	return m
+}
+
+// firstKey is the first key of mapping n named name, through index when n
+// has one.
+func firstKey(n *yaml.Node, index map[string]int, name string) *yaml.Node {
+	if i, ok := index[name]; ok {
+		return Deref(n.Content[2*i])
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := Deref(n.Content[i]); k.Kind == yaml.ScalarNode && k.Value == name {
+			return k
+		}
 	}
 	return nil
 }

@@ -31,10 +31,11 @@ import (
 // where it was opened.
 func SyntaxError(path string, data []byte, err error) diag.Diagnostic {
 	d := diag.Diagnostic{Path: path, Rule: "yaml"}
+	t := newText(data)
 	orig := splitError(err)
 	if off, ok := controlChar(data); ok && orig.msg == "control characters are not allowed" {
 		r, _ := utf8.DecodeRune(data[off:])
-		d.Line, d.Col = position(data, off)
+		d.Line, d.Col = t.position(off)
 		d.Message = fmt.Sprintf("control character %U is not allowed; YAML text may hold printable characters, tabs and line breaks only", r)
 		return d
 	}
@@ -56,17 +57,17 @@ func SyntaxError(path string, data []byte, err error) diag.Diagnostic {
 	}
 	// data[:end] fails as data does; data[end-1] is the trigger. It is not
 	// before the line go-yaml names, which narrows the search.
-	end := s.shortest(f, max(lineStart(data, line), 0))
+	end := s.shortest(f, max(t.lineStart(line), 0))
 	at := end - 1
 	if at < 0 || at >= len(data) {
 		at = -1
 	}
-	d.Line, d.Col, d.Message = explain(data, f.msg, line, at)
+	d.Line, d.Col, d.Message = explain(t, f.msg, line, at)
 	if d.Line <= 0 {
 		d.Line, d.Col = 1, 1
 	}
 	if d.Col <= 0 {
-		d.Col = firstNonBlank(data, d.Line)
+		d.Col = t.firstNonBlank(d.Line)
 	}
 	return d
 }
@@ -183,69 +184,4 @@ func controlChar(data []byte) (int, bool) {
 		}
 	}
 	return 0, false
-}
-
-// position turns a byte offset into a 1-based line and a column counted in
-// characters, as go-yaml counts them.
-func position(data []byte, off int) (line, col int) {
-	off = min(off, len(data))
-	start := bytes.LastIndexByte(data[:off], '\n') + 1
-	if start == 0 && bytes.HasPrefix(data, bom) && off >= len(bom) {
-		start = len(bom) // a byte order mark is no column
-	}
-	return bytes.Count(data[:off], []byte("\n")) + 1, utf8.RuneCount(data[start:off]) + 1
-}
-
-var bom = []byte("\ufeff")
-
-// lineStart returns the offset where 1-based line n starts, or -1.
-func lineStart(data []byte, n int) int {
-	off := 0
-	for i := 1; i < n; i++ {
-		j := bytes.IndexByte(data[off:], '\n')
-		if j < 0 {
-			return -1
-		}
-		off += j + 1
-	}
-	return off
-}
-
-// firstNonBlank is the column of the first character of line n that is not
-// a space or tab, or 1.
-func firstNonBlank(data []byte, n int) int {
-	off := lineStart(data, n)
-	if off < 0 {
-		return 1
-	}
-	col := 1
-	for _, c := range data[off:] {
-		if c != ' ' && c != '\t' {
-			break
-		}
-		col++
-	}
-	if off+col-1 >= len(data) || data[off+col-1] == '\n' || data[off+col-1] == '\r' {
-		return 1
-	}
-	return col
-}
-
-// token is the text starting at off up to the next blank or line end,
-// shortened for messages.
-func token(data []byte, off int) string {
-	if off < 0 || off >= len(data) {
-		return ""
-	}
-	end := off
-	for end < len(data) && end-off < 24 && !strings.ContainsRune(" \t\r\n", rune(data[end])) {
-		end++
-	}
-	if end == off {
-		end = off + 1
-	}
-	for !utf8.Valid(data[off:end]) && end < len(data) {
-		end++
-	}
-	return string(data[off:end])
 }
