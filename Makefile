@@ -35,4 +35,4 @@ bench:
 ## fuzz: fuzz the loader and validator (FUZZTIME=5m for a longer run)
 FUZZTIME ?= 1m
 fuzz:
-	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) -fuzzminimizetime=10s ./generator/load
+	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) -fuzzminimizetime=10s ./generator/internal/load

@@ -11,7 +11,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
-	"github.com/usagekit/usagekit/generator/groups"
+	"github.com/usagekit/usagekit/generator/internal/productgroups"
 )
 
 // TestDefinitionsFollowGitLabSchema checks that the example definitions are
@@ -33,7 +33,7 @@ func followsGitLab(t *testing.T, g *gitlabSchemas, root string) {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yml") {
 			return err
 		}
-		if groups.IsList(path) {
+		if productgroups.IsList(path) {
 			return nil // the project's product groups: our extension, not a definition
 		}
 		n++

@@ -10,7 +10,7 @@ import (
 // Load returns the model of a clean set of definitions; time-frame lists
 // expand into one metric per window.
 func ExampleLoad() {
-	set, err := generator.Load("load/testdata/example/events", "load/testdata/example/metrics/issues.yml")
+	set, err := generator.Load("internal/load/testdata/example/events", "internal/load/testdata/example/metrics/issues.yml")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -29,20 +29,20 @@ func ExampleLoad() {
 // Every problem of a run comes back at once, sorted, as path:line:col:
 // message; diag.From recovers the list from the error.
 func ExampleLoad_problems() {
-	_, err := generator.Load("load/testdata/example")
+	_, err := generator.Load("internal/load/testdata/example")
 	list, _ := diag.From(err)
 	for _, d := range list {
 		fmt.Printf("%s [%s]\n", d, d.Rule)
 	}
 	// Output:
-	// load/testdata/example/metrics/broken.yml:7:12: milestone: 17.1 is a number; expected a string (quote it: "17.1") [schema]
-	// load/testdata/example/metrics/broken.yml:11:13: time_frame: "30d" is not one of 7d, 28d, all, none [schema]
-	// load/testdata/example/metrics/broken.yml:14:5: events[0].name: unknown event "create_isue"; no event definition has this action (did you mean "create_issue"?) [unknown-event]
+	// internal/load/testdata/example/metrics/broken.yml:7:12: milestone: 17.1 is a number; expected a string (quote it: "17.1") [schema]
+	// internal/load/testdata/example/metrics/broken.yml:11:13: time_frame: "30d" is not one of 7d, 28d, all, none [schema]
+	// internal/load/testdata/example/metrics/broken.yml:14:5: events[0].name: unknown event "create_isue"; no event definition has this action (did you mean "create_issue"?) [unknown-event]
 }
 
 // LoadResult reports counts and problems without failing, for reports.
 func ExampleLoadResult() {
-	res := generator.LoadResult("load/testdata/example")
+	res := generator.LoadResult("internal/load/testdata/example")
 	fmt.Println(res.Files, "files,", res.Events, "event,", res.Metrics, "metrics,", len(res.Set.Metrics), "after expansion,", len(res.Diagnostics), "problems")
 	// Output:
 	// 3 files, 1 event, 2 metrics, 3 after expansion, 3 problems

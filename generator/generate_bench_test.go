@@ -9,7 +9,7 @@ import (
 
 	"github.com/usagekit/usagekit/generator"
 	"github.com/usagekit/usagekit/generator/emit"
-	"github.com/usagekit/usagekit/generator/load"
+	"github.com/usagekit/usagekit/generator/internal/parallel"
 )
 
 // BenchmarkGenerate is what `usagekit generate` does per run, minus
@@ -95,7 +95,7 @@ func BenchmarkGenerate(b *testing.B) {
 // Emit uses.
 func formatAll(files []emit.File) error {
 	errs := make([]error, len(files))
-	load.Parallel(len(files), func(i int) {
+	parallel.Each(len(files), func(i int) {
 		_, errs[i] = format.Source(files[i].Data)
 	})
 	return errors.Join(errs...)

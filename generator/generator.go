@@ -18,10 +18,11 @@ import (
 	"strings"
 
 	"github.com/usagekit/usagekit/generator/diag"
-	"github.com/usagekit/usagekit/generator/groups"
-	"github.com/usagekit/usagekit/generator/load"
+	"github.com/usagekit/usagekit/generator/internal/load"
+	"github.com/usagekit/usagekit/generator/internal/parallel"
+	"github.com/usagekit/usagekit/generator/internal/productgroups"
+	"github.com/usagekit/usagekit/generator/internal/validate"
 	"github.com/usagekit/usagekit/generator/model"
-	"github.com/usagekit/usagekit/generator/validate"
 )
 
 // Result is the outcome of checking a set of definition files, for reports.
@@ -84,18 +85,18 @@ func LoadResultWith(overlays []Overlay, paths ...string) *Result {
 	}
 	slices.Sort(res.Paths)
 	// Product group lists are not definitions: each definition is checked
-	// against the list nearest above it (groups.Resolver), and a list
+	// against the list nearest above it (productgroups.Resolver), and a list
 	// named or walked into is checked even when no definition uses it.
-	resolver := groups.NewResolver()
+	resolver := productgroups.NewResolver()
 	defs := files[:0:0]
 	for _, f := range files {
-		if groups.IsList(f.Path) {
+		if productgroups.IsList(f.Path) {
 			resolver.Read(f.FSPath)
 		} else {
 			defs = append(defs, f)
 		}
 	}
-	lists := make([]*groups.List, len(defs))
+	lists := make([]*productgroups.List, len(defs))
 	for i, f := range defs {
 		var err error
 		if lists[i], err = resolver.For(f.FSPath); err != nil {
@@ -123,10 +124,10 @@ func LoadResultWith(overlays []Overlay, paths ...string) *Result {
 // and product group list, and turns it into its part of the model, one
 // goroutine per file; a file's YAML tree is dropped right after, so memory
 // stays flat however many files there are. data holds the overlays by path.
-func checkFiles(defs []load.File, lists []*groups.List, data map[string][]byte) ([]validate.Part, []load.Kind) {
+func checkFiles(defs []load.File, lists []*productgroups.List, data map[string][]byte) ([]validate.Part, []load.Kind) {
 	parts := make([]validate.Part, len(defs))
 	kinds := make([]load.Kind, len(defs))
-	load.Parallel(len(defs), func(i int) {
+	parallel.Each(len(defs), func(i int) {
 		var doc *load.Document
 		var diags diag.List
 		if d, ok := data[filepath.Clean(defs[i].FSPath)]; ok {
@@ -145,7 +146,7 @@ func checkFiles(defs []load.File, lists []*groups.List, data map[string][]byte) 
 
 // productGroups joins the project lists read into the model's groups,
 // sorted by name; a group in two lists keeps the first description given.
-func productGroups(lists []*groups.List) []model.ProductGroup {
+func productGroups(lists []*productgroups.List) []model.ProductGroup {
 	var out []model.ProductGroup
 	seen := map[string]int{}
 	for _, l := range lists {

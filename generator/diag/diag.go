@@ -98,3 +98,15 @@ func From(err error) (List, bool) {
 	}
 	return nil, false
 }
+
+// Recover, deferred, turns a panic into one diagnostic for the file at
+// path, added to list, so that a defect met on one pathological file is
+// reported for it and the run goes on. doing says what was under way
+// ("reading this file"); the panic's value, not its stack, is shown, so
+// no path of the tool's build ends up in a report.
+func Recover(list *List, path, doing string) {
+	if r := recover(); r != nil {
+		*list = append(*list, Diagnostic{Path: path, Rule: "internal",
+			Message: fmt.Sprintf("internal error while %s (please report it): %v", doing, r)})
+	}
+}

@@ -17,14 +17,13 @@ import (
 	"go/token"
 	"path"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/dave/jennifer/jen"
 
 	"github.com/usagekit/usagekit/generator/diag"
+	"github.com/usagekit/usagekit/generator/internal/parallel"
 	"github.com/usagekit/usagekit/generator/model"
 )
 
@@ -95,25 +94,14 @@ func Emit(set *model.Set, opts Options) ([]File, error) {
 	jobs := g.files()
 	files := make([]File, len(jobs))
 	errs := make([]error, len(jobs))
-	// Rendering (mostly go/format) dominates; files are independent.
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
-		wg.Go(func() {
-			for i := range next {
-				files[i], errs[i] = render(jobs[i], opts.Package)
-			}
-		})
-	}
-	// The package-wide file, last in jobs, lists every definition and is
-	// by far the largest: started last, it would leave the other workers
-	// idle while one formats it.
-	next <- len(jobs) - 1
-	for i := range len(jobs) - 1 {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	// Rendering (mostly go/format) dominates; files are independent. The
+	// package-wide file, last in jobs, lists every definition and is by
+	// far the largest: started last, it would leave the other workers idle
+	// while one formats it, so it goes first.
+	parallel.Each(len(jobs), func(k int) {
+		i := (k + len(jobs) - 1) % len(jobs)
+		files[i], errs[i] = render(jobs[i], opts.Package)
+	})
 	for _, err := range errs {
 		if err != nil {
 			return nil, err

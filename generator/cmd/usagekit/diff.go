@@ -11,10 +11,10 @@ import (
 
 	"github.com/usagekit/usagekit/generator"
 	"github.com/usagekit/usagekit/generator/diag"
-	"github.com/usagekit/usagekit/generator/diff"
+	"github.com/usagekit/usagekit/generator/internal/diff"
+	"github.com/usagekit/usagekit/generator/internal/validate"
 	"github.com/usagekit/usagekit/generator/model"
 	"github.com/usagekit/usagekit/generator/report"
-	"github.com/usagekit/usagekit/generator/validate"
 )
 
 func init() {

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/usagekit/usagekit/generator"
-	"github.com/usagekit/usagekit/generator/docs"
+	"github.com/usagekit/usagekit/generator/internal/docs"
 )
 
 func init() {

@@ -10,9 +10,9 @@ import (
 	"strings"
 
 	"github.com/usagekit/usagekit/generator"
-	"github.com/usagekit/usagekit/generator/groups"
+	"github.com/usagekit/usagekit/generator/internal/productgroups"
+	"github.com/usagekit/usagekit/generator/internal/scaffold"
 	"github.com/usagekit/usagekit/generator/model"
-	"github.com/usagekit/usagekit/generator/scaffold"
 )
 
 func init() {
@@ -305,7 +305,7 @@ func newEvent(args []string, p *prompter, stdout, stderr io.Writer) int {
 // firstGroup is a product group that passes for a file under dir: the
 // first of the project's list, or one of GitLab's.
 func firstGroup(dir string) string {
-	list, err := groups.NewResolver().For(filepath.Join(dir, "events", "x.yml"))
+	list, err := productgroups.NewResolver().For(filepath.Join(dir, "events", "x.yml"))
 	if err != nil || len(list.Groups) == 0 {
 		return "analytics_instrumentation"
 	}
@@ -315,7 +315,7 @@ func firstGroup(dir string) string {
 // groupQuestion asks for a product group, naming the choices when the
 // project's list is short enough to read in a line.
 func groupQuestion(dir string) string {
-	list, err := groups.NewResolver().For(filepath.Join(dir, "events", "x.yml"))
+	list, err := productgroups.NewResolver().For(filepath.Join(dir, "events", "x.yml"))
 	if err != nil || !list.Project || len(list.Groups) == 0 || len(list.Groups) > 8 {
 		return "Product group"
 	}
