@@ -25,7 +25,7 @@ func TestApplicationCreateIssue(t *testing.T) {
 	metrics := generated.Metrics(nil)
 
 	rec.AssertMetricChange(t, tracktest.Metric(t, metrics, "counts.count_total_confidential_issues"), 1, func() {
-		createIssue(ctx, 1, 10, 100, true)
+		createIssue(ctx, 1, 10, 100, true) // the application's code, which calls generated.TrackCreateIssue
 		createIssue(ctx, 1, 10, 100, false)
 	})
 	rec.AssertTracked(t, "create_issue", tracktest.User(1), tracktest.Project(10), tracktest.Namespace(100),

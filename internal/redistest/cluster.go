@@ -3,15 +3,14 @@ package redistest
 import (
 	"context"
 	"fmt"
-	"net"
-	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/usagekit/usagekit/internal/testproc"
 )
 
 // Cluster starts a three-node Redis Cluster (three redis-server processes
@@ -22,14 +21,14 @@ func Cluster(t testing.TB) *redis.ClusterClient {
 	t.Helper()
 	bin := serverBinary(t, "Redis Cluster")
 	dir := t.TempDir()
-	ports := freePorts(t, 3)
+	ports := testproc.FreePorts(t, 3, 10000) // and their cluster bus ports
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	nodes := make([]*redis.Client, len(ports))
 	addrs := make([]string, len(ports))
 	for i, port := range ports {
 		p := strconv.Itoa(port)
-		startServer(t, bin,
+		testproc.Start(t, bin,
 			"--port", p, "--bind", "127.0.0.1", "--dir", dir,
 			"--cluster-enabled", "yes", "--cluster-config-file", "nodes-"+p+".conf",
 			"--cluster-node-timeout", "5000", "--save", "", "--appendonly", "no",
@@ -39,7 +38,7 @@ func Cluster(t testing.TB) *redis.ClusterClient {
 		t.Cleanup(func() { nodes[i].Close() })
 	}
 	for i, n := range nodes {
-		waitFor(t, ctx, "node "+addrs[i]+" to answer", func() bool { return n.Ping(ctx).Err() == nil })
+		testproc.WaitFor(t, ctx, "node "+addrs[i]+" to answer", func() bool { return n.Ping(ctx).Err() == nil })
 	}
 	// Slots split in three contiguous ranges, then the nodes meet.
 	for i, n := range nodes {
@@ -59,7 +58,7 @@ func Cluster(t testing.TB) *redis.ClusterClient {
 		}
 	}
 	for i, n := range nodes {
-		waitFor(t, ctx, "node "+addrs[i]+" to see the cluster ok", func() bool {
+		testproc.WaitFor(t, ctx, "node "+addrs[i]+" to see the cluster ok", func() bool {
 			info, err := n.ClusterInfo(ctx).Result()
 			return err == nil && strings.Contains(info, "cluster_state:ok") &&
 				strings.Contains(info, fmt.Sprintf("cluster_known_nodes:%d", len(nodes)))
@@ -67,7 +66,7 @@ func Cluster(t testing.TB) *redis.ClusterClient {
 	}
 	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
 	t.Cleanup(func() { c.Close() })
-	waitFor(t, ctx, "the cluster client to route", func() bool {
+	testproc.WaitFor(t, ctx, "the cluster client to route", func() bool {
 		return c.ForEachShard(ctx, func(ctx context.Context, n *redis.Client) error { return n.Ping(ctx).Err() }) == nil &&
 			c.Set(ctx, "{probe}", "1", time.Second).Err() == nil && c.Del(ctx, "{probe}").Err() == nil
 	})
@@ -78,57 +77,5 @@ func Cluster(t testing.TB) *redis.ClusterClient {
 // by what) only when it is not installed.
 func serverBinary(t testing.TB, what string) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skipf("redis-server is not installed (apt-get install redis-server); the %s test needs it", what)
-	}
-	return bin
-}
-
-// startServer starts bin with args and stops it when the test ends.
-func startServer(t testing.TB, bin string, args ...string) {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s %v: %v", bin, args, err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-}
-
-func waitFor(t testing.TB, ctx context.Context, what string, ok func() bool) {
-	t.Helper()
-	for !ok() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out waiting for %s", what)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// freePorts finds n ports whose cluster bus ports (port+10000) are free too.
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	var out []int
-	for len(out) < n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if port+10000 > 65535 || slices.Contains(out, port) {
-			continue
-		}
-		bus, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+10000))
-		if err != nil {
-			continue
-		}
-		bus.Close()
-		out = append(out, port)
-	}
-	return out
+	return testproc.Binary(t, "redis-server", "apt-get install redis-server", what)
 }

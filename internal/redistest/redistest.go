@@ -1,6 +1,6 @@
-// Package redistest gives tests their own Redis database, a TCP proxy that
-// cuts and restores the connection, and a throwaway Redis Cluster and
-// Sentinel.
+// Package redistest gives tests their own Redis database and a throwaway
+// Redis Cluster and Sentinel. The proxy that cuts connections is
+// internal/netproxy.
 package redistest
 
 import (

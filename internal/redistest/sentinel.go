@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/usagekit/usagekit/internal/testproc"
 )
 
 // SentinelMaster is the name under which the Sentinel started by Sentinel
@@ -25,11 +27,11 @@ func Sentinel(t testing.TB) redis.UniversalClient {
 	t.Helper()
 	bin := serverBinary(t, "Redis Sentinel")
 	dir := t.TempDir()
-	ports := freePorts(t, 2)
+	ports := testproc.FreePorts(t, 2)
 	master, sentinel := strconv.Itoa(ports[0]), strconv.Itoa(ports[1])
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	startServer(t, bin, "--port", master, "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no",
+	testproc.Start(t, bin, "--port", master, "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no",
 		"--logfile", "master.log")
 	// A Sentinel rewrites its configuration file, so it gets one of its own.
 	conf := filepath.Join(dir, "sentinel.conf")
@@ -39,11 +41,11 @@ func Sentinel(t testing.TB) redis.UniversalClient {
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	startServer(t, bin, conf, "--sentinel")
+	testproc.Start(t, bin, conf, "--sentinel")
 
 	s := redis.NewSentinelClient(&redis.Options{Addr: "127.0.0.1:" + sentinel})
 	t.Cleanup(func() { s.Close() })
-	waitFor(t, ctx, "the Sentinel to know the master", func() bool {
+	testproc.WaitFor(t, ctx, "the Sentinel to know the master", func() bool {
 		addr, err := s.GetMasterAddrByName(ctx, SentinelMaster).Result()
 		return err == nil && len(addr) == 2 && addr[1] == master
 	})
@@ -52,6 +54,6 @@ func Sentinel(t testing.TB) redis.UniversalClient {
 		MasterName: SentinelMaster,
 	})
 	t.Cleanup(func() { c.Close() })
-	waitFor(t, ctx, "the client to reach the master", func() bool { return c.Ping(ctx).Err() == nil })
+	testproc.WaitFor(t, ctx, "the client to reach the master", func() bool { return c.Ping(ctx).Err() == nil })
 	return c
 }

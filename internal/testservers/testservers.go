@@ -1,5 +1,5 @@
 // Package testservers tells the tests where the servers they run against
-// are (Redis, PostgreSQL) and stops a package's tests with one line when
+// are (Redis, PostgreSQL, NATS) and stops a package's tests with one line when
 // one of them is missing, saying how to start it: a test run without Redis
 // fails once per package with the remedy, not with a stack of failures.
 package testservers
@@ -36,6 +36,10 @@ var (
 	Postgres = Server{
 		Name: "PostgreSQL", Env: "DATABASE_URL", Default: "postgres://postgres@127.0.0.1:5432/test?sslmode=disable",
 		Start: "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start (trust auth on 127.0.0.1, database test)",
+	}
+	NATS = Server{
+		Name: "NATS", Env: "NATS_URL", Default: "nats://127.0.0.1:4222",
+		Start: "nats-server -a 127.0.0.1 -p 4222 -js -sd <dir>",
 	}
 )
 

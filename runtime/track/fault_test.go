@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/usagekit/usagekit/internal/netproxy"
 	"github.com/usagekit/usagekit/internal/redistest"
 	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/store/redisstore"
@@ -19,11 +20,11 @@ import (
 // faultClient connects to the test Redis (database 2) through a proxy the
 // test can cut. Client retries are off so that a cut fails fast; the
 // tracker does its own retrying.
-func faultClient(t *testing.T) (*redis.Client, *redistest.Proxy, *redis.Client) {
+func faultClient(t *testing.T) (*redis.Client, *netproxy.Proxy, *redis.Client) {
 	t.Helper()
 	direct := redistest.Client(t, 2)
 	opt := redistest.Options(t, 2)
-	proxy := redistest.NewProxy(t, opt.Addr)
+	proxy := netproxy.New(t, opt.Addr)
 	opt.Addr = proxy.Addr()
 	opt.MaxRetries = -1
 	opt.DialTimeout = 200 * time.Millisecond
@@ -179,7 +180,7 @@ func TestFaultRecoversByItself(t *testing.T) {
 // once, and Flush gives up after WriteTimeout.
 func TestFaultSlowRedis(t *testing.T) {
 	ctx := context.Background()
-	ln := redistest.NewBlackhole(t)
+	ln := netproxy.Blackhole(t)
 	c := redis.NewClient(&redis.Options{Addr: ln, MaxRetries: -1, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
 	defer c.Close()
 	tr := New(Options{Store: redisstore.New(c, redisstore.Options{}), FlushInterval: 10 * time.Millisecond, WriteTimeout: 100 * time.Millisecond})
@@ -210,7 +211,7 @@ func TestFaultSlowRedis(t *testing.T) {
 // Close with a context without deadline, as at the end of main, gives up
 // after CloseTimeout when Redis is gone, and says how much it lost.
 func TestCloseBoundedWithoutDeadline(t *testing.T) {
-	c := redis.NewClient(&redis.Options{Addr: redistest.NewBlackhole(t), MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: netproxy.Blackhole(t), MaxRetries: -1})
 	defer c.Close()
 	tr := New(Options{Store: redisstore.New(c, redisstore.Options{}), FlushInterval: -1,
 		WriteTimeout: 100 * time.Millisecond, CloseTimeout: 400 * time.Millisecond})

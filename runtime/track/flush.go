@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/usagekit/usagekit/runtime/event"
+	"github.com/usagekit/usagekit/runtime/internal/backlog"
 	"github.com/usagekit/usagekit/runtime/keys"
 	"github.com/usagekit/usagekit/runtime/store"
 )
@@ -56,13 +57,13 @@ type flusher struct {
 	expiring   []*keyInfo // keys whose EXPIRE is in the batch being sent
 	failing    atomic.Bool
 
-	statMu        sync.Mutex
-	flushed       uint64
-	retried       uint64
-	dropped       uint64
-	errors        uint64
-	heldBytes     int64
-	reportedDrops uint64
+	statMu    sync.Mutex
+	flushed   uint64
+	retried   uint64
+	dropped   uint64
+	errors    uint64
+	heldBytes int64
+	drops     backlog.Drops // guarded by mu
 }
 
 func (f *flusher) init() {
@@ -84,7 +85,7 @@ func (t *Tracker) Flush(ctx context.Context) error {
 	if w.batch == nil || w.batch.Len() == 0 {
 		return nil
 	}
-	t.budget.Store(max(0, t.opts.MaxPendingBytes-w.bytes) / numShards)
+	t.budget.Hold(w.bytes)
 	// Chunks bound what one timeout can leave in doubt: a write that timed
 	// out may still land and be sent again, but only that chunk.
 	chunks := split(w.batch, t.opts.MaxBatch)
@@ -144,13 +145,10 @@ func (t *Tracker) gather() flushWork {
 	}
 	f.heldBytes = w.bytes
 	allDrops := shardDrops + f.dropped
-	newDrops := allDrops - f.reportedDrops
 	f.statMu.Unlock()
-	if newDrops > 0 && t.reports.report(reportDrop, fmt.Errorf("%w: %d events since the last report: pending work reached %d bytes, or tracked after Close", ErrDropped, newDrops, limit)) {
-		f.statMu.Lock()
-		f.reportedDrops = allDrops
-		f.statMu.Unlock()
-	}
+	f.drops.Report(&t.reports, reportDrop, allDrops, func(n uint64) error {
+		return fmt.Errorf("%w: %d events since the last report: pending work reached %d bytes, or tracked after Close", ErrDropped, n, limit)
+	})
 	return w
 }
 
@@ -173,7 +171,6 @@ func (t *Tracker) write(ctx context.Context, chunks []*store.Batch) (int, error)
 // next flush, and the error reported.
 func (t *Tracker) settle(w flushWork, chunks []*store.Batch, done int, err error) error {
 	f := &t.flushing
-	limit := t.opts.MaxPendingBytes
 	f.statMu.Lock()
 	defer f.statMu.Unlock()
 	if err == nil {
@@ -184,7 +181,7 @@ func (t *Tracker) settle(w flushWork, chunks []*store.Batch, done int, err error
 		f.expiring = f.expiring[:0]
 		f.held, f.heldIncr, f.heldEvents, f.heldBytes = nil, nil, 0, 0
 		f.failing.Store(false)
-		t.budget.Store(limit / numShards)
+		t.budget.Hold(0)
 		return nil
 	}
 	f.errors++
@@ -199,9 +196,9 @@ func (t *Tracker) settle(w flushWork, chunks []*store.Batch, done int, err error
 		f.heldIncr[in.Key] = i
 	}
 	f.heldEvents = w.events
-	t.budget.Store(max(0, limit-f.heldBytes) / numShards)
+	t.budget.Hold(f.heldBytes)
 	err = fmt.Errorf("%w: %d events (%d of them retried) kept for the next flush: %w", ErrFlush, w.events, w.retried, err)
-	t.reports.report(reportFlush, err)
+	t.reports.Report(reportFlush, err)
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -49,8 +50,12 @@ type state struct {
 	// the descriptor's address, so most calls find their entry without a
 	// map lookup; an event pushed out falls back to latest.
 	recent [recentSlots]recentEntry
-	bytes  int64
-	events int64
+	// interned holds this round's string members, copied: keeping the
+	// caller's strings would make everything its record points to escape
+	// to the heap in every Track call (custom properties included).
+	interned map[string]string
+	bytes    int64
+	events   int64
 }
 
 const (
@@ -94,7 +99,8 @@ type ruleState struct {
 }
 
 func newState() *state {
-	return &state{descs: make(map[descWeek]*descState), latest: make(map[*event.Descriptor]*descState)}
+	return &state{descs: make(map[descWeek]*descState), latest: make(map[*event.Descriptor]*descState),
+		interned: make(map[string]string)}
 }
 
 func shardOf(r *event.Record) int {
@@ -185,7 +191,7 @@ func (s *state) add(d *event.Descriptor, r *event.Record, wk int32, budget int64
 			// buffer. Other repeats go when the flush deduplicates.
 			if isStr {
 				if k := len(rs.strs); k == 0 || rs.strs[k-1] != str {
-					rs.strs = append(rs.strs, str)
+					rs.strs = append(rs.strs, s.intern(str))
 					s.bytes += costStrMember + int64(len(str))
 				}
 			} else if k := len(rs.ints); k == 0 || rs.ints[k-1] != n {
@@ -197,6 +203,16 @@ func (s *state) add(d *event.Descriptor, r *event.Record, wk int32, budget int64
 	ds.used = true
 	s.events++
 	return true
+}
+
+// intern returns a copy of str owned by s, one per distinct string.
+func (s *state) intern(str string) string {
+	if c, ok := s.interned[str]; ok {
+		return c
+	}
+	c := strings.Clone(str)
+	s.interned[c] = c
+	return c
 }
 
 // lookup finds or makes the entry of d in week wk, or returns nil when
@@ -271,6 +287,7 @@ func (s *state) reset() {
 			rs.strs = keep(rs.strs)
 		}
 	}
+	clear(s.interned)
 	s.bytes, s.events = 0, 0
 }
 

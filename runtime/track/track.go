@@ -13,14 +13,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/bits"
-	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/usagekit/usagekit/runtime/event"
+	"github.com/usagekit/usagekit/runtime/internal/backlog"
 	"github.com/usagekit/usagekit/runtime/keys"
+	"github.com/usagekit/usagekit/runtime/record"
 	"github.com/usagekit/usagekit/runtime/store"
 	"github.com/usagekit/usagekit/runtime/store/memstore"
 )
@@ -83,6 +84,11 @@ type Options struct {
 	Now func() time.Time
 	// Sink, when set, receives every tracked record.
 	Sink Sink
+	// Records, when set, receives every tracked event as a record (the
+	// SaaS path: see package record), stamped by Now. Close closes it
+	// after the last flush, so every record tracked before Close is
+	// delivered.
+	Records *record.Pipeline
 }
 
 // Stats are the tracker's counters, for an application to export. Every
@@ -108,30 +114,22 @@ type Tracker struct {
 	now    func() time.Time
 	shards [numShards]shard
 	// Shards are split into lanes, one per processor as far as the shard
-	// count allows; a sync.Pool hands each processor its own lane most of
-	// the time, so goroutines running at once rarely touch the same
-	// shard's memory (which costs more than the work itself).
-	lanes    sync.Pool
-	laneIDs  [numShards]int
-	laneBits uint
-	nextLane atomic.Uint32
+	// count allows.
+	lanes backlog.Lanes
 	// budget is each shard's share of MaxPendingBytes left after the work
 	// the flusher holds.
-	budget atomic.Int64
+	budget backlog.Budget
 	week   atomic.Pointer[weekSpan]
 	// current, with the default clock, is the week now, moved on by a timer
 	// at each week's end so Track reads no clock; nil with Options.Now.
 	current   atomic.Pointer[weekSpan]
 	weekMu    sync.Mutex
 	weekTimer *time.Timer
-	closed    atomic.Bool
-	kick      chan struct{}
-	stop      chan struct{}
-	done      chan struct{}
+	loop      backlog.Loop
 
 	sinkPanics atomic.Uint64
 	flushing   flusher // guarded by its own mutex
-	reports    reporter
+	reports    backlog.Reporter
 }
 
 // New returns a tracker configured by opts; it flushes in the background
@@ -166,9 +164,6 @@ func New(opts Options) *Tracker {
 		opts:  opts,
 		store: opts.Store,
 		now:   opts.Now,
-		kick:  make(chan struct{}, 1),
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
 	}
 	if coarse {
 		t.followWeek()
@@ -176,20 +171,16 @@ func New(opts Options) *Tracker {
 	for i := range t.shards {
 		t.shards[i].cur = newState()
 		t.shards[i].spare = newState()
-		t.laneIDs[i] = i
 	}
-	t.laneBits = uint(bits.Len(uint(min(runtime.GOMAXPROCS(0), numShards)))) - 1
-	t.lanes.New = func() any {
-		return &t.laneIDs[int(t.nextLane.Add(1))&(1<<t.laneBits-1)]
-	}
+	t.lanes.Init(numShards)
 	t.flushing.init()
-	t.reports.init(opts.ErrorHandler, opts.ErrorInterval, opts.Now)
-	t.budget.Store(opts.MaxPendingBytes / numShards)
-	if opts.FlushInterval > 0 && !opts.Sync {
-		go t.run()
-	} else {
-		close(t.done)
+	t.reports.Init(opts.ErrorHandler, opts.ErrorInterval, opts.Now)
+	t.budget.Init(opts.MaxPendingBytes, numShards)
+	interval := opts.FlushInterval
+	if opts.Sync {
+		interval = -1
 	}
+	t.loop.Start(interval, func() { t.Flush(context.Background()) }, t.flushing.failing.Load)
 	return t
 }
 
@@ -206,19 +197,23 @@ func (t *Tracker) Track(ctx context.Context, d *event.Descriptor, r *event.Recor
 	if t.opts.Sink != nil {
 		t.forward(ctx, d, r)
 	}
+	if t.opts.Records != nil {
+		t.opts.Records.Add(d.Name, r, t.now())
+	}
 	var wk int32
 	if w := t.current.Load(); w != nil {
 		wk = w.code
 	} else {
 		wk = t.weekOf(t.now())
 	}
-	lane := t.lanes.Get().(*int)
-	sh := &t.shards[*lane<<(shardBits-t.laneBits)|shardOf(r)>>t.laneBits]
+	lane := t.lanes.Get()
+	lb := t.lanes.Bits()
+	sh := &t.shards[*lane<<(shardBits-lb)|shardOf(r)>>lb]
 	t.lanes.Put(lane)
-	budget := t.budget.Load()
+	budget := t.budget.Share()
 	sh.mu.Lock()
 	sh.tracked++
-	if t.closed.Load() || !sh.cur.add(d, r, wk, budget) {
+	if t.loop.Closed() || !sh.cur.add(d, r, wk, budget) {
 		sh.dropped++
 		sh.mu.Unlock()
 		return
@@ -232,31 +227,47 @@ func (t *Tracker) Track(ctx context.Context, d *event.Descriptor, r *event.Recor
 	if half {
 		// Past half its share, a shard asks for an early flush so a
 		// healthy store never sees drops, whatever the event rate.
-		select {
-		case t.kick <- struct{}{}:
-		default:
-		}
+		t.loop.Kick()
 	}
 }
 
 // WantsCustom reports whether records should carry custom properties, which
-// only an event sink consumes.
-func (t *Tracker) WantsCustom() bool { return t != nil && t.opts.Sink != nil }
+// only an event sink and a record pipeline consume.
+func (t *Tracker) WantsCustom() bool {
+	return t != nil && (t.opts.Sink != nil || t.opts.Records != nil)
+}
 
-// records lends the sink a copy of the caller's record: handing the
-// caller's own pointer to an interface would move every record of every
-// Track call to the heap, sink or not.
-var records = sync.Pool{New: func() any { return new(event.Record) }}
+// lent lends the sink a copy of the caller's record: handing the caller's
+// own pointer to an interface would move every record of every Track call
+// to the heap, sink or not. What r points to is copied too (its strings
+// cloned, its slices copied into the loan's own), so that nothing at r's
+// first level escapes: the caller's slices (a composite literal in
+// generated code) stay on its stack, with or without a sink.
+var lent = sync.Pool{New: func() any { return new(event.Record) }}
 
 func (t *Tracker) forward(ctx context.Context, d *event.Descriptor, r *event.Record) {
-	rc := records.Get().(*event.Record)
-	*rc = *r
+	rc := lent.Get().(*event.Record)
+	custom, fe := rc.Custom, rc.FeatureEnabledByNamespaceIDs
+	*rc = event.Record{
+		User: r.User, Project: r.Project, Namespace: r.Namespace,
+		Label: strings.Clone(r.Label), Property: strings.Clone(r.Property),
+		Value: r.Value, HasValue: r.HasValue, Match: r.Match,
+		FeatureEnabledByNamespaceIDs: append(fe[:0], r.FeatureEnabledByNamespaceIDs...),
+		Custom:                       append(custom[:0], r.Custom...),
+	}
+	if len(r.FeatureEnabledByNamespaceIDs) == 0 {
+		rc.FeatureEnabledByNamespaceIDs = nil
+	}
+	if len(r.Custom) == 0 {
+		rc.Custom = nil
+	}
 	defer func() {
-		*rc = event.Record{}
-		records.Put(rc)
+		clear(rc.Custom)
+		*rc = event.Record{Custom: rc.Custom[:0], FeatureEnabledByNamespaceIDs: rc.FeatureEnabledByNamespaceIDs[:0]}
+		lent.Put(rc)
 		if p := recover(); p != nil {
 			t.sinkPanics.Add(1)
-			t.reports.report(reportSink, fmt.Errorf("%w on event %s: %v", ErrPanic, d.Name, p))
+			t.reports.Report(reportSink, fmt.Errorf("%w on event %s: %v", ErrPanic, d.Name, p))
 		}
 	}()
 	t.opts.Sink.Event(ctx, d.Name, rc)
@@ -290,7 +301,7 @@ func (t *Tracker) followWeek() {
 	wait := max(time.Duration(w.end-now.UnixNano()), time.Millisecond)
 	t.weekMu.Lock()
 	defer t.weekMu.Unlock()
-	if t.closed.Load() {
+	if t.loop.Closed() {
 		return // Close stopped the timer; do not restart it
 	}
 	if t.weekTimer == nil {
@@ -330,26 +341,6 @@ func (t *Tracker) Stats() Stats {
 	return s
 }
 
-func (t *Tracker) run() {
-	defer close(t.done)
-	tick := time.NewTicker(t.opts.FlushInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-t.stop:
-			return
-		case <-tick.C:
-		case <-t.kick:
-			// After a failure, only the ticker retries: a full buffer
-			// must not turn into a storm of failing writes.
-			if t.flushing.failing.Load() {
-				continue
-			}
-		}
-		t.Flush(context.Background())
-	}
-}
-
 // Close stops background flushing and writes everything tracked before it,
 // retrying until ctx is done; a ctx without deadline gets CloseTimeout.
 // Events it could not write are counted as dropped and reported in the
@@ -358,40 +349,27 @@ func (t *Tracker) Close(ctx context.Context) error {
 	if t == nil {
 		return nil
 	}
-	if t.closed.CompareAndSwap(false, true) {
-		close(t.stop)
+	if t.loop.Stop() {
 		t.weekMu.Lock()
 		if t.weekTimer != nil {
 			t.weekTimer.Stop()
 		}
 		t.weekMu.Unlock()
 	}
+	// One deadline for the counts and the records alike, so that closing
+	// both never takes longer than CloseTimeout.
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t.opts.CloseTimeout)
 		defer cancel()
 	}
-	select {
-	case <-t.done:
-	case <-ctx.Done():
+	n, err := t.loop.Drain(ctx, t.opts.CloseTimeout, t.Flush, t.abandonHeld)
+	if err != nil && n > 0 {
+		err = fmt.Errorf("track: close: %d events not written: %w", n, err)
+	} else {
+		err = nil
 	}
-	backoff := 10 * time.Millisecond
-	for {
-		err := t.Flush(ctx)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			n := t.abandonHeld()
-			if n == 0 {
-				return nil
-			}
-			return fmt.Errorf("track: close: %d events not written: %w", n, err)
-		case <-time.After(backoff):
-			backoff = min(2*backoff, time.Second)
-		}
-	}
+	return errors.Join(err, t.opts.Records.Close(ctx))
 }
 
 var defaultTracker atomic.Pointer[Tracker]
@@ -432,51 +410,9 @@ func From(ctx context.Context) *Tracker {
 	return Default()
 }
 
-// reporter rate-limits error reports per kind.
-type reportKind int
-
+// Kinds of error report, each rate-limited on its own.
 const (
-	reportFlush reportKind = iota
+	reportFlush backlog.Kind = iota
 	reportDrop
 	reportSink
-	numReportKinds
 )
-
-type reporter struct {
-	handler  func(error)
-	interval time.Duration
-	now      func() time.Time
-
-	mu         sync.Mutex
-	last       [numReportKinds]time.Time
-	suppressed [numReportKinds]int
-}
-
-func (r *reporter) init(h func(error), interval time.Duration, now func() time.Time) {
-	r.handler, r.interval, r.now = h, interval, now
-}
-
-// report passes err to the handler unless one of its kind went out less
-// than the interval ago; it says whether the handler was called.
-func (r *reporter) report(kind reportKind, err error) (called bool) {
-	if r.handler == nil {
-		return false
-	}
-	now := r.now()
-	r.mu.Lock()
-	if !r.last[kind].IsZero() && now.Sub(r.last[kind]) < r.interval {
-		r.suppressed[kind]++
-		r.mu.Unlock()
-		return false
-	}
-	if n := r.suppressed[kind]; n > 0 {
-		err = fmt.Errorf("%w (%d similar reports suppressed)", err, n)
-	}
-	r.last[kind] = now
-	r.suppressed[kind] = 0
-	r.mu.Unlock()
-	defer func() { _ = recover() }() // a panicking handler must not take down a flush or a caller
-	called = true
-	r.handler(err)
-	return called
-}

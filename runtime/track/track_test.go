@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/usagekit/usagekit/runtime/event"
+	"github.com/usagekit/usagekit/runtime/record"
 	"github.com/usagekit/usagekit/runtime/store"
 	"github.com/usagekit/usagekit/runtime/store/memstore"
 )
@@ -364,11 +365,11 @@ func TestRepeatsFitAtTheLimit(t *testing.T) {
 	tr := New(Options{FlushInterval: -1, MaxPendingBytes: 1})
 	// One lane, so every call lands in the shard of its user whichever
 	// processor runs it (the race detector makes sync.Pool forget lanes).
-	tr.laneBits = 0
+	tr.lanes.SetBits(0)
 	// Give every shard room for exactly one event description and one
 	// member of each of the four unique rules that apply.
 	room := costDesc + costRule*int64(len(issueCreated.Updates)) + 3*costIntMember + costStrMember + 3
-	tr.budget.Store(room)
+	tr.budget.SetShare(room)
 	ctx := context.Background()
 	for range 100 {
 		trackIssue(ctx, tr, 42, 7, "bug", ptr(1))
@@ -376,5 +377,43 @@ func TestRepeatsFitAtTheLimit(t *testing.T) {
 	trackIssue(ctx, tr, 42, 8, "bug", ptr(1)) // a new project: no room
 	if s := tr.Stats(); s.Tracked != 101 || s.Dropped != 1 || s.PendingBytes != room {
 		t.Errorf("stats %+v, want 101 tracked, 1 dropped, %d bytes", s, room)
+	}
+}
+
+// With a record pipeline every Track call also makes a record, stamped by
+// the tracker's clock, and Close delivers them all before returning.
+func TestRecords(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	sink := record.SinkFunc(func(_ context.Context, b *record.Batch) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range b.Records {
+			got = append(got, r.Event+" "+r.OccurredAt.Format(time.RFC3339Nano)+" user "+r.Identifiers.User)
+		}
+		return nil
+	})
+	p, err := record.New(sink, record.Options{RawIdentifiers: true, FlushInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := newClock("2026-11-25T10:00:00Z")
+	tr := New(Options{FlushInterval: -1, Records: p, Now: clk.Now})
+	if !tr.WantsCustom() {
+		t.Error("WantsCustom false with records")
+	}
+	ctx := context.Background()
+	trackIssue(ctx, tr, 7, 1, "bug", nil)
+	clk.Set("2026-11-25T10:01:00Z")
+	trackIssue(ctx, tr, 8, 1, "", nil)
+	if err := tr.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"issue_created 2026-11-25T10:00:00Z user 7", "issue_created 2026-11-25T10:01:00Z user 8"}
+	if !slices.Equal(got, want) {
+		t.Errorf("records %q, want %q", got, want)
+	}
+	if s := p.Stats(); s.Added != 2 || s.Sent != 2 {
+		t.Errorf("pipeline stats %+v", s)
 	}
 }

@@ -1,4 +1,8 @@
-package redistest
+// Package netproxy puts a TCP proxy between a test's client and a server,
+// so the test can cut the connection and restore it as a network failure
+// or a restarting server would, and gives a server that never answers.
+// The Redis and NATS tests use it alike.
+package netproxy
 
 import (
 	"io"
@@ -7,7 +11,7 @@ import (
 	"testing"
 )
 
-// Proxy forwards TCP connections to a Redis server until Cut, which closes
+// Proxy forwards TCP connections to a server until Cut, which closes
 // every open connection and refuses new ones, as a network failure or a
 // restarting server would; Restore lets connections through again.
 type Proxy struct {
@@ -19,9 +23,9 @@ type Proxy struct {
 	conns map[net.Conn]struct{}
 }
 
-// NewProxy listens on a loopback port and forwards to target (host:port).
+// New listens on a loopback port and forwards to target (host:port).
 // It stops when the test ends.
-func NewProxy(t testing.TB, target string) *Proxy {
+func New(t testing.TB, target string) *Proxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -102,9 +106,9 @@ func (p *Proxy) handle(c net.Conn) {
 	p.mu.Unlock()
 }
 
-// NewBlackhole listens on a loopback port, accepts connections and never
+// Blackhole listens on a loopback port, accepts connections and never
 // answers, like a server that hangs. It returns the address.
-func NewBlackhole(t testing.TB) string {
+func Blackhole(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

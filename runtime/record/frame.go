@@ -1,0 +1,255 @@
+package record
+
+import (
+	"encoding/binary"
+	"math"
+	"reflect"
+	"time"
+
+	"github.com/usagekit/usagekit/runtime/event"
+)
+
+// A frame is one record as Add keeps it until a flush: raw identifiers and
+// typed properties in a compact binary form, with no pointer into the
+// caller's memory (event.Record is never retained). The flusher turns
+// frames into Records, pseudonymizing there, off the caller's path.
+//
+//	u32   frame length, these four bytes included
+//	[16]  id
+//	i64   occurred_at, Unix nanoseconds
+//	u8    flags (hasUser ... hasCustom)
+//	str   event name
+//	i64   user, project, namespace: each only when its flag is set
+//	uvar  count, then i64 each: feature_enabled_by_namespace_ids (flag)
+//	str   label (flag); str property (flag); f64 value (flag)
+//	uvar  count, then per custom property: str name, u8 kind, payload (flag)
+//
+// str is a uvarint length and the bytes; numbers are little-endian.
+const (
+	hasUser = 1 << iota
+	hasProject
+	hasNamespace
+	hasFeature
+	hasLabel
+	hasProperty
+	hasValue
+	hasCustom
+)
+
+const frameHeader = 4 + 16 + 8 + 1
+
+// appendFrame appends r's frame to dst.
+func appendFrame(dst []byte, id ID, at time.Time, name string, r *event.Record) []byte {
+	start := len(dst)
+	var flags byte
+	if r.User != 0 {
+		flags |= hasUser
+	}
+	if r.Project != 0 {
+		flags |= hasProject
+	}
+	if r.Namespace != 0 {
+		flags |= hasNamespace
+	}
+	if len(r.FeatureEnabledByNamespaceIDs) > 0 {
+		flags |= hasFeature
+	}
+	if r.Label != "" {
+		flags |= hasLabel
+	}
+	if r.Property != "" {
+		flags |= hasProperty
+	}
+	if r.HasValue {
+		flags |= hasValue
+	}
+	if len(r.Custom) > 0 {
+		flags |= hasCustom
+	}
+	dst = append(dst, 0, 0, 0, 0)
+	dst = append(dst, id[:]...)
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(at.UnixNano()))
+	dst = append(dst, flags)
+	dst = appendStr(dst, name)
+	if flags&hasUser != 0 {
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(r.User))
+	}
+	if flags&hasProject != 0 {
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(r.Project))
+	}
+	if flags&hasNamespace != 0 {
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(r.Namespace))
+	}
+	if flags&hasFeature != 0 {
+		dst = binary.AppendUvarint(dst, uint64(len(r.FeatureEnabledByNamespaceIDs)))
+		for _, ns := range r.FeatureEnabledByNamespaceIDs {
+			dst = binary.LittleEndian.AppendUint64(dst, uint64(ns))
+		}
+	}
+	if flags&hasLabel != 0 {
+		dst = appendStr(dst, r.Label)
+	}
+	if flags&hasProperty != 0 {
+		dst = appendStr(dst, r.Property)
+	}
+	if flags&hasValue != 0 {
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(r.Value))
+	}
+	if flags&hasCustom != 0 {
+		dst = binary.AppendUvarint(dst, uint64(len(r.Custom)))
+		for _, p := range r.Custom {
+			dst = appendStr(dst, p.Name)
+			dst = appendAny(dst, p.Value)
+		}
+	}
+	binary.LittleEndian.PutUint32(dst[start:], uint32(len(dst)-start))
+	return dst
+}
+
+func appendStr(dst []byte, s string) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(s))), s...)
+}
+
+// appendAny writes a custom property's kind and value. Generated code
+// passes string, int64, float64 and bool (enums as their string); other
+// integer and float types are converted, and anything else is written as
+// the text "(unsupported <type>)". Neither fmt nor a method call on v, so
+// that v does not escape: a property boxed by the caller stays on its
+// stack.
+func appendAny(dst []byte, v any) []byte {
+	switch x := v.(type) {
+	case string:
+		return appendStr(append(dst, byte(KindString)), x)
+	case int64:
+		return binary.LittleEndian.AppendUint64(append(dst, byte(KindInt)), uint64(x))
+	case float64:
+		return binary.LittleEndian.AppendUint64(append(dst, byte(KindFloat)), math.Float64bits(x))
+	case bool:
+		b := byte(0)
+		if x {
+			b = 1
+		}
+		return append(dst, byte(KindBool), b)
+	case int:
+		return appendAny(dst, int64(x))
+	case int32:
+		return appendAny(dst, int64(x))
+	case int16:
+		return appendAny(dst, int64(x))
+	case int8:
+		return appendAny(dst, int64(x))
+	case uint32:
+		return appendAny(dst, int64(x))
+	case uint16:
+		return appendAny(dst, int64(x))
+	case uint8:
+		return appendAny(dst, int64(x))
+	case float32:
+		return appendAny(dst, float64(x))
+	}
+	return appendAny(dst, "(unsupported "+reflect.TypeOf(v).String()+")")
+}
+
+// frameReader decodes frames from a string that holds many: the strings of
+// the records it makes are substrings of it, so decoding allocates nothing
+// but the properties' backing array, which is shared by a whole batch.
+type frameReader struct {
+	s   string
+	pos int
+}
+
+func (f *frameReader) u8() byte {
+	b := f.s[f.pos]
+	f.pos++
+	return b
+}
+
+func (f *frameReader) u64() uint64 {
+	s := f.s[f.pos : f.pos+8]
+	f.pos += 8
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func (f *frameReader) uvarint() uint64 {
+	var x uint64
+	var shift uint
+	for {
+		b := f.u8()
+		x |= uint64(b&0x7F) << shift
+		if b < 0x80 {
+			return x
+		}
+		shift += 7
+	}
+}
+
+func (f *frameReader) str() string {
+	n := int(f.uvarint())
+	s := f.s[f.pos : f.pos+n]
+	f.pos += n
+	return s
+}
+
+// frameLen is the length of the frame starting at s[pos].
+func frameLen(s string, pos int) int {
+	return int(uint32(s[pos]) | uint32(s[pos+1])<<8 | uint32(s[pos+2])<<16 | uint32(s[pos+3])<<24)
+}
+
+// decode reads the frame at f.pos into r, appending its properties to
+// props and its feature namespaces to names; it returns both slices.
+func (f *frameReader) decode(r *Record, ps *pseudonyms, ctx *Context, props []Property, names []string) ([]Property, []string) {
+	f.pos += 4
+	copy(r.ID[:], f.s[f.pos:f.pos+16])
+	f.pos += 16
+	r.OccurredAt = time.Unix(0, int64(f.u64())).UTC()
+	flags := f.u8()
+	r.Event = f.str()
+	r.Identifiers = Identifiers{}
+	if flags&hasUser != 0 {
+		r.Identifiers.User = ps.of(kindUser, int64(f.u64()))
+	}
+	if flags&hasProject != 0 {
+		r.Identifiers.Project = ps.of(kindProject, int64(f.u64()))
+	}
+	if flags&hasNamespace != 0 {
+		r.Identifiers.Namespace = ps.of(kindNamespace, int64(f.u64()))
+	}
+	if flags&hasFeature != 0 {
+		start := len(names)
+		for n := f.uvarint(); n > 0; n-- {
+			names = append(names, ps.of(kindNamespace, int64(f.u64())))
+		}
+		r.Identifiers.FeatureEnabledByNamespaces = names[start:len(names):len(names)]
+	}
+	start := len(props)
+	if flags&hasLabel != 0 {
+		props = append(props, Property{Name: "label", Value: StringValue(f.str())})
+	}
+	if flags&hasProperty != 0 {
+		props = append(props, Property{Name: "property", Value: StringValue(f.str())})
+	}
+	if flags&hasValue != 0 {
+		props = append(props, Property{Name: "value", Value: FloatValue(math.Float64frombits(f.u64()))})
+	}
+	if flags&hasCustom != 0 {
+		for n := f.uvarint(); n > 0; n-- {
+			name := f.str()
+			var v Value
+			switch Kind(f.u8()) {
+			case KindInt:
+				v = IntValue(int64(f.u64()))
+			case KindFloat:
+				v = FloatValue(math.Float64frombits(f.u64()))
+			case KindBool:
+				v = BoolValue(f.u8() == 1)
+			default:
+				v = StringValue(f.str())
+			}
+			props = append(props, Property{Name: name, Value: v})
+		}
+	}
+	r.Properties = props[start:len(props):len(props)]
+	r.Context = *ctx
+	return props, names
+}
