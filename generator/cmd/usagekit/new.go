@@ -298,7 +298,7 @@ func newEvent(args []string, p *prompter, stdout, stderr io.Writer) int {
 	if code := checkAndCreate(scaffold.WithSchemaLine(f, "event"), *dir, stdout, stderr); code != exitOK {
 		return code
 	}
-	fmt.Fprintf(stdout, "\n%s", scaffold.EventSnippet(o))
+	fmt.Fprintf(stdout, "\n%s", scaffold.EventSnippet(o, scaffold.FindTarget(*dir)))
 	return exitOK
 }
 
@@ -392,7 +392,7 @@ func newMetric(args []string, p *prompter, stdout, stderr io.Writer) int {
 	if code := checkAndCreate(scaffold.WithSchemaLine(f, "metric"), *dir, stdout, stderr); code != exitOK {
 		return code
 	}
-	fmt.Fprintf(stdout, "key_path: %s\n\n%s", strings.Join(keys, ", "), scaffold.MetricSnippet(keys, o.Events))
+	fmt.Fprintf(stdout, "key_path: %s\n\n%s", strings.Join(keys, ", "), scaffold.MetricSnippet(keys, o.Events, scaffold.FindTarget(*dir)))
 	return exitOK
 }
 

@@ -33,7 +33,7 @@ func TestEventGolden(t *testing.T) {
 		t.Errorf("path = %s", f.Path)
 	}
 	golden.Check(t, filepath.Join("testdata", "export_issues.yml"), f.Data)
-	golden.Check(t, filepath.Join("testdata", "export_issues.snippet"), []byte(EventSnippet(validEvent())))
+	golden.Check(t, filepath.Join("testdata", "export_issues.snippet"), []byte(EventSnippet(validEvent(), DefaultTarget)))
 }
 
 // checked checks f as a definition under dir and returns its problems, one
@@ -146,7 +146,7 @@ func TestMetricNaming(t *testing.T) {
 
 func TestMetricSnippetGolden(t *testing.T) {
 	golden.Check(t, filepath.Join("testdata", "count_distinct_user_id_from_export_issues.snippet"),
-		[]byte(MetricSnippet([]string{"redis_hll_counters.count_distinct_user_id_from_export_issues_weekly"}, []string{"export_issues"})))
+		[]byte(MetricSnippet([]string{"redis_hll_counters.count_distinct_user_id_from_export_issues_weekly"}, []string{"export_issues"}, DefaultTarget)))
 }
 
 // eventFiles writes the events of eventSet as definition files under dir.
@@ -374,5 +374,30 @@ func TestWithSchemaLine(t *testing.T) {
 	}
 	if got := WithSchemaLine(f, "event"); string(got.Data) != string(f.Data) {
 		t.Errorf("no event schema: %q, want the file unchanged", got.Data)
+	}
+}
+
+// TestFindTarget: the snippets call the package that usagekit init set up
+// for the definitions, found by its go:generate line.
+func TestFindTarget(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for p, content := range map[string]string{
+		"internal/usage/doc.go": "// Package usage is generated.\npackage usage\n\n//go:generate go tool usagekit generate --definitions ../../definitions --out .\n",
+		"other/doc.go":          "package other\n\n//go:generate go tool usagekit generate --definitions ../elsewhere --out .\n",
+		"definitions/README":    "",
+	} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := FindTarget("definitions"), (Target{Package: "usage", Generate: "go generate ./internal/usage"}); got != want {
+		t.Errorf("FindTarget = %+v, want %+v", got, want)
+	}
+	if got := FindTarget("nowhere"); got != DefaultTarget {
+		t.Errorf("FindTarget of definitions no package uses = %+v, want the default", got)
 	}
 }
