@@ -1,0 +1,78 @@
+// Package warehousetest opens throwaway warehouses for tests: an SQLite
+// file and a PostgreSQL schema of their own, so that every warehouse test
+// runs on both databases.
+package warehousetest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/usagekit/usagekit/collector/warehouse"
+	"github.com/usagekit/usagekit/internal/testservers"
+)
+
+// Open returns a fresh warehouse of each dialect, by dialect name: an
+// SQLite file in the test's directory, and a PostgreSQL schema dropped when
+// the test ends.
+func Open(t testing.TB, opt warehouse.Options) map[string]*warehouse.Warehouse {
+	t.Helper()
+	return map[string]*warehouse.Warehouse{
+		warehouse.SQLite:   OpenSQLite(t, opt),
+		warehouse.Postgres: OpenPostgres(t, opt),
+	}
+}
+
+// OpenSQLite returns a fresh SQLite warehouse.
+func OpenSQLite(t testing.TB, opt warehouse.Options) *warehouse.Warehouse {
+	t.Helper()
+	w, err := warehouse.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "warehouse.db"), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w
+}
+
+// PostgresDSN creates a schema of its own in the test database and returns
+// the address of the database with that schema first on the search path.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	admin, err := sql.Open("pgx", testservers.Postgres.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := fmt.Sprintf("usagekit_test_%d_%d", os.Getpid(), rand.Uint32())
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		admin.Close()
+		t.Fatalf("PostgreSQL at %s: %v", testservers.Postgres.URL(), err)
+	}
+	t.Cleanup(func() {
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	})
+	u, err := url.Parse(testservers.Postgres.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// OpenPostgres returns a fresh PostgreSQL warehouse.
+func OpenPostgres(t testing.TB, opt warehouse.Options) *warehouse.Warehouse {
+	t.Helper()
+	w, err := warehouse.Open(context.Background(), PostgresDSN(t), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w
+}

@@ -1,0 +1,197 @@
+// Package server runs a collector: the warehouse, the intake, the record
+// loader when a JetStream stream is configured, the weekly computation of
+// the SaaS instance's metrics, and the dashboards, behind one HTTP server
+// with timeouts set.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+	"golang.org/x/time/rate"
+
+	"github.com/usagekit/usagekit/collector/intake"
+	"github.com/usagekit/usagekit/collector/warehouse"
+	"github.com/usagekit/usagekit/generator"
+	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/generator/wireschema"
+)
+
+// Config is a collector's configuration. The zero value of everything but
+// Database works: no definitions, no broker, no tokens.
+type Config struct {
+	// Listen is the address to serve on. Default 127.0.0.1:8080.
+	Listen string
+	// Database is sqlite:PATH or postgres://... Default
+	// sqlite:usagekit-collector.db.
+	Database string
+	// Definitions is the definitions directory: pings are checked against
+	// the payload schema of its metrics, and the SaaS instance's metrics
+	// are its event metrics. Default: none.
+	Definitions string
+	// TokensFile holds the bearer tokens accepted, one a line. Default:
+	// none, every request is accepted.
+	TokensFile string
+	// Rate and Burst limit each source. Default: none.
+	Rate  rate.Limit
+	Burst int
+	// SaaSUUID is the SaaS instance: its metrics are computed from its
+	// records, weekly. Default: none.
+	SaaSUUID string
+	// Logger logs the collector's own failures. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Collector is a configured collector, ready to serve.
+type Collector struct {
+	cfg       Config
+	Warehouse *warehouse.Warehouse
+	Set       *model.Set // nil without definitions
+	handler   http.Handler
+}
+
+// New opens the warehouse and reads the definitions.
+func New(ctx context.Context, cfg Config) (*Collector, error) {
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:8080"
+	}
+	if cfg.Database == "" {
+		cfg.Database = "sqlite:usagekit-collector.db"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	c := &Collector{cfg: cfg}
+	opt := intake.Options{Rate: cfg.Rate, Burst: cfg.Burst, ErrorHandler: func(err error) { cfg.Logger.Error("intake", "err", err) }}
+	if cfg.Definitions != "" {
+		set, err := generator.Load(cfg.Definitions)
+		if err != nil {
+			return nil, fmt.Errorf("collector: definitions: %w", err)
+		}
+		c.Set = set
+		if opt.PayloadSchema, err = payloadSchema(set); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.TokensFile != "" {
+		tokens, err := readTokens(cfg.TokensFile)
+		if err != nil {
+			return nil, err
+		}
+		opt.Tokens = tokens
+	}
+	w, err := warehouse.Open(ctx, cfg.Database, warehouse.Options{})
+	if err != nil {
+		return nil, err
+	}
+	c.Warehouse = w
+	opt.Warehouse = w
+	mux := http.NewServeMux()
+	mux.Handle("/", intake.New(opt))
+	c.handler = mux
+	return c, nil
+}
+
+// Handler is the collector's HTTP handler.
+func (c *Collector) Handler() http.Handler { return c.handler }
+
+// Close closes the warehouse.
+func (c *Collector) Close() error { return c.Warehouse.Close() }
+
+// Serve serves on the configured address until ctx ends, then shuts down,
+// giving requests under way ten seconds.
+func (c *Collector) Serve(ctx context.Context) error {
+	ln, err := net.Listen("tcp", c.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("collector: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           c.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	c.cfg.Logger.Info("collector listening", "addr", ln.Addr().String(), "database", strings.SplitN(c.cfg.Database, "?", 2)[0])
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if c.cfg.SaaSUUID != "" && c.Set != nil {
+		go c.computeWeekly(ctx)
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// computeWeekly stores the SaaS instance's computed ping now and then
+// every hour: the ping of a week is stored once, on the first try in it.
+func (c *Collector) computeWeekly(ctx context.Context) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if _, err := c.Warehouse.StoreComputedPing(ctx, c.cfg.SaaSUUID, "", c.Set.Descriptors(), time.Now()); err != nil && ctx.Err() == nil {
+			c.cfg.Logger.Error("computing the SaaS instance's metrics", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// payloadSchema compiles the payload schema of the definitions.
+func payloadSchema(set *model.Set) (*jsonschema.Schema, error) {
+	doc, err := wireschema.Payload(set)
+	if err != nil {
+		return nil, err
+	}
+	comp := jsonschema.NewCompiler()
+	comp.Draft = jsonschema.Draft2020
+	comp.AssertFormat = true
+	if err := comp.AddResource("payload.json", strings.NewReader(string(doc))); err != nil {
+		return nil, fmt.Errorf("collector: payload schema: %w", err)
+	}
+	s, err := comp.Compile("payload.json")
+	if err != nil {
+		return nil, fmt.Errorf("collector: payload schema: %w", err)
+	}
+	return s, nil
+}
+
+// readTokens reads bearer tokens, one a line; blank lines and lines
+// starting with # are skipped.
+func readTokens(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("collector: tokens: %w", err)
+	}
+	var out []string
+	for line := range strings.Lines(string(data)) {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("collector: tokens: %s has no token", path)
+	}
+	return out, nil
+}

@@ -1,0 +1,312 @@
+package warehouse
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/usagekit/usagekit/runtime/keys"
+)
+
+// Sentinel errors, wrapped with details.
+var (
+	// ErrBadPing is returned for a ping that cannot be stored: not a JSON
+	// object, or without its uuid or recorded_at.
+	ErrBadPing = errors.New("warehouse: bad ping")
+	errBadTime = errors.New("warehouse: not a time")
+)
+
+// FieldError says which field of a ping or record is wrong; errors of
+// StorePing, StoreMetadata, StoreErrorReport and ParseRecords carry one
+// (errors.As) when a field is to blame.
+type FieldError struct {
+	Field string
+	err   error
+}
+
+func (e *FieldError) Error() string { return e.err.Error() }
+func (e *FieldError) Unwrap() error { return e.err }
+
+// fieldErr is a FieldError of sentinel for field.
+func fieldErr(sentinel error, field, format string, a ...any) error {
+	return &FieldError{Field: field, err: fmt.Errorf("%w: "+format, append([]any{sentinel}, a...)...)}
+}
+
+// Ping sources.
+const (
+	// SourcePing is a ping an instance sent.
+	SourcePing = "ping"
+	// SourceWarehouse is a ping computed in the warehouse from the SaaS
+	// instance's event records.
+	SourceWarehouse = "warehouse"
+)
+
+// Ping is one usage ping to store.
+type Ping struct {
+	// Payload is the document as sent: a JSON object nested by key_path.
+	Payload []byte
+	// Problems are what the payload schema found wrong with it; a ping is
+	// stored whatever they are.
+	Problems []string
+	// Source is SourcePing (default) or SourceWarehouse.
+	Source string
+}
+
+// Stored says what StorePing did.
+type Stored struct {
+	ID         int64
+	UUID       string
+	RecordedAt time.Time
+	// Duplicate is set when a ping of the same uuid and recorded_at was
+	// stored before: nothing was written.
+	Duplicate bool
+	// Values is the number of metric values stored.
+	Values int
+}
+
+// facts are the instance facts a ping carries at its top level.
+type facts struct {
+	uuid, hostname, version, edition string
+	recordedAt                       time.Time
+}
+
+// StorePing stores a ping, its instance and one row per number in it, in
+// one transaction, once per uuid and recorded_at: a ping sent again (a
+// retry whose reply was lost) is a duplicate, not a second ping.
+func (w *Warehouse) StorePing(ctx context.Context, p Ping) (Stored, error) {
+	st, err := w.StorePings(ctx, []Ping{p})
+	if err != nil {
+		return Stored{}, err
+	}
+	return st[0], nil
+}
+
+// StorePings stores many pings in one transaction, as StorePing stores
+// one: all of them, or, on an error, none.
+func (w *Warehouse) StorePings(ctx context.Context, ps []Ping) ([]Stored, error) {
+	out := make([]Stored, len(ps))
+	err := w.inTx(ctx, func(tx *sql.Tx) error {
+		for i, p := range ps {
+			var err error
+			if out[i], err = w.storePing(ctx, tx, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// storePing stores one ping within tx.
+func (w *Warehouse) storePing(ctx context.Context, tx *sql.Tx, p Ping) (Stored, error) {
+	doc, f, err := parsePing(p.Payload)
+	if err != nil {
+		return Stored{}, err
+	}
+	if p.Source == "" {
+		p.Source = SourcePing
+	}
+	problems, err := json.Marshal(append([]string{}, p.Problems...))
+	if err != nil {
+		return Stored{}, fmt.Errorf("warehouse: encoding problems: %w", err)
+	}
+	values := flatten(doc)
+	st := Stored{UUID: f.uuid, RecordedAt: f.recordedAt}
+	now := w.now()
+	err = func() error {
+		if err := w.upsertInstance(ctx, tx, f, now); err != nil {
+			return err
+		}
+		d := w.d
+		q := fmt.Sprintf(`INSERT INTO pings (uuid, recorded_at, week, received_at, version, edition, source, payload, problems)
+			VALUES (%s) ON CONFLICT (uuid, recorded_at) DO NOTHING RETURNING id`, d.list(1, 9))
+		err := tx.QueryRowContext(ctx, q, f.uuid, d.ts(f.recordedAt), keys.WeekOf(f.recordedAt).String(), d.ts(now),
+			f.version, f.edition, p.Source, d.jsonArg(p.Payload), d.jsonArg(problems)).Scan(&st.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			st.Duplicate = true
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("warehouse: storing ping %s/%s: %w", f.uuid, f.recordedAt.Format(time.RFC3339), err)
+		}
+		st.Values = len(values)
+		return w.insertValues(ctx, tx, st.ID, values)
+	}()
+	return st, err
+}
+
+// upsertInstance records the instance, its facts taken from its latest
+// ping.
+func (w *Warehouse) upsertInstance(ctx context.Context, tx *sql.Tx, f facts, now time.Time) error {
+	d := w.d
+	q := fmt.Sprintf(`INSERT INTO instances (uuid, hostname, version, edition, first_seen, last_seen) VALUES (%s)
+		ON CONFLICT (uuid) DO UPDATE SET
+			hostname = CASE WHEN excluded.last_seen >= instances.last_seen THEN excluded.hostname ELSE instances.hostname END,
+			version = CASE WHEN excluded.last_seen >= instances.last_seen THEN excluded.version ELSE instances.version END,
+			edition = CASE WHEN excluded.last_seen >= instances.last_seen THEN excluded.edition ELSE instances.edition END,
+			first_seen = CASE WHEN excluded.first_seen < instances.first_seen THEN excluded.first_seen ELSE instances.first_seen END,
+			last_seen = CASE WHEN excluded.last_seen > instances.last_seen THEN excluded.last_seen ELSE instances.last_seen END`,
+		d.list(1, 6))
+	if _, err := tx.ExecContext(ctx, q, f.uuid, f.hostname, f.version, f.edition, d.ts(f.recordedAt), d.ts(f.recordedAt)); err != nil {
+		return fmt.Errorf("warehouse: storing instance %s: %w", f.uuid, err)
+	}
+	return nil
+}
+
+// valueBatch is how many metric values one INSERT carries.
+const valueBatch = 500
+
+// insertValues writes a ping's metric values, many rows a statement.
+func (w *Warehouse) insertValues(ctx context.Context, tx *sql.Tx, id int64, values []metricValue) error {
+	d := w.d
+	for start := 0; start < len(values); start += valueBatch {
+		chunk := values[start:min(start+valueBatch, len(values))]
+		var b strings.Builder
+		b.WriteString("INSERT INTO metric_values (ping_id, key_path, value) VALUES ")
+		args := make([]any, 0, 3*len(chunk))
+		for i, v := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(" + d.list(3*i+1, 3) + ")")
+			args = append(args, id, v.keyPath, v.value)
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("warehouse: storing the values of ping %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// parsePing decodes a payload and reads its instance facts.
+func parsePing(payload []byte) (map[string]any, facts, error) {
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil || doc == nil {
+		return nil, facts{}, fmt.Errorf("%w: the payload is not a JSON object", ErrBadPing)
+	}
+	var f facts
+	f.uuid, _ = doc["uuid"].(string)
+	if strings.TrimSpace(f.uuid) == "" {
+		return nil, facts{}, fieldErr(ErrBadPing, "uuid", "uuid: want the instance's UUID, a string")
+	}
+	at, _ := doc["recorded_at"].(string)
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return nil, facts{}, fieldErr(ErrBadPing, "recorded_at", "recorded_at %q: want an RFC 3339 time", at)
+	}
+	f.recordedAt = t.UTC()
+	f.hostname, _ = doc["hostname"].(string)
+	f.version, _ = doc["version"].(string)
+	f.edition, _ = doc["edition"].(string)
+	if f.edition == "" {
+		f.edition, _ = doc["license_plan"].(string)
+	}
+	return doc, f, nil
+}
+
+// metricValue is one number of a ping.
+type metricValue struct {
+	keyPath string
+	value   float64
+}
+
+// flatten lists the numbers of a payload by key_path, in key_path order;
+// booleans count as 1 and 0, so that a setting's share of instances is a
+// mean. Strings, lists and nulls are not numbers.
+func flatten(doc map[string]any) []metricValue {
+	var out []metricValue
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				p := k
+				if prefix != "" {
+					p = prefix + "." + k
+				}
+				walk(p, e)
+			}
+		case json.Number:
+			if f, err := x.Float64(); err == nil {
+				out = append(out, metricValue{prefix, f})
+			}
+		case bool:
+			out = append(out, metricValue{prefix, map[bool]float64{true: 1, false: 0}[x]})
+		}
+	}
+	walk("", doc)
+	slices.SortFunc(out, func(a, b metricValue) int { return strings.Compare(a.keyPath, b.keyPath) })
+	return out
+}
+
+// StoreMetadata stores the metadata an instance sends after its ping, the
+// document {"metadata": {"uuid", "recorded_at", "metrics": [...]}}, once
+// per uuid and recorded_at. It reports whether it was new.
+func (w *Warehouse) StoreMetadata(ctx context.Context, body []byte) (bool, error) {
+	var doc struct {
+		Metadata *struct {
+			UUID       string `json:"uuid"`
+			RecordedAt string `json:"recorded_at"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil || doc.Metadata == nil {
+		return false, fieldErr(ErrBadPing, "metadata", "metadata: want {\"metadata\": {\"uuid\", \"recorded_at\", \"metrics\"}}")
+	}
+	t, err := time.Parse(time.RFC3339, doc.Metadata.RecordedAt)
+	if err != nil || doc.Metadata.UUID == "" {
+		return false, fieldErr(ErrBadPing, "metadata", "metadata: want its uuid and an RFC 3339 recorded_at")
+	}
+	d := w.d
+	res, err := w.db.ExecContext(ctx, fmt.Sprintf(`INSERT INTO ping_metadata (uuid, recorded_at, received_at, metadata)
+		VALUES (%s) ON CONFLICT (uuid, recorded_at) DO NOTHING`, d.list(1, 4)),
+		doc.Metadata.UUID, d.ts(t), d.ts(w.now()), d.jsonArg(body))
+	if err != nil {
+		return false, fmt.Errorf("warehouse: storing metadata of %s: %w", doc.Metadata.UUID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// ErrorReport is the report of a ping that could not be delivered, as
+// runtime/ping sends it.
+type ErrorReport struct {
+	UUID       string  `json:"uuid"`
+	RecordedAt string  `json:"recorded_at"`
+	Version    string  `json:"version"`
+	Elapsed    float64 `json:"elapsed"`
+	Message    string  `json:"message"`
+}
+
+// StoreErrorReport stores an error report.
+func (w *Warehouse) StoreErrorReport(ctx context.Context, r ErrorReport) error {
+	if r.UUID == "" {
+		return fieldErr(ErrBadPing, "uuid", "error report: want the instance's uuid")
+	}
+	d := w.d
+	_, err := w.db.ExecContext(ctx, fmt.Sprintf(`INSERT INTO ping_errors (uuid, recorded_at, received_at, version, elapsed, message)
+		VALUES (%s)`, d.list(1, 6)), r.UUID, r.RecordedAt, d.ts(w.now()), r.Version, r.Elapsed, r.Message)
+	if err != nil {
+		return fmt.Errorf("warehouse: storing error report of %s: %w", r.UUID, err)
+	}
+	return nil
+}
+
+// list is n placeholders from the from-th, comma-separated.
+func (d dialect) list(from, n int) string {
+	p := make([]string, n)
+	for i := range p {
+		p[i] = d.ph(from + i)
+	}
+	return strings.Join(p, ", ")
+}

@@ -1,0 +1,249 @@
+package warehouse
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/usagekit/usagekit/runtime/keys"
+)
+
+// ErrBadRecord is returned for a record that cannot be stored, wrapped with
+// which one and why.
+var ErrBadRecord = errors.New("warehouse: bad record")
+
+// Record is one event record, in the JSON form every record sink sends:
+// {"id", "occurred_at", "event", "identifiers": {"user", "project",
+// "namespace"}, "properties": {...}, "context": {...}}.
+type Record struct {
+	ID          string          `json:"id"`
+	OccurredAt  time.Time       `json:"occurred_at"`
+	Event       string          `json:"event"`
+	Identifiers Identifiers     `json:"identifiers"`
+	Properties  json.RawMessage `json:"properties,omitempty"`
+	Context     json.RawMessage `json:"context,omitempty"`
+}
+
+// Identifiers are a record's identifiers as text: pseudonyms (hex HMACs) or
+// raw ids, "" when the event has none.
+type Identifiers struct {
+	User      string `json:"user,omitempty"`
+	Project   string `json:"project,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// UnmarshalJSON takes identifiers as strings or, raw, as numbers.
+func (ids *Identifiers) UnmarshalJSON(b []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	for name, dst := range map[string]*string{"user": &ids.User, "project": &ids.Project, "namespace": &ids.Namespace} {
+		raw, ok := m[name]
+		if !ok || string(raw) == "null" {
+			continue
+		}
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			*dst = s
+			continue
+		}
+		var n json.Number
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return fmt.Errorf("identifiers.%s: want a string or a number", name)
+		}
+		*dst = n.String()
+	}
+	return nil
+}
+
+// uuidRE is the text form of a UUID.
+var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// Check says what is wrong with a record, for a precise refusal.
+func (r *Record) Check() error {
+	switch {
+	case !uuidRE.MatchString(r.ID):
+		return fmt.Errorf("id %q: want a UUID", r.ID)
+	case r.OccurredAt.IsZero():
+		return errors.New("occurred_at: want an RFC 3339 time")
+	case r.Event == "":
+		return errors.New("event: want the event's action")
+	}
+	for _, raw := range []struct {
+		name string
+		v    json.RawMessage
+	}{{"properties", r.Properties}, {"context", r.Context}} {
+		if len(raw.v) > 0 && !bytes.HasPrefix(bytes.TrimSpace(raw.v), []byte("{")) {
+			return fmt.Errorf("%s: want a JSON object", raw.name)
+		}
+	}
+	return nil
+}
+
+// ParseRecords decodes a batch, a JSON array of records, and checks every
+// record; the error names the first bad one.
+func ParseRecords(body []byte) ([]Record, error) {
+	var rs []Record
+	if err := json.Unmarshal(body, &rs); err != nil {
+		return nil, fmt.Errorf("%w: the batch is not a JSON array of records: %w", ErrBadRecord, err)
+	}
+	for i := range rs {
+		if err := rs[i].Check(); err != nil {
+			return nil, fieldErr(ErrBadRecord, fmt.Sprintf("records[%d]", i), "records[%d]: %w", i, err)
+		}
+	}
+	return rs, nil
+}
+
+// StoreRecords stores records, each once: a record whose id is stored
+// already (a batch delivered again) is skipped. It returns how many were
+// new. On PostgreSQL the batch goes through COPY into a temporary table,
+// and each ISO week's partition is created as its first record arrives.
+func (w *Warehouse) StoreRecords(ctx context.Context, rs []Record) (int, error) {
+	if len(rs) == 0 {
+		return 0, nil
+	}
+	for i := range rs {
+		if err := rs[i].Check(); err != nil {
+			return 0, fmt.Errorf("%w: records[%d]: %w", ErrBadRecord, i, err)
+		}
+	}
+	if w.d.name == Postgres {
+		return w.copyRecords(ctx, rs)
+	}
+	return w.insertRecords(ctx, rs)
+}
+
+// recordBatch is how many records one SQLite INSERT carries.
+const recordBatch = 100
+
+func (w *Warehouse) insertRecords(ctx context.Context, rs []Record) (int, error) {
+	n := 0
+	now := w.d.ts(w.now())
+	err := w.inTx(ctx, func(tx *sql.Tx) error {
+		for start := 0; start < len(rs); start += recordBatch {
+			chunk := rs[start:min(start+recordBatch, len(rs))]
+			var b strings.Builder
+			b.WriteString("INSERT INTO records (id, occurred_at, event, user_id, project_id, namespace_id, properties, context, received_at) VALUES ")
+			args := make([]any, 0, 9*len(chunk))
+			for i, r := range chunk {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString("(" + w.d.list(9*i+1, 9) + ")")
+				args = append(args, strings.ToLower(r.ID), w.d.ts(r.OccurredAt), r.Event, null(r.Identifiers.User),
+					null(r.Identifiers.Project), null(r.Identifiers.Namespace), object(r.Properties), object(r.Context), now)
+			}
+			b.WriteString(" ON CONFLICT (id) DO NOTHING")
+			res, err := tx.ExecContext(ctx, b.String(), args...)
+			if err != nil {
+				return fmt.Errorf("warehouse: storing records: %w", err)
+			}
+			k, _ := res.RowsAffected()
+			n += int(k)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// copyRecords stores records on PostgreSQL: COPY into a temporary table,
+// then one INSERT ... SELECT that skips the ids stored already.
+func (w *Warehouse) copyRecords(ctx context.Context, rs []Record) (int, error) {
+	if err := w.ensurePartitions(ctx, rs); err != nil {
+		return 0, err
+	}
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	n := 0
+	err = conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn()
+		tx, err := pc.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx) //nolint:errcheck // after Commit it does nothing
+		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE records_in (LIKE records INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		now := w.now().UTC()
+		rows := make([][]any, len(rs))
+		for i, r := range rs {
+			rows[i] = []any{strings.ToLower(r.ID), r.OccurredAt.UTC(), r.Event, null(r.Identifiers.User), null(r.Identifiers.Project),
+				null(r.Identifiers.Namespace), object(r.Properties), object(r.Context), now}
+		}
+		cols := []string{"id", "occurred_at", "event", "user_id", "project_id", "namespace_id", "properties", "context", "received_at"}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"records_in"}, cols, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO records SELECT DISTINCT ON (id, occurred_at) * FROM records_in ON CONFLICT (id, occurred_at) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		n = int(tag.RowsAffected())
+		return tx.Commit(ctx)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("warehouse: storing records: %w", err)
+	}
+	return n, nil
+}
+
+// ensurePartitions creates the weekly partitions of records the batch
+// needs and the warehouse lacks.
+func (w *Warehouse) ensurePartitions(ctx context.Context, rs []Record) error {
+	seen := map[keys.Week]bool{}
+	for _, r := range rs {
+		wk := keys.WeekOf(r.OccurredAt)
+		if seen[wk] {
+			continue
+		}
+		seen[wk] = true
+		from := wk.Monday()
+		name := fmt.Sprintf("records_%d_w%02d", wk.Year, wk.Week)
+		q := fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF records FOR VALUES FROM ('%s') TO ('%s')`,
+			name, from.Format(time.RFC3339), from.AddDate(0, 0, 7).Format(time.RFC3339))
+		if _, err := w.db.ExecContext(ctx, q); err != nil {
+			// Two collectors creating one partition at once: the loser's
+			// error is fine when the partition now exists.
+			var exists bool
+			if w.db.QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&exists) == nil && exists {
+				continue
+			}
+			return fmt.Errorf("warehouse: creating partition %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// null is s, or SQL NULL for "".
+func null(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// object is a JSON object's text, "{}" when there is none.
+func object(b json.RawMessage) string {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return "{}"
+	}
+	return string(b)
+}
