@@ -68,6 +68,9 @@ type Options struct {
 	// ErrorHandler hears about failures that are the collector's, not the
 	// sender's (a warehouse error). Default: none.
 	ErrorHandler func(error)
+	// MoreMetrics, when set, writes further metrics in Prometheus's text
+	// format after the intake's own at /metrics (the record loader's).
+	MoreMetrics func(io.Writer)
 }
 
 // Intake is the collector's HTTP handler. It is safe for concurrent use.

@@ -72,4 +72,7 @@ func (in *Intake) serveMetrics(w http.ResponseWriter, _ *http.Request) {
 	m.mu.Unlock()
 	fmt.Fprintf(w, "# HELP usagekit_collector_lag_seconds How old the newest ping or record stored was when it arrived.\n# TYPE usagekit_collector_lag_seconds gauge\n")
 	fmt.Fprintf(w, "usagekit_collector_lag_seconds %g\n", math.Max(0, time.Duration(m.lag.Load()).Seconds()))
+	if in.opt.MoreMetrics != nil {
+		in.opt.MoreMetrics(w)
+	}
 }

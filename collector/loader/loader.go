@@ -15,6 +15,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -50,15 +52,24 @@ type Options struct {
 
 // Stats count what a loader did.
 type Stats struct {
-	Messages, Records, Stored, Poison int
+	// Messages and Records were read and stored (Records counts a record
+	// delivered again each time); Stored records were new.
+	Messages, Records, Stored int
+	// Poison messages could not be read and were terminated.
+	Poison int
+	// Pending is how many messages of the stream the consumer had not
+	// been given yet at the last fetch: the loader's lag.
+	Pending int
 }
 
-// Loader drains a stream into a store.
+// Loader drains a stream into a store. Its methods are safe for
+// concurrent use.
 type Loader struct {
 	opt   Options
 	cons  jetstream.Consumer
 	store Store
-	stats Stats
+
+	messages, records, stored, poison, pending atomic.Int64
 }
 
 // New creates (or binds to) the durable consumer of the stream.
@@ -120,13 +131,16 @@ func (l *Loader) Once(ctx context.Context) (int, error) {
 		if err != nil {
 			// A message no retry can load: terminate it so that it does
 			// not block the stream, and say so.
-			l.stats.Poison++
+			l.poison.Add(1)
 			l.report(fmt.Errorf("loader: message %s dropped: %w", m.Subject(), err))
 			m.Term() //nolint:errcheck // redelivered at worst, and dropped again
 			continue
 		}
 		batch = append(batch, m)
 		rs = append(rs, got...)
+		if md, err := m.Metadata(); err == nil {
+			l.pending.Store(int64(md.NumPending))
+		}
 	}
 	if err := msgs.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && len(batch) == 0 {
 		return 0, fmt.Errorf("loader: fetch: %w", err)
@@ -146,14 +160,37 @@ func (l *Loader) Once(ctx context.Context) (int, error) {
 		// are skipped as stored.
 		m.DoubleAck(ctx) //nolint:errcheck
 	}
-	l.stats.Messages += len(batch)
-	l.stats.Records += len(rs)
-	l.stats.Stored += n
+	l.messages.Add(int64(len(batch)))
+	l.records.Add(int64(len(rs)))
+	l.stored.Add(int64(n))
 	return len(batch), nil
 }
 
-// Stats returns the counts so far. Call it from Run's goroutine or after.
-func (l *Loader) Stats() Stats { return l.stats }
+// Stats returns the counts so far.
+func (l *Loader) Stats() Stats {
+	return Stats{
+		Messages: int(l.messages.Load()), Records: int(l.records.Load()), Stored: int(l.stored.Load()),
+		Poison: int(l.poison.Load()), Pending: int(l.pending.Load()),
+	}
+}
+
+// WriteMetrics writes the loader's counters in Prometheus's text format,
+// for a collector's /metrics.
+func (l *Loader) WriteMetrics(w io.Writer) {
+	s := l.Stats()
+	for _, m := range []struct {
+		name, typ, help string
+		v               int
+	}{
+		{"usagekit_collector_loader_messages_total", "counter", "Stream messages loaded into the warehouse.", s.Messages},
+		{"usagekit_collector_loader_records_total", "counter", "Records read from the stream, each time it was delivered.", s.Records},
+		{"usagekit_collector_loader_stored_total", "counter", "Records stored for the first time.", s.Stored},
+		{"usagekit_collector_loader_poison_total", "counter", "Messages that could not be read and were dropped.", s.Poison},
+		{"usagekit_collector_loader_pending_messages", "gauge", "Messages of the stream not yet delivered to the loader.", s.Pending},
+	} {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %d\n", m.name, m.help, m.name, m.typ, m.name, m.v)
+	}
+}
 
 func (l *Loader) report(err error) {
 	if l.opt.ErrorHandler != nil {

@@ -15,10 +15,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 	"golang.org/x/time/rate"
 
+	"github.com/usagekit/usagekit/collector/demo"
 	"github.com/usagekit/usagekit/collector/intake"
+	"github.com/usagekit/usagekit/collector/loader"
 	"github.com/usagekit/usagekit/collector/warehouse"
 	"github.com/usagekit/usagekit/generator"
 	"github.com/usagekit/usagekit/generator/model"
@@ -46,6 +50,16 @@ type Config struct {
 	// SaaSUUID is the SaaS instance: its metrics are computed from its
 	// records, weekly. Default: none.
 	SaaSUUID string
+	// NATS is the address of a NATS server with JetStream, whose record
+	// stream the collector loads into the warehouse. Default: none.
+	NATS string
+	// Stream is the record stream, and Consumer the durable consumer that
+	// every collector loading it shares. Defaults: the record sink's
+	// stream, USAGEKIT_RECORDS, and "usagekit-collector".
+	Stream, Consumer string
+	// Demo fills an empty warehouse with a year of demo data for the
+	// metrics of Definitions (see package demo) before serving.
+	Demo bool
 	// Logger logs the collector's own failures. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -56,6 +70,8 @@ type Collector struct {
 	Warehouse *warehouse.Warehouse
 	Set       *model.Set // nil without definitions
 	handler   http.Handler
+	nc        *nats.Conn     // nil without NATS
+	loader    *loader.Loader // nil without NATS
 }
 
 // New opens the warehouse and reads the definitions.
@@ -88,12 +104,28 @@ func New(ctx context.Context, cfg Config) (*Collector, error) {
 		}
 		opt.Tokens = tokens
 	}
+	if cfg.Demo && c.Set == nil {
+		return nil, fmt.Errorf("collector: --demo needs --definitions: the demo data are values of their metrics")
+	}
 	w, err := warehouse.Open(ctx, cfg.Database, warehouse.Options{})
 	if err != nil {
 		return nil, err
 	}
 	c.Warehouse = w
 	opt.Warehouse = w
+	if cfg.Demo {
+		if err := c.fillDemo(ctx); err != nil {
+			w.Close()
+			return nil, err
+		}
+	}
+	if cfg.NATS != "" {
+		if err := c.connect(ctx); err != nil {
+			w.Close()
+			return nil, err
+		}
+		opt.MoreMetrics = c.loader.WriteMetrics
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/", intake.New(opt))
 	c.handler = mux
@@ -103,8 +135,69 @@ func New(ctx context.Context, cfg Config) (*Collector, error) {
 // Handler is the collector's HTTP handler.
 func (c *Collector) Handler() http.Handler { return c.handler }
 
-// Close closes the warehouse.
-func (c *Collector) Close() error { return c.Warehouse.Close() }
+// Close closes the connection to NATS and the warehouse.
+func (c *Collector) Close() error {
+	if c.nc != nil {
+		c.nc.Close()
+	}
+	return c.Warehouse.Close()
+}
+
+// connect connects to NATS and binds the loader's durable consumer. The
+// server must answer at start, so that a wrong address is an error, not
+// a silent wait; afterwards the connection reconnects for ever.
+func (c *Collector) connect(ctx context.Context) error {
+	nc, err := nats.Connect(c.cfg.NATS, nats.Name("usagekit-collector"), nats.MaxReconnects(-1),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				c.cfg.Logger.Warn("NATS disconnected", "err", err)
+			}
+		}))
+	if err != nil {
+		return fmt.Errorf("collector: NATS at %s: %w", c.cfg.NATS, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return fmt.Errorf("collector: JetStream at %s: %w", c.cfg.NATS, err)
+	}
+	l, err := loader.New(ctx, js, c.Warehouse, loader.Options{
+		Stream: c.cfg.Stream, Consumer: c.cfg.Consumer,
+		ErrorHandler: func(err error) { c.cfg.Logger.Error("loading records", "err", err) },
+	})
+	if err != nil {
+		nc.Close()
+		return fmt.Errorf("collector: %w", err)
+	}
+	c.nc, c.loader = nc, l
+	return nil
+}
+
+// fillDemo fills the warehouse with the demo when it holds no ping yet,
+// so that restarting a demo collector keeps its data.
+func (c *Collector) fillDemo(ctx context.Context) error {
+	var pings int
+	if err := c.Warehouse.DB().QueryRowContext(ctx, `SELECT count(*) FROM pings`).Scan(&pings); err != nil {
+		return fmt.Errorf("collector: demo: %w", err)
+	}
+	if pings > 0 {
+		c.cfg.Logger.Info("demo data already stored", "pings", pings)
+		return nil
+	}
+	saas := c.cfg.SaaSUUID
+	if saas == "" {
+		saas = DemoSaaSUUID
+	}
+	res, err := demo.Fill(ctx, c.Warehouse, c.Set, demo.Options{SaaSUUID: saas})
+	if err != nil {
+		return fmt.Errorf("collector: demo: %w", err)
+	}
+	c.cfg.Logger.Info("demo data stored", "instances", res.Instances, "pings", res.Pings, "values", res.Values, "records", res.Records)
+	return nil
+}
+
+// DemoSaaSUUID is the demo's SaaS instance when no SaaSUUID is configured.
+const DemoSaaSUUID = "5aa5aa5a-0000-4000-8000-000000000001"
 
 // Serve serves on the configured address until ctx ends, then shuts down,
 // giving requests under way ten seconds.
@@ -126,6 +219,9 @@ func (c *Collector) Serve(ctx context.Context) error {
 	go func() { errc <- srv.Serve(ln) }()
 	if c.cfg.SaaSUUID != "" && c.Set != nil {
 		go c.computeWeekly(ctx)
+	}
+	if c.loader != nil {
+		go c.loader.Run(ctx)
 	}
 	select {
 	case err := <-errc:

@@ -1,7 +1,7 @@
 // Command usagekit-collector receives usage pings and event records and
 // stores them in a warehouse (SQLite by default, PostgreSQL in production).
 //
-//	usagekit-collector [--listen ADDR] [--database sqlite:PATH|postgres://...] [--definitions DIR] ...
+//	usagekit-collector [--listen ADDR] [--database sqlite:PATH|postgres://...] [--definitions DIR] [--nats URL] [--demo] ...
 //
 // Run "usagekit-collector --help" for every flag; each also reads an
 // environment variable (USAGEKIT_COLLECTOR_LISTEN, ...).
@@ -48,6 +48,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&cfg.Definitions, "definitions", env("DEFINITIONS", ""), "the definitions `dir`: pings are checked against them, the SaaS metrics computed ($USAGEKIT_COLLECTOR_DEFINITIONS)")
 	fs.StringVar(&cfg.TokensFile, "tokens", env("TOKENS", ""), "a `file` of bearer tokens, one a line; without it every request is accepted ($USAGEKIT_COLLECTOR_TOKENS)")
 	fs.StringVar(&cfg.SaaSUUID, "saas-uuid", env("SAAS_UUID", ""), "the SaaS instance's `uuid`: its metrics are computed weekly from its records ($USAGEKIT_COLLECTOR_SAAS_UUID)")
+	fs.StringVar(&cfg.NATS, "nats", env("NATS", ""), "a NATS `url` with JetStream: load its record stream into the warehouse ($USAGEKIT_COLLECTOR_NATS)")
+	fs.StringVar(&cfg.Stream, "stream", env("STREAM", "USAGEKIT_RECORDS"), "the record `stream`, with --nats ($USAGEKIT_COLLECTOR_STREAM)")
+	fs.StringVar(&cfg.Consumer, "consumer", env("CONSUMER", "usagekit-collector"), "the durable consumer every collector loading the stream shares, with --nats ($USAGEKIT_COLLECTOR_CONSUMER)")
+	fs.BoolVar(&cfg.Demo, "demo", env("DEMO", "") == "true", "fill an empty warehouse with a year of demo data for the metrics of --definitions ($USAGEKIT_COLLECTOR_DEMO=true)")
 	ratePerSource := fs.Float64("rate", 0, "requests a second each source may make on average; 0: no limit ($USAGEKIT_COLLECTOR_RATE)")
 	fs.IntVar(&cfg.Burst, "burst", 20, "requests a source may make at once, with --rate")
 	if v := getenv("USAGEKIT_COLLECTOR_RATE"); v != "" {
