@@ -9,17 +9,16 @@
 package loader
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/usagekit/usagekit/collector/warehouse"
 )
@@ -65,9 +64,9 @@ type Stats struct {
 // Loader drains a stream into a store. Its methods are safe for
 // concurrent use.
 type Loader struct {
-	opt   Options
-	cons  jetstream.Consumer
-	store Store
+	opt  Options
+	cons jetstream.Consumer
+	dest Store
 
 	messages, records, stored, poison, pending atomic.Int64
 }
@@ -99,71 +98,142 @@ func New(ctx context.Context, js jetstream.JetStream, store Store, opt Options) 
 	if err != nil {
 		return nil, fmt.Errorf("loader: consumer %s of stream %s: %w", opt.Consumer, opt.Stream, err)
 	}
-	return &Loader{opt: opt, cons: cons, store: store}, nil
+	return &Loader{opt: opt, cons: cons, dest: store}, nil
 }
 
-// Run loads until ctx ends, and returns nil then.
+// Run loads until ctx ends, and returns nil then. While one batch is
+// being stored, the next is fetched and read, so that the database and
+// the decoding of JSON keep both busy.
 func (l *Loader) Run(ctx context.Context) error {
-	for ctx.Err() == nil {
-		if _, err := l.Once(ctx); err != nil && ctx.Err() == nil {
-			l.report(err)
-			select { // a failing warehouse or server: do not spin
-			case <-ctx.Done():
-			case <-time.After(time.Second):
+	batches := make(chan *batch, 1)
+	go func() {
+		defer close(batches)
+		for ctx.Err() == nil {
+			b, err := l.fetch(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					l.report(err)
+					pause(ctx)
+				}
+				continue
 			}
+			if len(b.msgs) == 0 {
+				continue
+			}
+			select {
+			case batches <- b:
+			case <-ctx.Done():
+				b.nak() // shutting down: another loader can have them now
+			}
+		}
+	}()
+	for b := range batches {
+		if err := l.store(ctx, b); err != nil && ctx.Err() == nil {
+			l.report(err)
+			pause(ctx)
 		}
 	}
 	return nil
+}
+
+// pause waits a second or until ctx ends: a failing warehouse or server
+// is not asked again at once.
+func pause(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Second):
+	}
 }
 
 // Once fetches one batch of messages, stores their records in one call and
 // acknowledges them; it returns how many messages it handled. Nothing is
 // acknowledged when storing fails: the messages come again.
 func (l *Loader) Once(ctx context.Context) (int, error) {
+	b, err := l.fetch(ctx)
+	if err != nil || len(b.msgs) == 0 {
+		return 0, err
+	}
+	if err := l.store(ctx, b); err != nil {
+		return 0, err
+	}
+	return len(b.msgs), nil
+}
+
+// batch is the messages of one fetch that could be read, and their
+// records.
+type batch struct {
+	msgs    []jetstream.Msg
+	records []warehouse.Record
+}
+
+// fetch fetches up to Batch messages and reads them, in parallel;
+// messages that cannot be read are terminated.
+func (l *Loader) fetch(ctx context.Context) (*batch, error) {
 	msgs, err := l.cons.Fetch(l.opt.Batch, jetstream.FetchMaxWait(l.opt.MaxWait))
 	if err != nil {
-		return 0, fmt.Errorf("loader: fetch: %w", err)
+		return nil, fmt.Errorf("loader: fetch: %w", err)
 	}
-	var batch []jetstream.Msg
-	var rs []warehouse.Record
+	var got []jetstream.Msg
 	for m := range msgs.Messages() {
-		got, err := parse(m.Data())
-		if err != nil {
+		got = append(got, m)
+	}
+	if err := msgs.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && len(got) == 0 {
+		return nil, fmt.Errorf("loader: fetch: %w", err)
+	}
+	parsed := make([][]warehouse.Record, len(got))
+	errs := make([]error, len(got))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, m := range got {
+		g.Go(func() error {
+			parsed[i], errs[i] = warehouse.ParseRecordLines(m.Data())
+			return nil
+		})
+	}
+	g.Wait() //nolint:errcheck // each message's error is in errs
+	b := &batch{}
+	for i, m := range got {
+		if errs[i] != nil {
 			// A message no retry can load: terminate it so that it does
 			// not block the stream, and say so.
 			l.poison.Add(1)
-			l.report(fmt.Errorf("loader: message %s dropped: %w", m.Subject(), err))
+			l.report(fmt.Errorf("loader: message %s dropped: %w", m.Subject(), errs[i]))
 			m.Term() //nolint:errcheck // redelivered at worst, and dropped again
 			continue
 		}
-		batch = append(batch, m)
-		rs = append(rs, got...)
+		b.msgs = append(b.msgs, m)
+		b.records = append(b.records, parsed[i]...)
 		if md, err := m.Metadata(); err == nil {
 			l.pending.Store(int64(md.NumPending))
 		}
 	}
-	if err := msgs.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && len(batch) == 0 {
-		return 0, fmt.Errorf("loader: fetch: %w", err)
+	return b, nil
+}
+
+// nak asks JetStream to deliver the batch's messages again.
+func (b *batch) nak() {
+	for _, m := range b.msgs {
+		m.Nak() //nolint:errcheck // AckWait brings it back anyway
 	}
-	if len(batch) == 0 {
-		return 0, nil
-	}
-	n, err := l.store.StoreRecords(ctx, rs)
+}
+
+// store stores a batch's records in one call and then acknowledges its
+// messages; when storing fails it asks for them again.
+func (l *Loader) store(ctx context.Context, b *batch) error {
+	n, err := l.dest.StoreRecords(ctx, b.records)
 	if err != nil {
-		for _, m := range batch {
-			m.Nak() //nolint:errcheck // AckWait brings it back anyway
-		}
-		return 0, fmt.Errorf("loader: storing %d records: %w", len(rs), err)
+		b.nak()
+		return fmt.Errorf("loader: storing %d records: %w", len(b.records), err)
 	}
-	for _, m := range batch {
+	for _, m := range b.msgs {
 		// Stored already: a lost ack only means the records come again and
 		// are skipped as stored.
 		m.DoubleAck(ctx) //nolint:errcheck
 	}
-	l.messages.Add(int64(len(batch)))
-	l.records.Add(int64(len(rs)))
+	l.messages.Add(int64(len(b.msgs)))
+	l.records.Add(int64(len(b.records)))
 	l.stored.Add(int64(n))
-	return len(batch), nil
+	return nil
 }
 
 // Stats returns the counts so far.
@@ -196,29 +266,4 @@ func (l *Loader) report(err error) {
 	if l.opt.ErrorHandler != nil {
 		l.opt.ErrorHandler(err)
 	}
-}
-
-// parse reads a message's JSON lines into records, checking each.
-func parse(data []byte) ([]warehouse.Record, error) {
-	var out []warehouse.Record
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
-	for line := 1; sc.Scan(); line++ {
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		var r warehouse.Record
-		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
-		}
-		if err := r.Check(); err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
-		}
-		out = append(out, r)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	return out, nil
 }

@@ -39,16 +39,21 @@ var events = func() []*event.Descriptor {
 // fill tracks n events through a tracker whose records go to a new stream
 // of the test's own, in messages of at most 16 KiB so that the stream
 // holds many, and returns the stream's name.
-func fill(t *testing.T, nc *nats.Conn, n int) string {
+func fill(t testing.TB, nc *nats.Conn, n int) string {
+	return fillMessages(t, nc, n, 16<<10)
+}
+
+// fillMessages is fill with messages of up to maxBytes.
+func fillMessages(t testing.TB, nc *nats.Conn, n, maxBytes int) string {
 	t.Helper()
 	stream, subject := natstest.Names(t, nc)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	sink, err := natssink.New(ctx, nc, natssink.Options{Stream: stream, Subject: subject, MaxMessageBytes: 16 << 10})
+	sink, err := natssink.New(ctx, nc, natssink.Options{Stream: stream, Subject: subject, MaxMessageBytes: maxBytes})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := record.New(sink, record.Options{Secret: secret, FlushInterval: -1, MaxBatchRecords: 1000})
+	p, err := record.New(sink, record.Options{Secret: secret, FlushInterval: -1, MaxBatchRecords: 1000, MaxPendingBytes: 1 << 30})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +62,11 @@ func fill(t *testing.T, nc *nats.Conn, n int) string {
 		r := event.Record{User: event.UserID(i%500 + 1), Label: "l" + strconv.Itoa(i%7),
 			Custom: []event.Prop{{Name: "seq", Value: int64(i)}}}
 		tr.Track(ctx, events[i%len(events)], &r)
+		if i%100_000 == 99_999 {
+			if err := tr.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	if err := tr.Close(ctx); err != nil {
 		t.Fatal(err)
@@ -83,9 +93,10 @@ func counts(t *testing.T, w *warehouse.Warehouse) (rows, distinct int) {
 	return rows, distinct
 }
 
-// drain runs loaders until the warehouse holds want records, or fails the
-// test after a minute.
-func drain(t *testing.T, w *warehouse.Warehouse, want int, ls ...*loader.Loader) {
+// drain runs loaders until the warehouse holds want records and the
+// consumer has every message acknowledged, or fails the test after a
+// minute.
+func drain(t *testing.T, w *warehouse.Warehouse, want int, js jetstream.JetStream, stream, consumer string, ls ...*loader.Loader) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -93,20 +104,28 @@ func drain(t *testing.T, w *warehouse.Warehouse, want int, ls ...*loader.Loader)
 		wg.Go(func() { l.Run(ctx) })
 	}
 	defer func() { cancel(); wg.Wait() }()
+	c, err := js.Consumer(ctx, stream, consumer)
+	if err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(time.Minute)
 	for {
 		rows, _ := counts(t, w)
-		if rows >= want {
+		info, err := c.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows >= want && info.NumPending == 0 && info.NumAckPending == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d records loaded after a minute, want %d", rows, want)
+			t.Fatalf("after a minute: %d records loaded, want %d; %d messages pending, %d unacknowledged", rows, want, info.NumPending, info.NumAckPending)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-func newLoader(t *testing.T, js jetstream.JetStream, store loader.Store, opt loader.Options) *loader.Loader {
+func newLoader(t testing.TB, js jetstream.JetStream, store loader.Store, opt loader.Options) *loader.Loader {
 	t.Helper()
 	l, err := loader.New(context.Background(), js, store, opt)
 	if err != nil {
@@ -126,39 +145,14 @@ func TestLoadsEveryRecordOnce(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			// A consumer per warehouse: each reads the whole stream.
 			l := newLoader(t, js, w, loader.Options{Stream: stream, Consumer: "c-" + name, Batch: 16, MaxWait: 200 * time.Millisecond})
-			drain(t, w, n, l)
+			drain(t, w, n, js, stream, "c-"+name, l)
 			if rows, distinct := counts(t, w); rows != n || distinct != n {
 				t.Errorf("%d rows, %d distinct records, want %d of each", rows, distinct, n)
 			}
-			waitAcked(t, js, stream, "c-"+name)
 			if s := l.Stats(); s.Records != n || s.Stored != n || s.Poison != 0 {
 				t.Errorf("stats %+v, want %d records read and stored", s, n)
 			}
 		})
-	}
-}
-
-// waitAcked waits until the consumer has no message pending or
-// unacknowledged.
-func waitAcked(t *testing.T, js jetstream.JetStream, stream, consumer string) {
-	t.Helper()
-	ctx := context.Background()
-	c, err := js.Consumer(ctx, stream, consumer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		info, err := c.Info(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if info.NumPending == 0 && info.NumAckPending == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("consumer %s: %d messages pending, %d unacknowledged", consumer, info.NumPending, info.NumAckPending)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -223,11 +217,10 @@ func TestKilledMidBatch(t *testing.T) {
 			var mu sync.Mutex
 			opt.ErrorHandler = func(err error) { mu.Lock(); reported = append(reported, err.Error()); mu.Unlock() }
 			heir := newLoader(t, js, flaky, opt)
-			drain(t, w, n, heir)
+			drain(t, w, n, js, stream, consumer, heir)
 			if rows, distinct := counts(t, w); rows != n || distinct != n {
 				t.Errorf("%d rows, %d distinct records, want %d of each", rows, distinct, n)
 			}
-			waitAcked(t, js, stream, consumer)
 			if s := heir.Stats(); s.Stored != n-first || s.Records < n-first {
 				t.Errorf("the second loader stored %d records (read %d), want %d: the rest were stored by the first", s.Stored, s.Records, n-first)
 			}
@@ -250,11 +243,10 @@ func TestSharedConsumer(t *testing.T) {
 	w := warehousetest.OpenPostgres(t, warehouse.Options{})
 	opt := loader.Options{Stream: stream, Consumer: "shared", Batch: 4, MaxWait: 100 * time.Millisecond}
 	a, b := newLoader(t, js, w, opt), newLoader(t, js, w, opt)
-	drain(t, w, n, a, b)
+	drain(t, w, n, js, stream, "shared", a, b)
 	if rows, distinct := counts(t, w); rows != n || distinct != n {
 		t.Errorf("%d rows, %d distinct records, want %d of each", rows, distinct, n)
 	}
-	waitAcked(t, js, stream, "shared")
 	sa, sb := a.Stats(), b.Stats()
 	if sa.Stored+sb.Stored != n || sa.Messages == 0 || sb.Messages == 0 {
 		t.Errorf("loaders stored %d and %d records from %d and %d messages: want %d in all, from both", sa.Stored, sb.Stored, sa.Messages, sb.Messages, n)
@@ -286,8 +278,7 @@ func TestPoisonMessage(t *testing.T) {
 		reported = append(reported, err.Error())
 		mu.Unlock()
 	}})
-	drain(t, w, 300, l)
-	waitAcked(t, js, stream, "usagekit-collector")
+	drain(t, w, 300, js, stream, "usagekit-collector", l)
 	mu.Lock()
 	defer mu.Unlock()
 	want := []string{

@@ -7,14 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/usagekit/usagekit/runtime/keys"
+	"github.com/usagekit/usagekit/runtime/record"
 )
 
 // ErrBadRecord is returned for a record that cannot be stored, wrapped with
@@ -67,12 +68,16 @@ func (ids *Identifiers) UnmarshalJSON(b []byte) error {
 }
 
 // uuidRE is the text form of a UUID.
-var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+// isUUID reports whether s is a UUID in its text form, as record ids are.
+func isUUID(s string) bool {
+	_, err := record.ParseID(s)
+	return err == nil
+}
 
 // Check says what is wrong with a record, for a precise refusal.
 func (r *Record) Check() error {
 	switch {
-	case !uuidRE.MatchString(r.ID):
+	case !isUUID(r.ID):
 		return fmt.Errorf("id %q: want a UUID", r.ID)
 	case r.OccurredAt.IsZero():
 		return errors.New("occurred_at: want an RFC 3339 time")
@@ -103,6 +108,34 @@ func ParseRecords(body []byte) ([]Record, error) {
 		}
 	}
 	return rs, nil
+}
+
+// ParseRecordLines reads records written as JSON lines, one record a line,
+// as the JetStream sink writes a message, checking each; an error names
+// the line.
+func ParseRecordLines(data []byte) ([]Record, error) {
+	var out []Record
+	for line := 1; len(data) > 0; line++ {
+		b := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			b, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 {
+			continue
+		}
+		var r Record
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, fmt.Errorf("line %d: %w", line, err)
+		}
+		if err := r.Check(); err != nil {
+			return nil, fmt.Errorf("line %d: %w", line, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // StoreRecords stores records, each once: a record whose id is stored
@@ -160,8 +193,10 @@ func (w *Warehouse) insertRecords(ctx context.Context, rs []Record) (int, error)
 	return n, nil
 }
 
-// copyRecords stores records on PostgreSQL: COPY into a temporary table,
-// then one INSERT ... SELECT that skips the ids stored already.
+// copyRecords stores records on PostgreSQL. Most batches are new: they
+// are copied straight into records. A batch delivered again (or holding a
+// record twice) breaks the primary key; it is then copied into a temporary
+// table and inserted without the ids stored already.
 func (w *Warehouse) copyRecords(ctx context.Context, rs []Record) (int, error) {
 	if err := w.ensurePartitions(ctx, rs); err != nil {
 		return 0, err
@@ -171,6 +206,12 @@ func (w *Warehouse) copyRecords(ctx context.Context, rs []Record) (int, error) {
 		return 0, err
 	}
 	defer conn.Close()
+	now := w.now().UTC()
+	rows := make([][]any, len(rs))
+	for i, r := range rs {
+		rows[i] = []any{strings.ToLower(r.ID), r.OccurredAt.UTC(), r.Event, null(r.Identifiers.User), null(r.Identifiers.Project),
+			null(r.Identifiers.Namespace), object(r.Properties), object(r.Context), now}
+	}
 	n := 0
 	err = conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn()
@@ -179,17 +220,25 @@ func (w *Warehouse) copyRecords(ctx context.Context, rs []Record) (int, error) {
 			return err
 		}
 		defer tx.Rollback(ctx) //nolint:errcheck // after Commit it does nothing
+		if _, err := tx.Exec(ctx, `SAVEPOINT direct`); err != nil {
+			return err
+		}
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"records"}, recordColumns, pgx.CopyFromRows(rows))
+		var pgErr *pgconn.PgError
+		switch {
+		case err == nil:
+			n = len(rows)
+			return tx.Commit(ctx)
+		case !errors.As(err, &pgErr) || pgErr.Code != uniqueViolation:
+			return err
+		}
+		if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT direct`); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE records_in (LIKE records INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
 			return err
 		}
-		now := w.now().UTC()
-		rows := make([][]any, len(rs))
-		for i, r := range rs {
-			rows[i] = []any{strings.ToLower(r.ID), r.OccurredAt.UTC(), r.Event, null(r.Identifiers.User), null(r.Identifiers.Project),
-				null(r.Identifiers.Namespace), object(r.Properties), object(r.Context), now}
-		}
-		cols := []string{"id", "occurred_at", "event", "user_id", "project_id", "namespace_id", "properties", "context", "received_at"}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"records_in"}, cols, pgx.CopyFromRows(rows)); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"records_in"}, recordColumns, pgx.CopyFromRows(rows)); err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO records SELECT DISTINCT ON (id, occurred_at) * FROM records_in ON CONFLICT (id, occurred_at) DO NOTHING`)
@@ -204,6 +253,12 @@ func (w *Warehouse) copyRecords(ctx context.Context, rs []Record) (int, error) {
 	}
 	return n, nil
 }
+
+// uniqueViolation is PostgreSQL's SQLSTATE for a broken unique constraint.
+const uniqueViolation = "23505"
+
+// recordColumns are the columns of records that COPY fills.
+var recordColumns = []string{"id", "occurred_at", "event", "user_id", "project_id", "namespace_id", "properties", "context", "received_at"}
 
 // ensurePartitions creates the weekly partitions of records the batch
 // needs and the warehouse lacks.
