@@ -165,9 +165,22 @@ func (w *Warehouse) upsertInstance(ctx context.Context, tx *sql.Tx, f facts, now
 // valueBatch is how many metric values one INSERT carries.
 const valueBatch = 500
 
-// insertValues writes a ping's metric values, many rows a statement.
+// insertValues writes a ping's metric values: on PostgreSQL in one
+// statement whose two arrays hold them all, on SQLite many rows a
+// statement.
 func (w *Warehouse) insertValues(ctx context.Context, tx *sql.Tx, id int64, values []metricValue) error {
 	d := w.d
+	if d.name == Postgres {
+		paths, nums := make([]string, len(values)), make([]float64, len(values))
+		for i, v := range values {
+			paths[i], nums[i] = v.keyPath, v.value
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO metric_values (ping_id, key_path, value)
+			SELECT $1, k, v FROM unnest($2::text[], $3::float8[]) AS u(k, v)`, id, paths, nums); err != nil {
+			return fmt.Errorf("warehouse: storing the values of ping %d: %w", id, err)
+		}
+		return nil
+	}
 	for start := 0; start < len(values); start += valueBatch {
 		chunk := values[start:min(start+valueBatch, len(values))]
 		var b strings.Builder
