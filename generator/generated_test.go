@@ -22,6 +22,9 @@ func TestGeneratedUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if files, err = emit.WithRecordSchema(set, files); err != nil {
+		t.Fatal(err)
+	}
 	c, err := emit.Diff(filepath.Join(root, "generated"), files)
 	if err != nil {
 		t.Fatal(err)

@@ -103,8 +103,9 @@ func BenchmarkDistinct28d10M(b *testing.B) {
 		if res[0].Err != nil {
 			b.Fatal(res[0].Err)
 		}
-		if v := res[0].Value.(int64); v < benchUsers/2 {
-			b.Fatalf("%d distinct users, want most of %d", v, benchUsers)
+		// The two events' records come from two fifths of the users.
+		if v := res[0].Value.(int64); v < benchUsers*2/5*9/10 {
+			b.Fatalf("%d distinct users, want nearly %d", v, benchUsers*2/5)
 		}
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/internal/parallel"
 	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/generator/wireschema"
 )
 
 // Import paths of the packages generated code uses.
@@ -71,11 +72,11 @@ type Options struct {
 	RootName string
 }
 
-// File is one generated Go file.
+// File is one generated file: Go source, or the records' JSON Schema.
 type File struct {
 	// Name is the file name, without directory.
 	Name string
-	// Data is the gofmt-formatted source.
+	// Data is the gofmt-formatted source, or the schema.
 	Data []byte
 }
 
@@ -110,6 +111,24 @@ func Emit(set *model.Set, opts Options) ([]File, error) {
 	slices.SortFunc(files, func(a, b File) int { return cmp.Compare(a.Name, b.Name) })
 	return files, nil
 }
+
+// WithRecordSchema adds to the Go files of set the JSON Schema of its
+// event records (RecordSchemaFile): it goes with the code that makes the
+// records, so that whoever receives them checks them against the same
+// definitions. usagekit generate writes both.
+func WithRecordSchema(set *model.Set, files []File) ([]File, error) {
+	schema, err := wireschema.Records(set)
+	if err != nil {
+		return nil, err
+	}
+	out := append(slices.Clone(files), File{Name: RecordSchemaFile, Data: schema})
+	slices.SortFunc(out, func(a, b File) int { return cmp.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// RecordSchemaFile is the name of the JSON Schema of the event records,
+// written beside the generated Go files.
+const RecordSchemaFile = "records.schema.json"
 
 // Check reports every problem Emit would find in set, without generating:
 // two names that map to one Go identifier, a name with no letter or digit,

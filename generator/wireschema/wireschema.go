@@ -113,7 +113,8 @@ func place(root object, path []string, leaf object) error {
 
 // Records returns the JSON Schema of the event records of set's active
 // internal events: one branch per event, with the identifiers it declares
-// and its properties, typed (a custom property without a type is a string;
+// (each required but the list of namespaces that enabled a feature) and its
+// properties, typed (a custom property without a type is a string;
 // an enum lists its values), nothing else.
 func Records(set *model.Set) ([]byte, error) {
 	var branches []any
@@ -122,23 +123,36 @@ func Records(set *model.Set) ([]byte, error) {
 			continue
 		}
 		ids, props := object{}, object{}
+		var required []any
 		for _, id := range e.Identifiers {
 			if id == model.FeatureEnabledByNamespaceIDs {
-				continue // not a record identifier
+				// A list, and an empty one is left out: nothing enabled it.
+				ids[string(id)] = object{"type": "array", "items": object{"type": []any{"string", "integer"}},
+					"description": "The namespaces whose setting enabled the feature, as namespaces are given."}
+				continue
 			}
 			ids[string(id)] = object{"type": []any{"string", "integer"}, "description": "A pseudonym (hex HMAC) or, when the application sends raw ids, the id."}
+			required = append(required, string(id))
+		}
+		idSchema := object{"type": "object", "properties": ids, "additionalProperties": false}
+		if len(required) > 0 {
+			idSchema["required"] = required
 		}
 		for _, p := range e.Properties {
 			props[p.Name] = propertySchema(p)
 		}
-		branches = append(branches, object{
+		branch := object{
 			"description": e.Action + ": " + strings.TrimSpace(e.Description),
 			"properties": object{
 				"event":       object{"const": e.Action},
-				"identifiers": object{"type": "object", "properties": ids, "additionalProperties": false},
+				"identifiers": idSchema,
 				"properties":  object{"type": "object", "properties": props, "additionalProperties": false},
 			},
-		})
+		}
+		if len(required) > 0 {
+			branch["required"] = []any{"identifiers"}
+		}
+		branches = append(branches, branch)
 	}
 	doc := object{
 		"$schema":     "https://json-schema.org/draft/2020-12/schema",

@@ -107,9 +107,11 @@ func TestRecords(t *testing.T) {
 	s := compile(t, "records.json", schema)
 	base := `"id": "0190a6b8-0000-7000-8000-000000000001", "occurred_at": "2026-11-25T12:00:00Z"`
 	for _, tt := range []struct{ rec, want string }{
-		{`{` + base + `, "event": "create_issue", "identifiers": {"user": "ab12", "project": 10}, "properties": {"label": "bug", "confidential": true, "weight": 2}}`, ""},
+		{`{` + base + `, "event": "create_issue", "identifiers": {"user": "ab12", "project": 10, "namespace": "ef"}, "properties": {"label": "bug", "confidential": true, "weight": 2}}`, ""},
+		{`{` + base + `, "event": "generate_merge_request_summary", "identifiers": {"user": "ab12", "project": 10, "namespace": "ef", "feature_enabled_by_namespace_ids": ["ef"]}}`, ""},
+		{`{` + base + `, "event": "create_issue", "identifiers": {"user": "ab12", "project": 10}}`, "missing properties: 'namespace'"},
 		{`{` + base + `, "event": "no_such_event"}`, `/event: value must be "create_issue"`},
-		{`{` + base + `, "event": "create_issue", "properties": {"weight": "heavy"}}`, "expected integer, but got string"},
+		{`{` + base + `, "event": "create_issue", "identifiers": {"user": "ab12", "project": 10, "namespace": "ef"}, "properties": {"weight": "heavy"}}`, "expected integer, but got string"},
 		{`{` + base + `, "event": "create_issue", "properties": {"secret": "x"}}`, "additionalProperties 'secret' not allowed"},
 		{`{` + base + `, "event": "create_project", "identifiers": {"project": 1}}`, "additionalProperties 'project' not allowed"},
 	} {

@@ -87,6 +87,10 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return loadFailed(stderr, "generate", "nothing was written", err)
 	}
+	if files, err = emit.WithRecordSchema(set, files); err != nil {
+		fmt.Fprintf(stderr, "usagekit generate: %v\n", err)
+		return exitUsage
+	}
 
 	if *check {
 		c, err := emit.Diff(*out, files)
