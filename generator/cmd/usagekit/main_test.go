@@ -7,4 +7,6 @@ import (
 )
 
 // TestMain stops the package's tests with one line per missing server.
-func TestMain(m *testing.M) { testservers.Main(m, testservers.Redis, testservers.Postgres, testservers.NATS) }
+func TestMain(m *testing.M) {
+	testservers.Main(m, testservers.Redis, testservers.Postgres, testservers.NATS)
+}
