@@ -200,6 +200,22 @@ func (t *Tracker) Track(ctx context.Context, d *event.Descriptor, r *event.Recor
 	if t.opts.Records != nil {
 		t.opts.Records.Add(d.Name, r, t.now())
 	}
+	t.count(ctx, d, r)
+}
+
+// TrackCounts records one event in the counts only: neither the sink nor
+// the record pipeline hears of it. The track endpoint uses it for events
+// sent without send_to_snowplow, as GitLab counts those without emitting
+// a Snowplow event. A nil Tracker ignores the call.
+func (t *Tracker) TrackCounts(ctx context.Context, d *event.Descriptor, r *event.Record) {
+	if t == nil || d == nil || r == nil {
+		return
+	}
+	t.count(ctx, d, r)
+}
+
+// count adds the event's updates to its shard.
+func (t *Tracker) count(ctx context.Context, d *event.Descriptor, r *event.Record) {
 	var wk int32
 	if w := t.current.Load(); w != nil {
 		wk = w.code
