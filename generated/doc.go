@@ -10,4 +10,4 @@
 // files are stale.
 package generated
 
-//go:generate go run ../generator/cmd/usagekit generate --definitions ../definitions --out .
+//go:generate go run ../generator/cmd/usagekit generate --definitions ../definitions --out . --ts usage.ts

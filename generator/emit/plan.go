@@ -69,6 +69,9 @@ func plan(set *model.Set, diags *diag.List) *planned {
 	for _, n := range fixedNames {
 		pkg.claim(n, origin{what: "the generated " + n}, n)
 	}
+	for _, n := range tsReserved {
+		pkg.claim(n, origin{what: "the TypeScript client's " + n}, n)
+	}
 	p := &planned{}
 	events := slices.Clone(set.Events)
 	slices.SortFunc(events, func(a, b *model.Event) int { return cmp.Compare(a.Action, b.Action) })
@@ -110,6 +113,12 @@ func planEvent(ev *model.Event, pkg *scope, diags *diag.List) *eventPlan {
 	for _, prop := range ev.Properties {
 		f := &field{prop: prop, name: GoName(prop.Name)}
 		po := origin{pos: prop.Pos, what: fmt.Sprintf("property %s of event %s", shown(prop.Name), ev.Action)}
+		for id, key := range tsIdentifierKeys {
+			if prop.Name == key && ev.HasIdentifier(id) {
+				diags.Add(prop.Pos.File, prop.Pos.Line, prop.Pos.Col, "ts-name",
+					"%s is the key the TypeScript client takes the %s identifier by; rename the property", po.what, id)
+			}
+		}
 		if !fields.claim(f.name, po, prop.Name) {
 			continue
 		}
