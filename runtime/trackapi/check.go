@@ -15,11 +15,11 @@ import (
 // wireEvent is one event as GitLab's API takes it. Fields stay raw so that
 // each problem is reported against its field, not as a decoding error.
 type wireEvent struct {
-	Event                json.RawMessage            `json:"event"`
-	NamespaceID          json.RawMessage            `json:"namespace_id"`
-	ProjectID            json.RawMessage            `json:"project_id"`
-	AdditionalProperties map[string]json.RawMessage `json:"additional_properties"`
-	SendToSnowplow       json.RawMessage            `json:"send_to_snowplow"`
+	Event                json.RawMessage `json:"event"`
+	NamespaceID          json.RawMessage `json:"namespace_id"`
+	ProjectID            json.RawMessage `json:"project_id"`
+	AdditionalProperties json.RawMessage `json:"additional_properties"`
+	SendToSnowplow       json.RawMessage `json:"send_to_snowplow"`
 }
 
 // Problem is one reason an event was refused.
@@ -69,11 +69,16 @@ type checkedEvent struct {
 
 // check validates every event, returning the valid ones and every problem
 // of the others.
-func (h *Handler) check(wire []wireEvent, id Identity) ([]checkedEvent, []Problem) {
+func (h *Handler) check(wire []json.RawMessage, id Identity) ([]checkedEvent, []Problem) {
 	out := make([]checkedEvent, 0, len(wire))
 	var problems []Problem
-	for i := range wire {
-		c, ps := h.checkOne(i, &wire[i], id)
+	for i, raw := range wire {
+		var w wireEvent
+		if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &w) != nil {
+			problems = append(problems, Problem{Index: i, Message: "not an event: " + shown(raw), Expected: "an object"})
+			continue
+		}
+		c, ps := h.checkOne(i, &w, id)
 		if len(ps) > 0 {
 			problems = append(problems, ps...)
 			continue
@@ -132,9 +137,16 @@ func (h *Handler) checkOne(i int, w *wireEvent, id Identity) (checkedEvent, []Pr
 	if d.Identifiers.Has(event.HasNamespace) {
 		c.rec.Namespace = event.NamespaceID(namespace)
 	}
+	var props map[string]json.RawMessage
+	if !isNull(w.AdditionalProperties) {
+		if w.AdditionalProperties[0] != '{' || json.Unmarshal(w.AdditionalProperties, &props) != nil {
+			add(Problem{Event: name, Field: "additional_properties", Message: "additional_properties is invalid: " + shown(w.AdditionalProperties),
+				Expected: "an object of property names and values"})
+		}
+	}
 	vals := make([]value, len(d.Properties))
-	for _, k := range sortedKeys(w.AdditionalProperties) {
-		raw := w.AdditionalProperties[k]
+	for _, k := range sortedKeys(props) {
+		raw := props[k]
 		j := slices.IndexFunc(d.Properties, func(p event.Property) bool { return p.Name == k })
 		if j < 0 {
 			add(Problem{Event: name, Property: k, Message: "undeclared property", Expected: declared(d)})

@@ -228,34 +228,29 @@ func (h *Handler) checkOrigin(r *http.Request) error {
 }
 
 // decode reads the body: one event for track_event, {"events": [...]} for
-// track_events. A non-zero status is the answer, with its message.
-func (h *Handler) decode(w http.ResponseWriter, r *http.Request, batch bool) ([]wireEvent, int, string) {
-	body := http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
-	dec := json.NewDecoder(body)
-	dec.UseNumber()
-	var events []wireEvent
-	var err error
-	if batch {
-		var req struct {
-			Events *[]wireEvent `json:"events"`
-		}
-		if err = dec.Decode(&req); err == nil {
-			if req.Events == nil {
-				return nil, http.StatusBadRequest, "400 Bad request - events is missing"
-			}
-			events = *req.Events
-		}
-	} else {
-		var ev wireEvent
-		if err = dec.Decode(&ev); err == nil {
-			events = []wireEvent{ev}
-		}
-	}
-	if err != nil {
+// track_events. Each event stays raw, so that one which is not an object is
+// a problem of that event. A non-zero status is the answer, with its
+// message.
+func (h *Handler) decode(w http.ResponseWriter, r *http.Request, batch bool) ([]json.RawMessage, int, string) {
+	var body json.RawMessage
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)).Decode(&body); err != nil {
 		if tooLarge(err) {
 			return nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("413 Request Entity Too Large - the body is over %d bytes", h.opts.MaxBodyBytes)
 		}
-		return nil, http.StatusBadRequest, "400 Bad request - the body is not the JSON of " + shape(batch) + ": " + err.Error()
+		return nil, http.StatusBadRequest, "400 Bad request - the body is not JSON: " + err.Error()
+	}
+	if !batch {
+		return []json.RawMessage{body}, 0, ""
+	}
+	var req struct {
+		Events json.RawMessage `json:"events"`
+	}
+	if json.Unmarshal(body, &req) != nil || isNull(req.Events) {
+		return nil, http.StatusBadRequest, "400 Bad request - events is missing"
+	}
+	var events []json.RawMessage
+	if json.Unmarshal(req.Events, &events) != nil {
+		return nil, http.StatusBadRequest, "400 Bad request - events is invalid"
 	}
 	if len(events) > MaxEvents {
 		return nil, http.StatusBadRequest, fmt.Sprintf("Maximum %d events allowed in one request.", MaxEvents)
@@ -267,13 +262,6 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request, batch bool) ([]
 func tooLarge(err error) bool {
 	var mb *http.MaxBytesError
 	return errors.As(err, &mb)
-}
-
-func shape(batch bool) string {
-	if batch {
-		return `{"events": [...]}`
-	}
-	return "an event"
 }
 
 // authorize asks Authorize about every distinct project and namespace the

@@ -218,7 +218,24 @@ func TestHandler(t *testing.T) {
 		},
 		{
 			name: "not JSON", path: "track_event", body: `{"event":`,
-			status: 400, want: `{"message":"400 Bad request - the body is not the JSON of an event: unexpected EOF"}`,
+			status: 400, want: `{"message":"400 Bad request - the body is not JSON: unexpected EOF"}`,
+		},
+		{
+			name: "events not a list", path: "track_events", body: `{"events":{"event":"search_code"}}`,
+			status: 400, want: `{"message":"400 Bad request - events is invalid"}`,
+		},
+		{
+			name: "an event that is not an object", path: "track_event", body: `["search_code"]`,
+			status: 400,
+			want:   `{"message":"400 Bad request - 1 problem; nothing was tracked","problems":[{"index":0,"message":"not an event: [\"search_code\"]","expected":"an object"}]}`,
+		},
+		{
+			name: "events and properties that are not objects", path: "track_events",
+			body:   `{"events":[1,{"event":"search_code","additional_properties":["scope"]}]}`,
+			status: 400,
+			want: `{"message":"400 Bad request - 2 problems; nothing was tracked","problems":[` +
+				`{"index":0,"message":"not an event: 1","expected":"an object"},` +
+				`{"index":1,"event":"search_code","field":"additional_properties","message":"additional_properties is invalid: [\"scope\"]","expected":"an object of property names and values"}]}`,
 		},
 		{
 			name: "not signed in", path: "track_event", body: issueEvent, header: http.Header{"Authorization": {""}},
