@@ -20,6 +20,10 @@ type wireEvent struct {
 	ProjectID            json.RawMessage `json:"project_id"`
 	AdditionalProperties json.RawMessage `json:"additional_properties"`
 	SendToSnowplow       json.RawMessage `json:"send_to_snowplow"`
+
+	// notObject is the element of the request that stands in the place of
+	// an event but is not an object.
+	notObject json.RawMessage
 }
 
 // Problem is one reason an event was refused.
@@ -69,16 +73,15 @@ type checkedEvent struct {
 
 // check validates every event, returning the valid ones and every problem
 // of the others.
-func (h *Handler) check(wire []json.RawMessage, id Identity) ([]checkedEvent, []Problem) {
+func (h *Handler) check(wire []wireEvent, id Identity) ([]checkedEvent, []Problem) {
 	out := make([]checkedEvent, 0, len(wire))
 	var problems []Problem
-	for i, raw := range wire {
-		var w wireEvent
-		if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &w) != nil {
-			problems = append(problems, Problem{Index: i, Message: "not an event: " + shown(raw), Expected: "an object"})
+	for i := range wire {
+		if w := &wire[i]; w.notObject != nil {
+			problems = append(problems, Problem{Index: i, Message: "not an event: " + shown(w.notObject), Expected: "an object"})
 			continue
 		}
-		c, ps := h.checkOne(i, &w, id)
+		c, ps := h.checkOne(i, &wire[i], id)
 		if len(ps) > 0 {
 			problems = append(problems, ps...)
 			continue

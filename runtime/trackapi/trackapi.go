@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"path"
@@ -228,32 +229,72 @@ func (h *Handler) checkOrigin(r *http.Request) error {
 }
 
 // decode reads the body: one event for track_event, {"events": [...]} for
-// track_events. Each event stays raw, so that one which is not an object is
-// a problem of that event. A non-zero status is the answer, with its
-// message.
-func (h *Handler) decode(w http.ResponseWriter, r *http.Request, batch bool) ([]json.RawMessage, int, string) {
-	var body json.RawMessage
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)).Decode(&body); err != nil {
+// track_events. The body is decoded in one pass; only when an element is
+// not an object does a second pass find which, so that it is a problem of
+// that event. A non-zero status is the answer, with its message.
+func (h *Handler) decode(w http.ResponseWriter, r *http.Request, batch bool) ([]wireEvent, int, string) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
+	if err != nil {
 		if tooLarge(err) {
 			return nil, http.StatusRequestEntityTooLarge, fmt.Sprintf("413 Request Entity Too Large - the body is over %d bytes", h.opts.MaxBodyBytes)
 		}
+		return nil, http.StatusBadRequest, "400 Bad request - reading the body: " + err.Error()
+	}
+	var events []wireEvent
+	if batch {
+		var req struct {
+			Events *[]wireEvent `json:"events"`
+		}
+		err = json.Unmarshal(data, &req)
+		if err == nil && req.Events == nil {
+			return nil, http.StatusBadRequest, "400 Bad request - events is missing"
+		}
+		if err == nil {
+			events = *req.Events
+		}
+	} else {
+		var ev wireEvent
+		if err = json.Unmarshal(data, &ev); err == nil {
+			events = []wireEvent{ev}
+		}
+	}
+	var syntax *json.SyntaxError
+	switch {
+	case errors.As(err, &syntax):
 		return nil, http.StatusBadRequest, "400 Bad request - the body is not JSON: " + err.Error()
-	}
-	if !batch {
-		return []json.RawMessage{body}, 0, ""
-	}
-	var req struct {
-		Events json.RawMessage `json:"events"`
-	}
-	if json.Unmarshal(body, &req) != nil || isNull(req.Events) {
-		return nil, http.StatusBadRequest, "400 Bad request - events is missing"
-	}
-	var events []json.RawMessage
-	if json.Unmarshal(req.Events, &events) != nil {
-		return nil, http.StatusBadRequest, "400 Bad request - events is invalid"
+	case err != nil && !batch:
+		events = []wireEvent{{notObject: data}}
+	case err != nil:
+		var status int
+		var msg string
+		if events, status, msg = splitEvents(data); status != 0 {
+			return nil, status, msg
+		}
 	}
 	if len(events) > MaxEvents {
 		return nil, http.StatusBadRequest, fmt.Sprintf("Maximum %d events allowed in one request.", MaxEvents)
+	}
+	return events, 0, ""
+}
+
+// splitEvents decodes the events of a valid JSON body one by one, marking
+// those that are not objects.
+func splitEvents(data []byte) ([]wireEvent, int, string) {
+	var req struct {
+		Events json.RawMessage `json:"events"`
+	}
+	if json.Unmarshal(data, &req) != nil || isNull(req.Events) {
+		return nil, http.StatusBadRequest, "400 Bad request - events is missing"
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(req.Events, &items) != nil {
+		return nil, http.StatusBadRequest, "400 Bad request - events is invalid"
+	}
+	events := make([]wireEvent, len(items))
+	for i, it := range items {
+		if json.Unmarshal(it, &events[i]) != nil {
+			events[i] = wireEvent{notObject: it}
+		}
 	}
 	return events, 0, ""
 }

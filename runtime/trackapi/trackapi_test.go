@@ -218,7 +218,7 @@ func TestHandler(t *testing.T) {
 		},
 		{
 			name: "not JSON", path: "track_event", body: `{"event":`,
-			status: 400, want: `{"message":"400 Bad request - the body is not JSON: unexpected EOF"}`,
+			status: 400, want: `{"message":"400 Bad request - the body is not JSON: unexpected end of JSON input"}`,
 		},
 		{
 			name: "events not a list", path: "track_events", body: `{"events":{"event":"search_code"}}`,
