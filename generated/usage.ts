@@ -54,7 +54,10 @@ export function trackApproveMergeRequest(props: {
   });
 }
 
-/** CloseIssueProperties are what trackCloseIssue takes: the identifiers and additional properties of the close_issue event. The user comes from the session, never from the page. */
+/**
+ * CloseIssueProperties are what trackCloseIssue takes: the identifiers and additional
+ * properties of the close_issue event. The user comes from the session, never from the page.
+ */
 export interface CloseIssueProperties {
   /** The project the event happened in, if any. */
   projectId?: number;
@@ -105,7 +108,10 @@ export function trackCloseMergeRequest(props: {
   });
 }
 
-/** CommentOnIssueProperties are what trackCommentOnIssue takes: the identifiers and additional properties of the comment_on_issue event. The user comes from the session, never from the page. */
+/**
+ * CommentOnIssueProperties are what trackCommentOnIssue takes: the identifiers and additional
+ * properties of the comment_on_issue event. The user comes from the session, never from the page.
+ */
 export interface CommentOnIssueProperties {
   /** The project the event happened in, if any. */
   projectId?: number;
@@ -139,7 +145,10 @@ export function trackCommentOnIssue(props: CommentOnIssueProperties = {}): void 
   });
 }
 
-/** CompletePipelineProperties are what trackCompletePipeline takes: the identifiers and additional properties of the complete_pipeline event. The user comes from the session, never from the page. */
+/**
+ * CompletePipelineProperties are what trackCompletePipeline takes: the identifiers and additional
+ * properties of the complete_pipeline event. The user comes from the session, never from the page.
+ */
 export interface CompletePipelineProperties {
   /** The project the event happened in, if any. */
   projectId?: number;
@@ -170,7 +179,10 @@ export function trackCompletePipeline(props: CompletePipelineProperties = {}): v
   });
 }
 
-/** CreateIssueProperties are what trackCreateIssue takes: the identifiers and additional properties of the create_issue event. The user comes from the session, never from the page. */
+/**
+ * CreateIssueProperties are what trackCreateIssue takes: the identifiers and additional
+ * properties of the create_issue event. The user comes from the session, never from the page.
+ */
 export interface CreateIssueProperties {
   /** The project the event happened in, if any. */
   projectId?: number;
@@ -207,7 +219,10 @@ export function trackCreateIssue(props: CreateIssueProperties = {}): void {
   });
 }
 
-/** CreateMergeRequestProperties are what trackCreateMergeRequest takes: the identifiers and additional properties of the create_merge_request event. The user comes from the session, never from the page. */
+/**
+ * CreateMergeRequestProperties are what trackCreateMergeRequest takes: the identifiers and additional
+ * properties of the create_merge_request event. The user comes from the session, never from the page.
+ */
 export interface CreateMergeRequestProperties {
   /** The project the event happened in, if any. */
   projectId?: number;
@@ -248,7 +263,10 @@ export function trackCreateMergeRequest(props: CreateMergeRequestProperties = {}
  */
 export type CreatePipelineConfigSource = "repository" | "auto_devops" | "parent_pipeline";
 
-/** CreatePipelineProperties are what trackCreatePipeline takes: the identifiers and additional properties of the create_pipeline event. The user comes from the session, never from the page. */
+/**
+ * CreatePipelineProperties are what trackCreatePipeline takes: the identifiers and additional
+ * properties of the create_pipeline event. The user comes from the session, never from the page.
+ */
 export interface CreatePipelineProperties {
   /** The project the event happened in, if any. */
   projectId?: number;
@@ -292,7 +310,10 @@ export function trackCreatePipeline(props: CreatePipelineProperties = {}): void 
  */
 export type CreateProjectImportSource = "github" | "bitbucket" | "gitea" | "manifest" | "none";
 
-/** CreateProjectProperties are what trackCreateProject takes: the identifiers and additional properties of the create_project event. The user comes from the session, never from the page. */
+/**
+ * CreateProjectProperties are what trackCreateProject takes: the identifiers and additional
+ * properties of the create_project event. The user comes from the session, never from the page.
+ */
 export interface CreateProjectProperties {
   /** The namespace the event happened in, if any. */
   namespaceId?: number;
@@ -346,7 +367,10 @@ export function trackGenerateMergeRequestSummary(props: {
   });
 }
 
-/** MergeMergeRequestProperties are what trackMergeMergeRequest takes: the identifiers and additional properties of the merge_merge_request event. The user comes from the session, never from the page. */
+/**
+ * MergeMergeRequestProperties are what trackMergeMergeRequest takes: the identifiers and additional
+ * properties of the merge_merge_request event. The user comes from the session, never from the page.
+ */
 export interface MergeMergeRequestProperties {
   /** The project the event happened in, if any. */
   projectId?: number;
@@ -380,7 +404,10 @@ export function trackMergeMergeRequest(props: MergeMergeRequestProperties = {}):
   });
 }
 
-/** PushToRepositoryProperties are what trackPushToRepository takes: the identifiers and additional properties of the push_to_repository event. The user comes from the session, never from the page. */
+/**
+ * PushToRepositoryProperties are what trackPushToRepository takes: the identifiers and additional
+ * properties of the push_to_repository event. The user comes from the session, never from the page.
+ */
 export interface PushToRepositoryProperties {
   /** The project the event happened in, if any. */
   projectId?: number;
@@ -431,7 +458,10 @@ export function trackReopenIssue(props: {
   });
 }
 
-/** RetryPipelineJobProperties are what trackRetryPipelineJob takes: the identifiers and additional properties of the retry_pipeline_job event. The user comes from the session, never from the page. */
+/**
+ * RetryPipelineJobProperties are what trackRetryPipelineJob takes: the identifiers and additional
+ * properties of the retry_pipeline_job event. The user comes from the session, never from the page.
+ */
 export interface RetryPipelineJobProperties {
   /** The project the event happened in, if any. */
   projectId?: number;
@@ -469,7 +499,10 @@ export function trackRetryPipelineJob(props: RetryPipelineJobProperties = {}): v
  */
 export type SearchCodeScope = "blobs" | "commits" | "issues" | "merge_requests";
 
-/** SearchCodeProperties are what trackSearchCode takes: the identifiers and additional properties of the search_code event. The user comes from the session, never from the page. */
+/**
+ * SearchCodeProperties are what trackSearchCode takes: the identifiers and additional
+ * properties of the search_code event. The user comes from the session, never from the page.
+ */
 export interface SearchCodeProperties {
   /** The project the event happened in, if any. */
   projectId?: number;

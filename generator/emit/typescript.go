@@ -69,7 +69,7 @@ func tsEvent(b *bytes.Buffer, ep *eventPlan) {
 		propsType = "{\n" + members.String() + "}"
 	}
 	if ep.props != "" {
-		tsDoc(b, "", fmt.Sprintf("%s are what track%s takes: the identifiers and additional properties of the %s event. The user comes from the session, never from the page.", ep.props, ep.name, ev.Action))
+		tsDoc(b, "", fmt.Sprintf("%s are what track%s takes: the identifiers and additional\nproperties of the %s event. The user comes from the session, never from the page.", ep.props, ep.name, ev.Action))
 		fmt.Fprintf(b, "export interface %s %s\n\n", ep.props, propsType)
 		propsType = ep.props
 	}

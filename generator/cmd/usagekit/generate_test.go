@@ -134,7 +134,7 @@ func TestGenerateProblems(t *testing.T) {
 	code, out, errs := generateIn(t, dir)
 	if code != exitProblems || out != "" ||
 		!strings.Contains(errs, "definitions/metrics/metrics.yml:1:1: metric metrics maps to the Go package-level name Metrics, already used by the generated Metrics; rename one of them\n") ||
-		!strings.HasSuffix(errs, "usagekit generate: 4 problems in the definitions; nothing was written\n") {
+		!strings.HasSuffix(errs, "usagekit generate: 7 problems in the definitions; nothing was written\n") {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "generated")); !os.IsNotExist(err) {
