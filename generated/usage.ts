@@ -596,7 +596,6 @@ function post(batch: QueuedEvent[]): Promise<void> {
   return fetch(settings.url, {
     method: "POST",
     credentials: "same-origin",
-    keepalive: true,
     headers,
     body: JSON.stringify({ events: batch }),
   }).then(
