@@ -330,6 +330,8 @@ func (h *Handler) authorize(r *http.Request, id Identity, checked []checkedEvent
 			return errors.New("events on projects and namespaces need an Authorize hook")
 		}
 		if err := h.opts.Authorize(r, id, c.p, c.n); err != nil {
+			// The application's reason stays on the server: it may say
+			// whether a project the user cannot see exists.
 			return fmt.Errorf("not allowed on project %d, namespace %d", c.p, c.n)
 		}
 	}
