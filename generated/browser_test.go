@@ -36,6 +36,7 @@ const page = `<!doctype html>
 <body>
 <button id="new-issue">New issue</button>
 <button id="search">Search</button>
+<button id="burst">Search 120 times</button>
 <script type="module">
 import { configure, trackCreateIssue, trackSearchCode } from "./usage.js";
 configure({
@@ -46,6 +47,9 @@ document.getElementById("new-issue").addEventListener("click", () =>
   trackCreateIssue({ projectId: 10, namespaceId: 100, label: "incident", confidential: true, weight: 2 }));
 document.getElementById("search").addEventListener("click", () =>
   trackSearchCode({ projectId: 10, scope: "issues", results_count: 3 }));
+document.getElementById("burst").addEventListener("click", () => {
+  for (let i = 0; i < 120; i++) trackSearchCode({ scope: "commits", results_count: i });
+});
 window.ready = true;
 </script>
 </body></html>
@@ -54,8 +58,8 @@ window.ready = true;
 // TestClientInBrowser loads a page that uses the compiled TypeScript
 // client in headless Chromium, served with the track endpoint by a Go
 // test server: clicks are counted in Redis, sent with fetch after the
-// flush interval, and events still queued when the page is hidden, or
-// left, arrive by sendBeacon.
+// flush interval or as soon as 50 are queued, and events still queued when
+// the page is hidden, or left, arrive by sendBeacon.
 func TestClientInBrowser(t *testing.T) {
 	wd := browsertest.Start(t)
 	js := t.TempDir()
@@ -140,25 +144,28 @@ func TestClientInBrowser(t *testing.T) {
 		t.Errorf("the client reported %q", errs)
 	}
 
-	// With an interval of a minute, only hiding the page sends the queue.
+	// With an interval of a minute, full batches of 50 go at once and
+	// only hiding the page sends the rest.
 	open(t, wd, srv.URL+"/?interval=60000")
 	wd.Click(t, "#search")
 	wd.Click(t, "#search")
+	wd.Click(t, "#burst")
+	waitCount(t, rdb, "{event_counters}_search_code", 102)
 	time.Sleep(200 * time.Millisecond)
-	if n := rdb.Get(context.Background(), "{event_counters}_search_code").Val(); n != "2" {
-		t.Fatalf("search_code counted %s times before the page was hidden, want 2", n)
+	if n := rdb.Get(context.Background(), "{event_counters}_search_code").Val(); n != "102" {
+		t.Fatalf("search_code counted %s times before the page was hidden, want 102", n)
 	}
 	// Headless Chromium never hides a page by itself: the test says so
 	// as the browser would, then fires the event.
 	wd.Script(t, `Object.defineProperty(document, "visibilityState", {value: "hidden", configurable: true});
 document.dispatchEvent(new Event("visibilitychange"));`, nil)
-	waitCount(t, rdb, "{event_counters}_search_code", 4)
+	waitCount(t, rdb, "{event_counters}_search_code", 124)
 
 	// Leaving the page (pagehide) sends what is queued too.
 	wd.Click(t, "#new-issue")
 	wd.Navigate(t, srv.URL+"/left")
 	waitCount(t, rdb, "{event_counters}_create_issue", 2)
-	want := []string{"application/json 200", "text/plain 200", "text/plain 200"}
+	want := []string{"application/json 200", "application/json 200", "application/json 200", "text/plain 200", "text/plain 200"}
 	if got := sent(); !slices.Equal(got, want) {
 		t.Errorf("requests to the endpoint: %q, want %q (beacons are text/plain)", got, want)
 	}
