@@ -273,6 +273,17 @@ func TestHandler(t *testing.T) {
 			status: 200, want: `{"tracked":1}`, counts: issueCounts,
 		},
 		{
+			name: "anonymous: counted with no user",
+			opts: trackapi.Options{Authenticate: func(*http.Request) (trackapi.Identity, error) { return trackapi.Identity{}, nil }},
+			path: "track_event", body: issueEvent, header: http.Header{"Authorization": {""}},
+			status: 200, want: `{"tracked":1}`,
+			counts: map[string]int64{
+				"{event_counters}_create_issue":                            1,
+				"{event_counters}_create_issue-2026-48":                    1,
+				"{event_counters}_create_issue-filter:[confidential:true]": 1,
+			},
+		},
+		{
 			name: "too large", opts: trackapi.Options{MaxBodyBytes: 64}, path: "track_event", body: issueEvent,
 			status: 413, want: `{"message":"413 Request Entity Too Large - the body is over 64 bytes"}`,
 		},
