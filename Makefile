@@ -7,7 +7,7 @@ USAGEKIT = $(GO) run ./generator/cmd/usagekit
 
 ## generate: validate definitions/ and regenerate generated/ (no server needed)
 generate:
-	$(USAGEKIT) generate --definitions definitions --out generated
+	$(USAGEKIT) generate --definitions definitions --out generated --ts generated/usage.ts
 
 ## validate: report every problem in definitions/ as path:line:col: message
 validate:

@@ -15,7 +15,8 @@ var eventApproveMergeRequest = event.Descriptor{
 	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_approve_merge_request", AllTime: true, Weekly: true},
 	},
-	Always: 1 << 0,
+	Always:      1 << 0,
+	Identifiers: event.HasUser | event.HasProject | event.HasNamespace,
 }
 
 // TrackApproveMergeRequest records the approve_merge_request event.

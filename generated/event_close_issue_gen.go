@@ -24,7 +24,12 @@ var eventCloseIssue = event.Descriptor{
 		{Kind: event.Total, Key: "{event_counters}_close_issue", AllTime: true, Weekly: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: "{hll_counters}_close_issue-user", Weekly: true},
 	},
-	Always: 1<<0 | 1<<1,
+	Always:      1<<0 | 1<<1,
+	Identifiers: event.HasUser | event.HasProject | event.HasNamespace,
+	Properties: []event.Property{
+		{Name: "label", Type: event.String, Builtin: true},
+		{Name: "property", Type: event.String, Builtin: true},
+	},
 }
 
 // TrackCloseIssue records the close_issue event.

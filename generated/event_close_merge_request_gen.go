@@ -15,7 +15,8 @@ var eventCloseMergeRequest = event.Descriptor{
 	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_close_merge_request", AllTime: true, Weekly: true},
 	},
-	Always: 1 << 0,
+	Always:      1 << 0,
+	Identifiers: event.HasUser | event.HasProject | event.HasNamespace,
 }
 
 // TrackCloseMergeRequest records the close_merge_request event.

@@ -26,7 +26,13 @@ var eventCommentOnIssue = event.Descriptor{
 		{Kind: event.Total, Key: "{event_counters}_comment_on_issue", AllTime: true, Weekly: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: "{hll_counters}_comment_on_issue-user", Weekly: true},
 	},
-	Always: 1<<0 | 1<<1,
+	Always:      1<<0 | 1<<1,
+	Identifiers: event.HasUser | event.HasProject | event.HasNamespace,
+	Properties: []event.Property{
+		{Name: "label", Type: event.String, Builtin: true},
+		{Name: "length", Type: event.Integer},
+		{Name: "property", Type: event.String, Builtin: true},
+	},
 }
 
 // TrackCommentOnIssue records the comment_on_issue event.

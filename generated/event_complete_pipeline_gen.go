@@ -25,7 +25,12 @@ var eventCompletePipeline = event.Descriptor{
 		{Kind: event.Total, Filter: event.Filter{{Property: "label", Value: "failed"}}, Key: "{event_counters}_complete_pipeline-filter:[label:failed]", Weekly: true},
 		{Kind: event.Sum, Key: "{event_sums}_complete_pipeline-operator:sum(value)", Weekly: true},
 	},
-	Always: 1<<0 | 1<<2,
+	Always:      1<<0 | 1<<2,
+	Identifiers: event.HasProject | event.HasNamespace,
+	Properties: []event.Property{
+		{Name: "label", Type: event.String, Builtin: true},
+		{Name: "value", Type: event.Number, Builtin: true},
+	},
 }
 
 // TrackCompletePipeline records the complete_pipeline event.

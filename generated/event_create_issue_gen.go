@@ -29,7 +29,14 @@ var eventCreateIssue = event.Descriptor{
 		{Kind: event.Total, Filter: event.Filter{{Property: "confidential", Value: "true"}}, Key: "{event_counters}_create_issue-filter:[confidential:true]", AllTime: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: "{hll_counters}_create_issue-user", Weekly: true},
 	},
-	Always: 1<<0 | 1<<2,
+	Always:      1<<0 | 1<<2,
+	Identifiers: event.HasUser | event.HasProject | event.HasNamespace,
+	Properties: []event.Property{
+		{Name: "confidential", Type: event.Boolean},
+		{Name: "label", Type: event.String, Builtin: true},
+		{Name: "property", Type: event.String, Builtin: true},
+		{Name: "weight", Type: event.Integer},
+	},
 }
 
 // TrackCreateIssue records the create_issue event.

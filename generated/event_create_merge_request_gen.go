@@ -27,7 +27,13 @@ var eventCreateMergeRequest = event.Descriptor{
 		{Kind: event.Total, Filter: event.Filter{{Property: "property", Value: "api"}}, Key: "{event_counters}_create_merge_request-filter:[property:api]", AllTime: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueProject, Key: "{hll_counters}_create_merge_request-project", Weekly: true},
 	},
-	Always: 1<<0 | 1<<2,
+	Always:      1<<0 | 1<<2,
+	Identifiers: event.HasUser | event.HasProject | event.HasNamespace,
+	Properties: []event.Property{
+		{Name: "draft", Type: event.Boolean},
+		{Name: "label", Type: event.String, Builtin: true},
+		{Name: "property", Type: event.String, Builtin: true},
+	},
 }
 
 // TrackCreateMergeRequest records the create_merge_request event.

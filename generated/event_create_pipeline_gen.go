@@ -43,7 +43,14 @@ var eventCreatePipeline = event.Descriptor{
 		{Kind: event.UniqueCount, Unique: event.UniqueNamespace, Key: "{hll_counters}_create_pipeline-namespace", Weekly: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueUser, Filter: event.Filter{{Property: "label", Value: "schedule"}}, Key: "{hll_counters}_create_pipeline-filter:[label:schedule]-user", Weekly: true},
 	},
-	Always: 1<<0 | 1<<3,
+	Always:      1<<0 | 1<<3,
+	Identifiers: event.HasUser | event.HasProject | event.HasNamespace,
+	Properties: []event.Property{
+		{Name: "config_source", Type: event.String, Enum: []string{"repository", "auto_devops", "parent_pipeline"}},
+		{Name: "label", Type: event.String, Builtin: true},
+		{Name: "property", Type: event.String, Builtin: true},
+		{Name: "stages_count", Type: event.Integer},
+	},
 }
 
 // TrackCreatePipeline records the create_pipeline event.

@@ -42,7 +42,14 @@ var eventCreateProject = event.Descriptor{
 		{Kind: event.Total, Key: "{event_counters}_create_project", AllTime: true, Weekly: true},
 		{Kind: event.Total, Filter: event.Filter{{Property: "import_source", Value: "github"}, {Property: "property", Value: "import"}}, Key: "{event_counters}_create_project-filter:[import_source:github,property:import]", AllTime: true},
 	},
-	Always: 1 << 0,
+	Always:      1 << 0,
+	Identifiers: event.HasUser | event.HasNamespace,
+	Properties: []event.Property{
+		{Name: "from_template", Type: event.Boolean},
+		{Name: "import_source", Type: event.String, Enum: []string{"github", "bitbucket", "gitea", "manifest", "none"}},
+		{Name: "label", Type: event.String, Builtin: true},
+		{Name: "property", Type: event.String, Builtin: true},
+	},
 }
 
 // TrackCreateProject records the create_project event.

@@ -16,7 +16,8 @@ var eventGenerateMergeRequestSummary = event.Descriptor{
 		{Kind: event.Total, Key: "{event_counters}_generate_merge_request_summary", AllTime: true, Weekly: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: "{hll_counters}_generate_merge_request_summary-user", Weekly: true},
 	},
-	Always: 1<<0 | 1<<1,
+	Always:      1<<0 | 1<<1,
+	Identifiers: event.HasUser | event.HasProject | event.HasNamespace | event.HasFeatureEnabledByNamespaceIDs,
 }
 
 // TrackGenerateMergeRequestSummary records the generate_merge_request_summary event.

@@ -25,7 +25,13 @@ var eventMergeMergeRequest = event.Descriptor{
 	Updates: []event.Update{
 		{Kind: event.Total, Key: "{event_counters}_merge_merge_request", AllTime: true, Weekly: true},
 	},
-	Always: 1 << 0,
+	Always:      1 << 0,
+	Identifiers: event.HasUser | event.HasProject | event.HasNamespace,
+	Properties: []event.Property{
+		{Name: "review_hours", Type: event.Number},
+		{Name: "squash", Type: event.Boolean},
+		{Name: "value", Type: event.Number, Builtin: true},
+	},
 }
 
 // TrackMergeMergeRequest records the merge_merge_request event.

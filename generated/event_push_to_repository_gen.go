@@ -25,7 +25,12 @@ var eventPushToRepository = event.Descriptor{
 		{Kind: event.UniqueCount, Unique: event.UniqueProject, Key: "{hll_counters}_push_to_repository-project", Weekly: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueUser, Filter: event.Filter{{Property: "branch_protected", Value: "true"}}, Key: "{hll_counters}_push_to_repository-filter:[branch_protected:true]-user", Weekly: true},
 	},
-	Always: 1<<0 | 1<<1,
+	Always:      1<<0 | 1<<1,
+	Identifiers: event.HasUser | event.HasProject | event.HasNamespace,
+	Properties: []event.Property{
+		{Name: "branch_protected", Type: event.Boolean},
+		{Name: "value", Type: event.Number, Builtin: true},
+	},
 }
 
 // TrackPushToRepository records the push_to_repository event.

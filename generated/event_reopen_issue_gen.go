@@ -16,7 +16,8 @@ var eventReopenIssue = event.Descriptor{
 		{Kind: event.Total, Key: "{event_counters}_reopen_issue", AllTime: true, Weekly: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: "{hll_counters}_reopen_issue-user", Weekly: true},
 	},
-	Always: 1<<0 | 1<<1,
+	Always:      1<<0 | 1<<1,
+	Identifiers: event.HasUser | event.HasProject | event.HasNamespace,
 }
 
 // TrackReopenIssue records the reopen_issue event.

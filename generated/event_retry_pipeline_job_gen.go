@@ -25,7 +25,12 @@ var eventRetryPipelineJob = event.Descriptor{
 		{Kind: event.Total, Filter: event.Filter{{Property: "label", Value: "failed"}}, Key: "{event_counters}_retry_pipeline_job-filter:[label:failed]", AllTime: true},
 		{Kind: event.Total, Filter: event.Filter{{Property: "label", Value: "canceled"}}, Key: "{event_counters}_retry_pipeline_job-filter:[label:canceled]", AllTime: true},
 	},
-	Always: 1 << 0,
+	Always:      1 << 0,
+	Identifiers: event.HasUser | event.HasProject | event.HasNamespace,
+	Properties: []event.Property{
+		{Name: "label", Type: event.String, Builtin: true},
+		{Name: "property", Type: event.String, Builtin: true},
+	},
 }
 
 // TrackRetryPipelineJob records the retry_pipeline_job event.

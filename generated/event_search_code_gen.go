@@ -41,7 +41,14 @@ var eventSearchCode = event.Descriptor{
 		{Kind: event.Total, Key: "{event_counters}_search_code", AllTime: true, Weekly: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: "{hll_counters}_search_code-user", Weekly: true},
 	},
-	Always: 1<<0 | 1<<1,
+	Always:      1<<0 | 1<<1,
+	Identifiers: event.HasUser | event.HasProject | event.HasNamespace,
+	Properties: []event.Property{
+		{Name: "label", Type: event.String, Builtin: true},
+		{Name: "property", Type: event.String, Builtin: true},
+		{Name: "results_count", Type: event.Integer},
+		{Name: "scope", Type: event.String, Enum: []string{"blobs", "commits", "issues", "merge_requests"}},
+	},
 }
 
 // TrackSearchCode records the search_code event.

@@ -19,6 +19,7 @@ import (
 	"github.com/usagekit/usagekit/runtime/store/memstore"
 	"github.com/usagekit/usagekit/runtime/store/redisstore"
 	"github.com/usagekit/usagekit/runtime/track"
+	"github.com/usagekit/usagekit/runtime/trackapi"
 )
 
 // The examples below are the README's code, compiled: the README's test
@@ -112,4 +113,43 @@ func Example_recordPipeline() {
 	}
 	tracker := track.New(track.Options{Store: store, Records: records}) // Close delivers every record tracked before it
 	defer tracker.Close(ctx)
+}
+
+// sessions stands for an application's sessions.
+type sessions struct{}
+
+// User returns the signed-in user of r.
+func (sessions) User(r *http.Request) (int64, error) {
+	if _, err := r.Cookie("session"); err != nil {
+		return 0, err
+	}
+	return 42, nil
+}
+
+// members stands for an application's permissions.
+type members struct{}
+
+// Check says whether user may act on the project and namespace.
+func (members) Check(_ context.Context, user, project, namespace int64) error { return nil }
+
+// An application serves the track endpoint, for its pages and its other
+// services, with its own sessions and permissions.
+func Example_trackEndpoint() {
+	var (
+		mux              = http.NewServeMux()
+		session, members = sessions{}, members{}
+	)
+	api, err := trackapi.New(generated.Events(), trackapi.Options{
+		Authenticate: func(r *http.Request) (trackapi.Identity, error) {
+			user, err := session.User(r) // the application's session cookie or token
+			return trackapi.Identity{User: event.UserID(user)}, err
+		},
+		Authorize: func(r *http.Request, id trackapi.Identity, p event.ProjectID, n event.NamespaceID) error {
+			return members.Check(r.Context(), int64(id.User), int64(p), int64(n)) // may the user see them?
+		},
+	})
+	if err != nil {
+		return
+	}
+	mux.Handle("/api/v4/usage_data/", api) // POST .../track_event and .../track_events
 }

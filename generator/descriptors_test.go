@@ -71,14 +71,7 @@ func fromYAML(t *testing.T, set *model.Set) dumped {
 		if e.Status == metric.Removed || !e.InternalEvents {
 			continue
 		}
-		ups := e.Updates()
-		var always uint64
-		for i, u := range ups {
-			if len(u.Filter) == 0 {
-				always |= 1 << i
-			}
-		}
-		d.Events = append(d.Events, rtevent.Descriptor{Name: e.Action, Updates: ups, Always: always})
+		d.Events = append(d.Events, e.Descriptor())
 	}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(d); err != nil {

@@ -1,6 +1,8 @@
 package generator_test
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -18,12 +20,20 @@ func TestGeneratedUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("loading definitions/: %v", err)
 	}
-	files, err := emit.Emit(set, emit.Options{Package: "generated", Root: defs, RootName: "definitions"})
+	opts := emit.Options{Package: "generated", Root: defs, RootName: "definitions"}
+	files, err := emit.Emit(set, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if files, err = emit.WithRecordSchema(set, files); err != nil {
 		t.Fatal(err)
+	}
+	ts, err := emit.TypeScript(set, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old, err := os.ReadFile(filepath.Join(root, "generated", "usage.ts")); err != nil || !bytes.Equal(old, ts) {
+		t.Errorf("generated/usage.ts is out of date with definitions/ (%v); run: make generate", err)
 	}
 	c, err := emit.Diff(filepath.Join(root, "generated"), files)
 	if err != nil {

@@ -150,3 +150,23 @@ func readHead(name string) ([]byte, error) {
 	}
 	return buf[:n], nil
 }
+
+// WriteFile writes one generated file that lives outside the package
+// directory (the TypeScript client), unless it already holds data. It
+// returns "created", "updated", or "" when the file was up to date.
+func WriteFile(name string, data []byte) (string, error) {
+	old, err := os.ReadFile(name)
+	state := "updated"
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		state = "created"
+	case err != nil:
+		return "", fmt.Errorf("emit: reading %s: %w", name, err)
+	case bytes.Equal(old, data):
+		return "", nil
+	}
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return "", fmt.Errorf("emit: creating %s: %w", filepath.Dir(name), err)
+	}
+	return state, writeFile(name, data)
+}

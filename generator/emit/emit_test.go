@@ -256,6 +256,14 @@ func TestDeterministic(t *testing.T) {
 				t.Errorf("%s: %s does not end in %s", name, a[i].Name, emit.FileSuffix)
 			}
 		}
+		tsA, errA := emit.TypeScript(s, opts)
+		tsB, errB := emit.TypeScript(s, opts)
+		if errA != nil || errB != nil || !bytes.Equal(tsA, tsB) {
+			t.Errorf("%s: the TypeScript client differs between two runs (%v, %v)", name, errA, errB)
+		}
+		if !emit.IsGenerated(tsA) {
+			t.Errorf("%s: the TypeScript client lacks the header", name)
+		}
 	}
 }
 

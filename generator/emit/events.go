@@ -129,7 +129,7 @@ func propsDecl(ep *eventPlan) jen.Code {
 
 func descriptorDecl(ep *eventPlan) jen.Code {
 	s := docComment(fmt.Sprintf("event%s describes the %s event and the Redis keys it updates.", ep.name, ep.ev.Action))
-	s.Var().Id("event"+ep.name).Op("=").Qual(pathEvent, "Descriptor").Add(composite(
+	items := []jen.Code{
 		kv("Name", jen.Lit(ep.ev.Action)),
 		kv("Updates", jen.Index().Qual(pathEvent, "Update").CustomFunc(multiLine, func(rs *jen.Group) {
 			for _, u := range ep.updates {
@@ -137,8 +137,68 @@ func descriptorDecl(ep *eventPlan) jen.Code {
 			}
 		})),
 		kv("Always", bits(always(ep.updates))),
-	))
+	}
+	d := ep.ev.Descriptor()
+	items = append(items, identifiersKV(d.Identifiers)...)
+	items = append(items, propertiesKV(d.Properties)...)
+	s.Var().Id("event"+ep.name).Op("=").Qual(pathEvent, "Descriptor").Add(composite(items...))
 	return s
+}
+
+// identifierConsts name each identifier's bit in event.Identifiers, in
+// bit order.
+var identifierConsts = []string{"HasUser", "HasProject", "HasNamespace", "HasFeatureEnabledByNamespaceIDs"}
+
+// identifiersKV is the Identifiers field of an event's descriptor, none
+// when it declares no identifier.
+func identifiersKV(ids event.Identifiers) []jen.Code {
+	s := jen.Null()
+	n := 0
+	for i, c := range identifierConsts {
+		if !ids.Has(1 << i) {
+			continue
+		}
+		if n > 0 {
+			s.Op("|")
+		}
+		s.Qual(pathEvent, c)
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	return []jen.Code{kv("Identifiers", s)}
+}
+
+var propertyTypeConsts = map[event.PropertyType]string{
+	event.String: "String", event.Integer: "Integer", event.Number: "Number", event.Boolean: "Boolean",
+}
+
+// propertiesKV is the Properties field of an event's descriptor: what the
+// track endpoint accepts, one property a line.
+func propertiesKV(props []event.Property) []jen.Code {
+	if len(props) == 0 {
+		return nil
+	}
+	return []jen.Code{kv("Properties", jen.Index().Qual(pathEvent, "Property").CustomFunc(multiLine, func(ps *jen.Group) {
+		for _, p := range props {
+			items := []jen.Code{kv("Name", jen.Lit(p.Name)), kv("Type", jen.Qual(pathEvent, propertyTypeConsts[p.Type]))}
+			if p.Untyped {
+				items = append(items, kv("Untyped", jen.True()))
+			}
+			if p.Builtin {
+				items = append(items, kv("Builtin", jen.True()))
+			}
+			if len(p.Enum) > 0 {
+				items = append(items, kv("Enum", jen.Index().String().ValuesFunc(func(vs *jen.Group) {
+					for _, v := range p.Enum {
+						vs.Lit(v)
+					}
+				})))
+			}
+			ps.Values(items...)
+		}
+	}))}
 }
 
 var kindNames = map[event.UpdateKind]string{event.Total: "Total", event.Sum: "Sum", event.UniqueCount: "UniqueCount"}

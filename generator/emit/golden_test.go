@@ -17,6 +17,7 @@ import (
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/emit"
 	"github.com/usagekit/usagekit/internal/golden"
+	"github.com/usagekit/usagekit/internal/tstest"
 )
 
 // Each case is generator/testdata/<case>/: definitions/ holds the input;
@@ -46,6 +47,20 @@ func generateCase(dir string) ([]emit.File, error) {
 		return nil, err
 	}
 	return emit.Emit(set, emit.Options{Package: "generated", Root: defs, RootName: "definitions"})
+}
+
+// tsGolden is the name of each case's TypeScript client among its goldens.
+const tsGolden = "usage.ts"
+
+// typeScriptCase generates one case's TypeScript client as the generate
+// command would with --ts.
+func typeScriptCase(dir string) ([]byte, error) {
+	defs := filepath.Join(dir, "definitions")
+	set, err := generator.Load(defs)
+	if err != nil {
+		return nil, err
+	}
+	return emit.TypeScript(set, emit.Options{Package: "generated", Root: defs, RootName: "definitions"})
 }
 
 func TestGolden(t *testing.T) {
@@ -78,7 +93,12 @@ func TestGolden(t *testing.T) {
 					t.Errorf("%s: formatting it again changes it (%v)", f.Name, err)
 				}
 			}
-			syncGoldens(t, filepath.Join(dir, "want"), files)
+			ts, err := typeScriptCase(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, filepath.Join(dir, "want", tsGolden+".golden"), ts)
+			syncGoldens(t, filepath.Join(dir, "want"), append(files, emit.File{Name: tsGolden, Data: ts}))
 		})
 	}
 }
@@ -163,5 +183,38 @@ func TestGoldensAreNotGo(t *testing.T) {
 	})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		t.Fatal(err)
+	}
+}
+
+// TestGoldenTypeScriptCompiles type-checks the TypeScript client of every
+// case with tsc --strict, so that any name a definition may use gives a
+// module that compiles.
+func TestGoldenTypeScriptCompiles(t *testing.T) {
+	tstest.TSC(t)
+	tmp := t.TempDir()
+	var files []string
+	for _, dir := range cases(t) {
+		src := filepath.Join(dir, "want", tsGolden+".golden")
+		data, err := os.ReadFile(src)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(dir) + ".ts"
+		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, name)
+	}
+	if len(files) == 0 {
+		t.Fatal("no TypeScript goldens")
+	}
+	// One run for all: each file is a module with a scope of its own, and a
+	// run per file would cost seconds each.
+	out, ok := tstest.Run(t, tmp, append([]string{"--noEmit", "--isolatedModules"}, files...)...)
+	if !ok {
+		t.Fatalf("tsc of the TypeScript goldens:\n%s", out)
 	}
 }

@@ -69,6 +69,9 @@ func plan(set *model.Set, diags *diag.List) *planned {
 	for _, n := range fixedNames {
 		pkg.claim(n, origin{what: "the generated " + n}, n)
 	}
+	for _, n := range tsReserved {
+		pkg.claim(n, origin{what: "the TypeScript client's " + n}, n)
+	}
 	p := &planned{}
 	events := slices.Clone(set.Events)
 	slices.SortFunc(events, func(a, b *model.Event) int { return cmp.Compare(a.Action, b.Action) })
@@ -110,6 +113,7 @@ func planEvent(ev *model.Event, pkg *scope, diags *diag.List) *eventPlan {
 	for _, prop := range ev.Properties {
 		f := &field{prop: prop, name: GoName(prop.Name)}
 		po := origin{pos: prop.Pos, what: fmt.Sprintf("property %s of event %s", shown(prop.Name), ev.Action)}
+		checkTSName(ev, prop, po, diags)
 		if !fields.claim(f.name, po, prop.Name) {
 			continue
 		}
@@ -147,4 +151,20 @@ func shown(name string) string {
 		return strconv.Quote(name)
 	}
 	return name
+}
+
+// checkTSName reports a property the TypeScript client cannot take by its
+// name: the key of an identifier the event declares, or __proto__, which an
+// object literal takes for its prototype.
+func checkTSName(ev *model.Event, prop *model.Property, po origin, diags *diag.List) {
+	for _, id := range []model.Identifier{model.Project, model.Namespace} {
+		if prop.Name == tsIdentifierKeys[id] && ev.HasIdentifier(id) {
+			diags.Add(prop.Pos.File, prop.Pos.Line, prop.Pos.Col, "ts-name",
+				"%s: the TypeScript client takes the %s identifier by this key; rename the property", po.what, id)
+		}
+	}
+	if prop.Name == "__proto__" {
+		diags.Add(prop.Pos.File, prop.Pos.Line, prop.Pos.Col, "ts-name",
+			"%s: a JavaScript object literal takes this key for its prototype; rename the property", po.what)
+	}
 }

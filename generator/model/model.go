@@ -274,6 +274,44 @@ func (s *Set) Descriptors() []*metric.Descriptor {
 	return out
 }
 
+// Descriptor is the runtime's description of e, which generated code holds
+// and the track endpoint checks requests against: its updates, the bits of
+// those without a filter, its identifiers and its properties.
+func (e *Event) Descriptor() event.Descriptor {
+	d := event.Descriptor{Name: e.Action, Updates: e.Updates()}
+	for i, u := range d.Updates {
+		if len(u.Filter) == 0 {
+			d.Always |= 1 << i
+		}
+	}
+	for i, id := range Identifiers {
+		if e.HasIdentifier(id) {
+			d.Identifiers |= 1 << i
+		}
+	}
+	for _, p := range e.Properties {
+		ep := event.Property{Name: p.Name, Type: p.Type.runtime(), Untyped: p.Untyped, Builtin: p.Builtin}
+		for _, v := range p.Enum {
+			ep.Enum = append(ep.Enum, v.Text)
+		}
+		d.Properties = append(d.Properties, ep)
+	}
+	return d
+}
+
+// runtime is t as the runtime spells it.
+func (t Type) runtime() event.PropertyType {
+	switch t {
+	case Integer:
+		return event.Integer
+	case Number:
+		return event.Number
+	case Boolean:
+		return event.Boolean
+	}
+	return event.String
+}
+
 // Updates returns the Redis updates tracking e performs, derived from the
 // metrics that name it (metric.Updates).
 func (e *Event) Updates() []event.Update {

@@ -61,6 +61,22 @@ type Descriptor struct {
 	Updates []Update
 	// Always has the bits of the updates without a filter.
 	Always uint64
+	// Identifiers are the identifiers the event declares.
+	Identifiers Identifiers
+	// Properties are the event's additional properties, sorted by name,
+	// built-ins included when declared.
+	Properties []Property
+}
+
+// Property returns the declaration of the named additional property, and
+// false when the event does not declare it.
+func (d *Descriptor) Property(name string) (*Property, bool) {
+	for i := range d.Properties {
+		if d.Properties[i].Name == name {
+			return &d.Properties[i], true
+		}
+	}
+	return nil, false
 }
 
 // Prop is a custom additional property, carried only for event sinks.

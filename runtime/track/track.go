@@ -191,13 +191,29 @@ func (t *Tracker) Store() store.Store { return t.store }
 // Track records one event. It never blocks on the store and never panics;
 // a nil Tracker ignores the call.
 func (t *Tracker) Track(ctx context.Context, d *event.Descriptor, r *event.Record) {
+	// A wrapper small enough to inline: a Track call in generated code
+	// costs one function call, however the work is shared.
+	t.track(ctx, d, r, true)
+}
+
+// TrackCounts records one event in the counts only: neither the sink nor
+// the record pipeline hears of it. The track endpoint uses it for events
+// sent without send_to_snowplow, as GitLab counts those without emitting
+// a Snowplow event. A nil Tracker ignores the call.
+func (t *Tracker) TrackCounts(ctx context.Context, d *event.Descriptor, r *event.Record) {
+	t.track(ctx, d, r, false)
+}
+
+// track adds the event's updates to its shard and, when forward is set,
+// hands it to the sink and the record pipeline.
+func (t *Tracker) track(ctx context.Context, d *event.Descriptor, r *event.Record, forward bool) {
 	if t == nil || d == nil || r == nil {
 		return
 	}
-	if t.opts.Sink != nil {
+	if forward && t.opts.Sink != nil {
 		t.forward(ctx, d, r)
 	}
-	if t.opts.Records != nil {
+	if forward && t.opts.Records != nil {
 		t.opts.Records.Add(d.Name, r, t.now())
 	}
 	var wk int32

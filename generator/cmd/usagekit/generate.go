@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,17 +21,21 @@ func init() {
 	register(command{
 		name:    "generate",
 		summary: "generate typed Go code from the definitions (--check: fail when it is stale)",
-		usage: `usagekit generate [--definitions DIR] [--out DIR] [--package NAME] [--check]
+		usage: `usagekit generate [--definitions DIR] [--out DIR] [--package NAME] [--ts FILE] [--check]
 
 Validates the definitions and writes one Go file per event and per metric
 definition, plus usagekit_gen.go, into the output directory. Files that are
 already up to date are left alone; generated files whose definition is gone
-are removed (only files starting with the usagekit header).
+are removed (only files starting with the usagekit header). With --ts, it
+also writes the TypeScript client of the events to FILE.
 
   --definitions DIR  the definitions directory (default definitions)
   --out DIR          the package directory to write (default generated)
   --package NAME     the package name (default: the package of the Go files
                      already in --out, else the directory's name)
+  --ts FILE          also write the browser client, a TypeScript module
+                     with one track function per event (for example
+                     generated/usage.ts)
   --check            write nothing: list the stale, missing and leftover
                      files and exit 1 when there are any
 
@@ -47,6 +52,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	out := fl.String("out", "generated", "the package `directory` to write")
 	pkg := fl.String("package", "", "the package `name` (default: the existing package in --out, else its directory name)")
 	check := fl.Bool("check", false, "write nothing; exit 1 when the generated files are stale")
+	tsFile := fl.String("ts", "", "also write the TypeScript client to this `file`")
 	if err := parseFlags(fl, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -83,13 +89,20 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return loadFailed(stderr, "generate", "nothing was written", err)
 	}
-	files, err := emit.Emit(set, emit.Options{Package: name, Root: *defs, RootName: rootName(*defs)})
+	opts := emit.Options{Package: name, Root: *defs, RootName: rootName(*defs)}
+	files, err := emit.Emit(set, opts)
 	if err != nil {
 		return loadFailed(stderr, "generate", "nothing was written", err)
 	}
 	if files, err = emit.WithRecordSchema(set, files); err != nil {
 		fmt.Fprintf(stderr, "usagekit generate: %v\n", err)
 		return exitUsage
+	}
+	var ts []byte
+	if *tsFile != "" {
+		if ts, err = emit.TypeScript(set, opts); err != nil {
+			return loadFailed(stderr, "generate", "nothing was written", err)
+		}
 	}
 
 	if *check {
@@ -98,15 +111,33 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "usagekit generate: %v\n", err)
 			return exitUsage
 		}
-		if c.Empty() {
+		tsState := ""
+		if *tsFile != "" {
+			switch old, err := os.ReadFile(*tsFile); {
+			case errors.Is(err, os.ErrNotExist):
+				tsState = "missing"
+			case err != nil:
+				fmt.Fprintf(stderr, "usagekit generate: %v\n", err)
+				return exitUsage
+			case !bytes.Equal(old, ts):
+				tsState = "stale"
+			}
+		}
+		if c.Empty() && tsState == "" {
 			return exitOK
 		}
 		list(stdout, *out, c.Stale, "stale")
 		list(stdout, *out, c.Missing, "missing")
 		list(stdout, *out, c.Extra, "no longer generated")
+		if tsState != "" {
+			fmt.Fprintf(stdout, "%s: %s\n", *tsFile, tsState)
+		}
 		fix := fmt.Sprintf("usagekit generate --definitions %s --out %s", *defs, *out)
 		if *pkg != "" {
 			fix += " --package " + *pkg
+		}
+		if *tsFile != "" {
+			fix += " --ts " + *tsFile
 		}
 		fmt.Fprintf(stdout, "generated code is out of date; run: %s\n", fix)
 		return exitProblems
@@ -119,6 +150,16 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	list(stdout, *out, c.Stale, "updated")
 	list(stdout, *out, c.Missing, "created")
 	list(stdout, *out, c.Extra, "removed")
+	if *tsFile != "" {
+		state, err := emit.WriteFile(*tsFile, ts)
+		if err != nil {
+			fmt.Fprintf(stderr, "usagekit generate: %v\n", err)
+			return exitUsage
+		}
+		if state != "" {
+			fmt.Fprintf(stdout, "%s: %s\n", *tsFile, state)
+		}
+	}
 	return exitOK
 }
 

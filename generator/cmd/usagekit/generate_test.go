@@ -134,7 +134,7 @@ func TestGenerateProblems(t *testing.T) {
 	code, out, errs := generateIn(t, dir)
 	if code != exitProblems || out != "" ||
 		!strings.Contains(errs, "definitions/metrics/metrics.yml:1:1: metric metrics maps to the Go package-level name Metrics, already used by the generated Metrics; rename one of them\n") ||
-		!strings.HasSuffix(errs, "usagekit generate: 4 problems in the definitions; nothing was written\n") {
+		!strings.HasSuffix(errs, "usagekit generate: 7 problems in the definitions; nothing was written\n") {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "generated")); !os.IsNotExist(err) {
@@ -179,5 +179,39 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGenerateTypeScript writes the TypeScript client with --ts, byte for
+// byte the golden case's, and --check finds it stale after an edit.
+func TestGenerateTypeScript(t *testing.T) {
+	src, err := filepath.Abs("../../testdata/basic/definitions")
+	must(t, err)
+	want, err := os.ReadFile("../../testdata/basic/want/usage.ts.golden")
+	must(t, err)
+	dir := t.TempDir()
+	copyDefinitions(t, src, dir)
+
+	code, out, errs := generateIn(t, dir, "--ts", "web/usage.ts")
+	if code != exitOK || !strings.HasSuffix(out, "web/usage.ts: created\n") || errs != "" {
+		t.Fatalf("generate --ts: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "web", "usage.ts"))
+	must(t, err)
+	if !bytes.Equal(got, want) {
+		t.Errorf("web/usage.ts differs from the golden file")
+	}
+	if code, out, _ = generateIn(t, dir, "--check", "--ts", "web/usage.ts"); code != exitOK || out != "" {
+		t.Fatalf("check after generating: exit %d, stdout %q", code, out)
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "web", "usage.ts"), append(got, "// edited\n"...), 0o644))
+	code, out, _ = generateIn(t, dir, "--check", "--ts", "web/usage.ts")
+	wantOut := "web/usage.ts: stale\n" +
+		"generated code is out of date; run: usagekit generate --definitions definitions --out generated --ts web/usage.ts\n"
+	if code != exitProblems || out != wantOut {
+		t.Fatalf("check after editing: exit %d\nstdout:\n%s\nwant:\n%s", code, out, wantOut)
+	}
+	if code, out, _ = generateIn(t, dir, "--ts", "web/usage.ts"); code != exitOK || out != "web/usage.ts: updated\n" {
+		t.Fatalf("generate after editing: exit %d, stdout %q", code, out)
 	}
 }

@@ -76,16 +76,16 @@ func readmeSnippets(t *testing.T) []snippet {
 // throwaway module, which README excerpts may quote.
 var adoptionOutputs = []string{"usagekit.gitlab-ci.yml"}
 
-// TestREADMESnippets checks every YAML and Go snippet of the README: a
-// definition validates, generates and compiles (all of them together, as
-// one project); any other snippet is an excerpt of a file that this
-// module's tests compile or check, or a file of the adoption walkthrough
-// (TestAdoptFromREADME). An unchecked snippet fails the test.
+// TestREADMESnippets checks every YAML, Go and TypeScript snippet of the
+// README: a definition validates, generates and compiles (all of them
+// together, as one project); any other snippet is an excerpt of a file that
+// this module's tests compile or check, or a file of the adoption
+// walkthrough (TestAdoptFromREADME). An unchecked snippet fails the test.
 func TestREADMESnippets(t *testing.T) {
 	dir := t.TempDir()
 	defs := 0
 	for _, s := range readmeSnippets(t) {
-		if s.lang != "yaml" && s.lang != "go" {
+		if s.lang != "yaml" && s.lang != "go" && s.lang != "ts" {
 			continue
 		}
 		at := fmt.Sprintf("README.md:%d", s.line)
