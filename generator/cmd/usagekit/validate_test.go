@@ -88,6 +88,12 @@ func TestValidate(t *testing.T) {
 		{"flags after paths", clean, []string{"validate", "definitions", "--format", "text"}, exitOK,
 			"checked 2 files: 1 event, 1 metric (2 after time-frame expansion), 0 problems\n", ""},
 		{"help", clean, []string{"help", "validate"}, exitOK, "", ""},
+		{"bad --fail-on", clean, []string{"validate", "--fail-on", "warnings"}, exitUsage, "",
+			"invalid value \"warnings\" for flag -fail-on: unknown value \"warnings\"; want error, warning or never\n"},
+		{"--fail-on never", broken, []string{"validate", "--fail-on", "never"}, exitOK,
+			"definitions/metrics/issues.yml:11:13: time_frame: \"30d\" is not one of 7d, 28d, all, none\n" +
+				"definitions/metrics/users.yml:14:5: events[0].name: unknown event \"create_user\"; no event definition has this action\n" +
+				"checked 3 files: 1 event, 2 metrics (3 after time-frame expansion), 2 problems\n", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,7 +104,7 @@ func TestValidate(t *testing.T) {
 				t.Errorf("exit %d, want %d; stderr: %s", code, tt.code, stderr.String())
 			}
 			if tt.args[0] == "help" {
-				if !strings.Contains(stdout.String(), "usagekit validate [--format FORMAT] [PATH...]") || !strings.Contains(stdout.String(), "text") {
+				if !strings.Contains(stdout.String(), "usagekit validate [--format FORMAT] [--fail-on error|warning|never] [PATH...]") || !strings.Contains(stdout.String(), "text") {
 					t.Errorf("help = %q", stdout.String())
 				}
 				return
