@@ -12,6 +12,7 @@ import (
 	"github.com/usagekit/usagekit/generator"
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/internal/diff"
+	"github.com/usagekit/usagekit/generator/internal/privacy"
 	"github.com/usagekit/usagekit/generator/internal/validate"
 	"github.com/usagekit/usagekit/generator/model"
 	"github.com/usagekit/usagekit/generator/report"
@@ -82,6 +83,8 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 	head := generator.LoadResult(paths...)
 	findings := append(diag.List{}, head.Diagnostics...)
 	findings = append(findings, diff.Pinpoint(diff.Compare(baseSet, head.Set))...)
+	rules := privacy.NewResolver() // its mistakes are head's diagnostics already
+	findings = append(findings, privacy.Added(baseSet, head.Set, func(path string) *privacy.Config { return rules.For(path) })...)
 	findings = findings.Sort()
 
 	if err := writeFindings(stdout, *format, head, findings); err != nil {

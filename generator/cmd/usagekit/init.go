@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/usagekit/usagekit/generator/emit"
+	"github.com/usagekit/usagekit/generator/internal/privacy"
 	"github.com/usagekit/usagekit/generator/internal/productgroups"
 	"github.com/usagekit/usagekit/schema"
 )
@@ -30,6 +31,8 @@ It writes:
 
   DIR/product_groups.yml        the product groups definitions may name
                                 (one to start with: --group)
+  DIR/privacy.yml               the privacy rules, each at its default, to
+                                raise, lower or excuse
   DIR/schema/v1/*.json          usagekit's JSON Schemas, for editors; usagekit
                                 new starts each file with a line pointing at them
   PACKAGE/doc.go                the generated package's doc comment and its
@@ -123,6 +126,7 @@ func initFiles(defs, pkgDir, pkg, group string) ([]initFile, error) {
 			"# The product groups (teams) that own definitions: a list of names, or a\n"+
 				"# mapping of name to description. Every definition's product_group is one of them.\n"+
 				"%s: The team that owns the first definitions.\n", group))},
+		{filepath.Join(defs, privacy.FileName), privacy.DefaultFile()},
 		{filepath.Join(pkgDir, "doc.go"), []byte(fmt.Sprintf(`// Package %s is the typed usage tracking and metrics API generated from the
 // event and metric definitions in %s: one Track function per event and
 // one calculator per metric.
