@@ -38,7 +38,9 @@ It writes:
   PACKAGE/doc.go                the generated package's doc comment and its
                                 //go:generate go tool usagekit generate line
   usagekit.gitlab-ci.yml        a job that validates, diffs and checks that
-                                the generated code is up to date
+                                the generated code is up to date, and a job
+                                (usagekit-status) that checks which events
+                                the code tracks
 
 A file that is already there is left as it is, so running init again
 changes nothing. Then it prints the next commands.
@@ -150,6 +152,16 @@ usagekit:
     when: always
     reports:
       codequality: gl-code-quality-report.json
+# Which events the code really tracks. A job of its own: GitLab takes one
+# Code Quality report per job.
+usagekit-status:
+  image: golang:1.26
+  script:
+    - go tool usagekit status --definitions %[1]s --format codequality ./... > gl-code-quality-status.json
+  artifacts:
+    when: always
+    reports:
+      codequality: gl-code-quality-status.json
 `, filepath.ToSlash(defs), filepath.ToSlash(pkgDir)))},
 	}
 	err = fs.WalkDir(schema.FS(), ".", func(p string, d fs.DirEntry, err error) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -78,5 +79,34 @@ func TestStatusUsage(t *testing.T) {
 				t.Errorf("stderr %q\nwant prefix %q", got, tt.stderr)
 			}
 		})
+	}
+}
+
+// TestDocsPackages: usagekit docs --packages shows the call sites status
+// finds in the dictionary.
+func TestDocsPackages(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go not installed")
+	}
+	out := t.TempDir()
+	t.Chdir(shopDir)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"docs", "--out", out, "--packages", "./checkout", "--packages", "./legacy"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	page, err := os.ReadFile(filepath.Join(out, "groups", "shop.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "## Call sites\n\n" +
+		"- `cancel_order`: never tracked\n" +
+		"- `place_order`: `checkout/checkout.go:14:8`\n" +
+		"- `refund_order`: `legacy/legacy.go:15:8`\n" +
+		"- `view_cart`: `checkout/checkout.go:19:20`\n"
+	if !strings.Contains(string(page), want) {
+		t.Errorf("groups/shop.md lacks\n%s\n%s", want, page)
+	}
+	if stderr.String() != "legacy/legacy.go:15:8: undefined: usage.TrackRefundOrder\n" {
+		t.Errorf("stderr %q", stderr.String())
 	}
 }
