@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -92,15 +93,29 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "usagekit status: unknown format %q; known formats: %s\n", *format, strings.Join(report.Formats(), ", "))
 		return exitUsage
 	}
-	set, err := generator.Load(*defs)
-	if err != nil {
-		return loadFailed(stderr, "status", "nothing was scanned", err)
+	// The definitions load while go list and the type checker run: the
+	// two share nothing until the uses are judged.
+	type collected struct {
+		uses *tracking.Uses
+		err  error
 	}
-	rep, err := tracking.Scan(set, tracking.Options{Patterns: fl.Args(), Tests: *tests, NameFuncs: funcs, Stderr: stderr})
+	done := make(chan collected, 1)
+	var compileErrs bytes.Buffer // shown after the definitions' problems
+	go func() {
+		u, err := tracking.Collect(tracking.Options{Patterns: fl.Args(), Tests: *tests, NameFuncs: funcs, Stderr: &compileErrs})
+		done <- collected{u, err}
+	}()
+	set, err := generator.Load(*defs)
+	c := <-done
 	if err != nil {
-		fmt.Fprintf(stderr, "usagekit status: %v\n", err)
+		return loadFailed(stderr, "status", "nothing was judged", err)
+	}
+	io.Copy(stderr, &compileErrs)
+	if c.err != nil {
+		fmt.Fprintf(stderr, "usagekit status: %v\n", c.err)
 		return exitUsage
 	}
+	rep := c.uses.Judge(set)
 	if err := writeStatus(stdout, *format, *calls, set, rep); err != nil {
 		fmt.Fprintf(stderr, "usagekit status: %v\n", err)
 		return exitUsage

@@ -146,8 +146,29 @@ type Report struct {
 }
 
 // Scan loads the packages of opts and judges set's definitions by what
-// they track.
+// they track: Collect, then Judge.
 func Scan(set *model.Set, opts Options) (*Report, error) {
+	u, err := Collect(opts)
+	if err != nil {
+		return nil, err
+	}
+	return u.Judge(set), nil
+}
+
+// Uses are the call sites found in an application's packages, before
+// they are judged against definitions. Collecting needs no definitions,
+// so a command can load them meanwhile.
+type Uses struct {
+	// sites by action; "" holds the uses of Track functions that the
+	// generated code does not map to an event (gone from it: a removed
+	// event's call that no longer compiles), which Judge maps by name.
+	sites     map[string][]Site
+	packages  int
+	generated []string
+}
+
+// Collect loads the packages of opts and finds their call sites.
+func Collect(opts Options) (*Uses, error) {
 	dir := opts.Dir
 	if dir == "" {
 		dir = "."
@@ -160,12 +181,7 @@ func Scan(set *model.Set, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Sites: map[string][]Site{}}
-	for g := range p.generated {
-		r.Generated = append(r.Generated, g)
-	}
-	slices.Sort(r.Generated)
-	s := newScanner(set, opts, p)
+	s := newScanner(opts, p)
 	if len(p.roots) > 0 {
 		cfg := &packages.Config{
 			// No NeedDeps: the dependencies' types, generated code
@@ -191,44 +207,62 @@ func Scan(set *model.Set, opts Options) (*Report, error) {
 			}
 		}
 	}
-	for action, sites := range s.sites {
+	u := &Uses{sites: s.sites, packages: len(s.scanned)}
+	for g := range p.generated {
+		u.generated = append(u.generated, g)
+	}
+	slices.Sort(u.generated)
+	return u, nil
+}
+
+// Judge maps the uses to set's events and reports what they say of the
+// definitions. It does not change u.
+func (u *Uses) Judge(set *model.Set) *Report {
+	// With tests a package is loaded up to three times (itself, its test
+	// variant, its external tests); it counts once.
+	r := &Report{Sites: map[string][]Site{}, Packages: u.packages, Generated: slices.Clone(u.generated)}
+	byFunc := map[string]string{}
+	for _, e := range set.Events {
+		if e.InternalEvents {
+			if n := emit.GoName(e.Action); n != "" {
+				byFunc["Track"+n] = e.Action
+			}
+		}
+	}
+	for action, sites := range u.sites {
+		for _, site := range sites {
+			a := action
+			if a == "" {
+				a = byFunc[site.Func] // "" still: neither code nor definitions know it
+			}
+			r.Sites[a] = append(r.Sites[a], site)
+		}
+	}
+	for action, sites := range r.Sites {
 		slices.SortFunc(sites, func(a, b Site) int {
 			return cmp.Or(strings.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 		})
 		r.Sites[action] = slices.Compact(sites)
 	}
-	r.judge(set, s)
-	// With tests a package is loaded up to three times (itself, its test
-	// variant, its external tests); it counts once.
-	r.Packages = len(s.scanned)
-	return r, nil
+	r.judge(set)
+	return r
 }
 
 // scanner collects the sites of one scan.
 type scanner struct {
-	set       *model.Set
-	opts      Options
-	plan      *plan
-	wd        string
-	byFunc    map[string]*model.Event // Track function name → internal event, from the definitions
-	decls     *declIndex
-	sites     map[string][]Site
-	scanned   map[string]bool
-	errShown  map[string]bool
-	unknownAt map[Site]string // sites whose action no definition has, and the wording of the find
+	opts     Options
+	plan     *plan
+	wd       string
+	decls    *declIndex
+	sites    map[string][]Site
+	scanned  map[string]bool
+	errShown map[string]bool
 }
 
-func newScanner(set *model.Set, opts Options, p *plan) *scanner {
-	s := &scanner{set: set, opts: opts, plan: p, byFunc: map[string]*model.Event{}, decls: newDeclIndex(),
-		sites: map[string][]Site{}, scanned: map[string]bool{}, errShown: map[string]bool{}, unknownAt: map[Site]string{}}
+func newScanner(opts Options, p *plan) *scanner {
+	s := &scanner{opts: opts, plan: p, decls: newDeclIndex(),
+		sites: map[string][]Site{}, scanned: map[string]bool{}, errShown: map[string]bool{}}
 	s.wd, _ = os.Getwd()
-	for _, e := range set.Events {
-		if e.InternalEvents {
-			if n := emit.GoName(e.Action); n != "" {
-				s.byFunc["Track"+n] = e
-			}
-		}
-	}
 	return s
 }
 
@@ -306,11 +340,8 @@ func (s *scanner) selector(pkg *packages.Package, info *types.Info, sel *ast.Sel
 			return
 		}
 	}
-	if e := s.byFunc[sel.Sel.Name]; e != nil {
-		s.add(e.Action, site)
-		return
-	}
-	// Neither the generated code nor the definitions know the function.
+	// The generated code does not know the function: Judge maps it to
+	// an event by its name.
 	s.add("", site)
 }
 
@@ -363,7 +394,7 @@ func recvName(fn *types.Func) string {
 }
 
 // judge turns the sites into findings.
-func (r *Report) judge(set *model.Set, s *scanner) {
+func (r *Report) judge(set *model.Set) {
 	internal := map[string]*model.Event{}
 	var actions []string
 	for _, e := range set.Events {
