@@ -44,13 +44,15 @@ type Result struct {
 	Diagnostics diag.List
 }
 
-// Err returns nil when the definitions have no problems and a *diag.Error
-// listing them otherwise.
+// Err returns nil when the definitions have no errors (warnings do not
+// count) and a *diag.Error listing the errors otherwise.
 func (r *Result) Err() error { return r.Diagnostics.Err() }
 
 // LoadResult loads and validates the definition files under paths
-// (directories or files) and reports everything it found. It never fails
-// as a whole: unreadable paths are diagnostics like any other problem.
+// (directories or files) and reports everything it found, the privacy
+// rules' findings included (warnings unless the privacy.yml that applies
+// raises them). It never fails as a whole: unreadable paths are
+// diagnostics like any other problem.
 func LoadResult(paths ...string) *Result {
 	return LoadResultWith(nil, paths...)
 }
