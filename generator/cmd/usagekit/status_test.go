@@ -101,12 +101,12 @@ func TestDocsPackages(t *testing.T) {
 	want := "## Call sites\n\n" +
 		"- `cancel_order`: never tracked\n" +
 		"- `place_order`: `checkout/checkout.go:14:8`\n" +
-		"- `refund_order`: `legacy/legacy.go:15:8`\n" +
+		"- `refund_order`: `legacy/legacy.go:16:8`\n" +
 		"- `view_cart`: `checkout/checkout.go:19:20`\n"
 	if !strings.Contains(string(page), want) {
 		t.Errorf("groups/shop.md lacks\n%s\n%s", want, page)
 	}
-	if stderr.String() != "legacy/legacy.go:15:8: undefined: usage.TrackRefundOrder\n" {
+	if stderr.String() != "legacy/legacy.go:16:8: undefined: usage.TrackRefundOrder\nlegacy/legacy.go:21:8: undefined: usage.TrackCancelOrdr\n" {
 		t.Errorf("stderr %q", stderr.String())
 	}
 }

@@ -405,6 +405,12 @@ func (r *Report) judge(set *model.Set) {
 			}
 		}
 	}
+	var funcs []string
+	for _, a := range actions {
+		if n := emit.GoName(a); n != "" {
+			funcs = append(funcs, "Track"+n)
+		}
+	}
 	for action, sites := range r.Sites {
 		e := internal[action]
 		for _, site := range sites {
@@ -412,7 +418,7 @@ func (r *Report) judge(set *model.Set) {
 			switch {
 			case action == "":
 				d.Rule = UnknownEventTracked
-				d.Message = fmt.Sprintf("%s: no event definition has this function; regenerate the code, or add the event", site.Func)
+				d.Message = fmt.Sprintf("%s: no event definition has this function; add the event and regenerate the code%s", site.Func, diag.Suggest(site.Func, funcs))
 			case e == nil:
 				d.Rule = UnknownEventTracked
 				d.Message = fmt.Sprintf("%s tracks %q, which no event definition has%s", site.Func, action, diag.Suggest(action, actions))

@@ -73,11 +73,12 @@ func TestScanShop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "place_order api/api.go:11:13 example.com/shop/api.Track:1\n" +
+	want := " legacy/legacy.go:21:8 TrackCancelOrdr\n" +
+		"place_order api/api.go:11:13 example.com/shop/api.Track:1\n" +
 		"place_order checkout/checkout.go:14:8 TrackPlaceOrder\n" +
 		"plcae_order api/api.go:12:13 example.com/shop/api.Track:1\n" +
 		"refund_order api/api.go:13:13 example.com/shop/api.Track:1\n" +
-		"refund_order legacy/legacy.go:15:8 TrackRefundOrder\n" +
+		"refund_order legacy/legacy.go:16:8 TrackRefundOrder\n" +
 		"view_cart checkout/checkout.go:19:20 TrackViewCart\n"
 	if got := sites(r); got != want {
 		t.Errorf("sites:\n%s\nwant:\n%s", got, want)
@@ -85,7 +86,7 @@ func TestScanShop(t *testing.T) {
 	if r.Packages != 3 || r.Events != 3 || r.Tracked != 2 || strings.Join(r.Generated, ",") != "example.com/shop/internal/usage" {
 		t.Errorf("packages %d, events %d, tracked %d, generated %v", r.Packages, r.Events, r.Tracked, r.Generated)
 	}
-	if got := stderr.String(); got != "legacy/legacy.go:15:8: undefined: usage.TrackRefundOrder\n" {
+	if got := stderr.String(); got != "legacy/legacy.go:16:8: undefined: usage.TrackRefundOrder\nlegacy/legacy.go:21:8: undefined: usage.TrackCancelOrdr\n" {
 		t.Errorf("stderr %q", got)
 	}
 }

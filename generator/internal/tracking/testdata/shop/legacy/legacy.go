@@ -1,5 +1,6 @@
-// Package legacy still refunds through an event that was removed; its
-// Track function is gone, so this no longer compiles.
+// Package legacy still refunds through an event that was removed, whose
+// Track function is gone, and cancels through a misspelt one: it no longer
+// compiles.
 package legacy
 
 import (
@@ -13,4 +14,9 @@ import (
 // Refund refunds an order.
 func Refund(ctx context.Context, customer int64) {
 	usage.TrackRefundOrder(ctx, event.UserID(customer))
+}
+
+// Cancel cancels an order; the Track function's name is misspelt.
+func Cancel(ctx context.Context, customer int64) {
+	usage.TrackCancelOrdr(ctx, event.UserID(customer))
 }
