@@ -91,8 +91,10 @@ func runDocs(args []string, stdout, stderr io.Writer) int {
 // stringList is a repeatable string flag.
 type stringList []string
 
+// String joins the values, for the flag package.
 func (l *stringList) String() string { return strings.Join(*l, " ") }
 
+// Set adds one value.
 func (l *stringList) Set(s string) error {
 	*l = append(*l, s)
 	return nil

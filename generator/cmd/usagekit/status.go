@@ -61,8 +61,10 @@ listed.`,
 // nameFuncs is the repeatable --name-func flag.
 type nameFuncs []tracking.NameFunc
 
+// String lists the functions, for the flag package.
 func (n *nameFuncs) String() string { return fmt.Sprint(*n) }
 
+// Set adds one --name-func.
 func (n *nameFuncs) Set(s string) error {
 	f, err := tracking.ParseNameFunc(s)
 	if err != nil {

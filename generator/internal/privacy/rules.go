@@ -47,6 +47,7 @@ const (
 
 var levelNames = [...]string{Off: "off", Warning: "warning", Error: "error"}
 
+// String returns the level as privacy.yml writes it.
 func (l Level) String() string { return levelNames[l] }
 
 // Rule is one privacy rule: its id, its default level and what it guards

@@ -4,48 +4,33 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"go/types"
 	"regexp"
 	"strconv"
-	"sync"
+	"strings"
 )
-
-// declIndex maps a generated Track function to its event by reading the
-// file that declares it: the descriptor the function passes to the
-// tracker names the event; the doc comment ("TrackX records the x
-// event.") is the fallback. Each file is parsed once.
-type declIndex struct {
-	mu    sync.Mutex
-	files map[string]map[string]string // file → function → action
-}
-
-func newDeclIndex() *declIndex { return &declIndex{files: map[string]map[string]string{}} }
-
-// action returns the event fn tracks, or "" when its file cannot say.
-func (x *declIndex) action(fset *token.FileSet, fn *types.Func) string {
-	file := fset.Position(fn.Pos()).Filename
-	if file == "" {
-		return ""
-	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	byFunc, ok := x.files[file]
-	if !ok {
-		byFunc = parseDecls(file)
-		x.files[file] = byFunc
-	}
-	return byFunc[fn.Name()]
-}
 
 var docAction = regexp.MustCompile(`records the (\S+) event`)
 
 // parseDecls reads a generated file's Track functions and the event each
-// tracks.
+// tracks: the descriptor the function passes to the tracker names the
+// event; the doc comment ("TrackX records the x event.") is the fallback.
 func parseDecls(file string) map[string]string {
-	out := map[string]string{}
-	f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.ParseComments|parser.SkipObjectResolution)
+	// Comments are most of a generated file: they are read only when a
+	// function's body names no descriptor.
+	out, missing := parseDeclsMode(file, parser.SkipObjectResolution)
+	if missing {
+		out, _ = parseDeclsMode(file, parser.ParseComments|parser.SkipObjectResolution)
+	}
+	return out
+}
+
+// parseDeclsMode is parseDecls with the parser mode given; missing
+// reports a Track function whose event it could not tell.
+func parseDeclsMode(file string, mode parser.Mode) (out map[string]string, missing bool) {
+	out = map[string]string{}
+	f, err := parser.ParseFile(token.NewFileSet(), file, nil, mode)
 	if err != nil {
-		return out
+		return out, false
 	}
 	// The descriptors: var eventX = event.Descriptor{Name: "x", ...}.
 	names := map[string]string{}
@@ -67,7 +52,7 @@ func parseDecls(file string) map[string]string {
 	}
 	for _, d := range f.Decls {
 		fd, ok := d.(*ast.FuncDecl)
-		if !ok || fd.Recv != nil || fd.Body == nil {
+		if !ok || fd.Recv != nil || fd.Body == nil || !strings.HasPrefix(fd.Name.Name, "Track") {
 			continue
 		}
 		action := ""
@@ -92,9 +77,11 @@ func parseDecls(file string) map[string]string {
 		}
 		if action != "" {
 			out[fd.Name.Name] = action
+		} else {
+			missing = true
 		}
 	}
-	return out
+	return out, missing
 }
 
 // descriptorName returns the Name of an event.Descriptor composite

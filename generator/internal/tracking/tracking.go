@@ -29,6 +29,7 @@ import (
 
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/emit"
+	"github.com/usagekit/usagekit/generator/internal/parallel"
 	"github.com/usagekit/usagekit/generator/model"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
@@ -127,6 +128,7 @@ type Site struct {
 	Func string `json:"function"`
 }
 
+// String returns the site as path:line:col.
 func (s Site) String() string { return fmt.Sprintf("%s:%d:%d", s.Path, s.Line, s.Col) }
 
 // Report is the outcome of Scan.
@@ -207,6 +209,7 @@ func Collect(opts Options) (*Uses, error) {
 			}
 		}
 	}
+	s.resolve()
 	u := &Uses{sites: s.sites, packages: len(s.scanned)}
 	for g := range p.generated {
 		u.generated = append(u.generated, g)
@@ -253,14 +256,21 @@ type scanner struct {
 	opts     Options
 	plan     *plan
 	wd       string
-	decls    *declIndex
+	pending  []pendingUse
 	sites    map[string][]Site
 	scanned  map[string]bool
 	errShown map[string]bool
 }
 
+// pendingUse is a use of a Track function whose event is read from the
+// file declaring it ("" when the function is not in the generated code).
+type pendingUse struct {
+	file string
+	site Site
+}
+
 func newScanner(opts Options, p *plan) *scanner {
-	s := &scanner{opts: opts, plan: p, decls: newDeclIndex(),
+	s := &scanner{opts: opts, plan: p,
 		sites: map[string][]Site{}, scanned: map[string]bool{}, errShown: map[string]bool{}}
 	s.wd, _ = os.Getwd()
 	return s
@@ -334,15 +344,37 @@ func (s *scanner) selector(pkg *packages.Package, info *types.Info, sel *ast.Sel
 		return
 	}
 	site := s.site(pkg.Fset, sel.Sel.Pos(), sel.Sel.Name)
+	file := ""
 	if fn, ok := info.Uses[sel.Sel].(*types.Func); ok {
-		if action := s.decls.action(pkg.Fset, fn); action != "" {
-			s.add(action, site)
-			return
+		file = pkg.Fset.Position(fn.Pos()).Filename
+	}
+	// Resolved once every package is scanned, when the declaring files
+	// are parsed, in parallel.
+	s.pending = append(s.pending, pendingUse{file: file, site: site})
+}
+
+// resolve maps the pending uses to events, parsing each declaring file
+// once; a use the generated code does not map is kept under "" for Judge
+// to map by the function's name.
+func (s *scanner) resolve() {
+	index := map[string]int{}
+	var files []string
+	for _, u := range s.pending {
+		if _, ok := index[u.file]; !ok && u.file != "" {
+			index[u.file] = len(files)
+			files = append(files, u.file)
 		}
 	}
-	// The generated code does not know the function: Judge maps it to
-	// an event by its name.
-	s.add("", site)
+	decls := make([]map[string]string, len(files))
+	parallel.Each(len(files), func(i int) { decls[i] = parseDecls(files[i]) })
+	for _, u := range s.pending {
+		action := ""
+		if i, ok := index[u.file]; ok {
+			action = decls[i][u.site.Func]
+		}
+		s.add(action, u.site)
+	}
+	s.pending = nil
 }
 
 // nameCall handles a call of a --name-func function with a string
