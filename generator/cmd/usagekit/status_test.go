@@ -43,6 +43,8 @@ func TestStatusShop(t *testing.T) {
 		{"never", []string{endpoint, "--fail-on", "never"}, exitOK},
 		{"one package", []string{"./checkout", "--fail-on", "warning"}, exitProblems},
 		{"no endpoint", []string{"./checkout", "./api"}, exitProblems},
+		{"misspelt endpoint", []string{"./api", "--name-func", "example.com/shop/api.Trak:1"}, exitProblems},
+		{"no generated package", []string{"./api"}, exitProblems},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -167,7 +167,17 @@ type Uses struct {
 	sites     map[string][]Site
 	packages  int
 	generated []string
+	unused    []NameFunc
 }
+
+// UnusedNameFuncs returns the name functions of the options that no
+// package calls: most likely misspelt.
+func (u *Uses) UnusedNameFuncs() []NameFunc { return slices.Clone(u.unused) }
+
+// Generated returns the import paths of usagekit's generated packages
+// among the packages and their dependencies; none means every event will
+// read as untracked.
+func (u *Uses) Generated() []string { return slices.Clone(u.generated) }
 
 // Collect loads the packages of opts and finds their call sites.
 func Collect(opts Options) (*Uses, error) {
@@ -211,6 +221,11 @@ func Collect(opts Options) (*Uses, error) {
 	}
 	s.resolve()
 	u := &Uses{sites: s.sites, packages: len(s.scanned)}
+	for _, nf := range opts.NameFuncs {
+		if !s.called[nf] {
+			u.unused = append(u.unused, nf)
+		}
+	}
 	for g := range p.generated {
 		u.generated = append(u.generated, g)
 	}
@@ -257,6 +272,7 @@ type scanner struct {
 	plan     *plan
 	wd       string
 	pending  []pendingUse
+	called   map[NameFunc]bool // the name functions called, constant or not
 	sites    map[string][]Site
 	scanned  map[string]bool
 	errShown map[string]bool
@@ -271,7 +287,7 @@ type pendingUse struct {
 
 func newScanner(opts Options, p *plan) *scanner {
 	s := &scanner{opts: opts, plan: p,
-		sites: map[string][]Site{}, scanned: map[string]bool{}, errShown: map[string]bool{}}
+		sites: map[string][]Site{}, scanned: map[string]bool{}, errShown: map[string]bool{}, called: map[NameFunc]bool{}}
 	s.wd, _ = os.Getwd()
 	return s
 }
@@ -400,6 +416,7 @@ func (s *scanner) nameCall(pkg *packages.Package, info *types.Info, call *ast.Ca
 		if nf.Name != fn.Name() || nf.Pkg != fn.Pkg().Path() || nf.Recv != recvName(fn) || nf.Arg >= len(call.Args) {
 			continue
 		}
+		s.called[nf] = true
 		arg := call.Args[nf.Arg]
 		tv, ok := info.Types[arg]
 		if !ok || tv.Value == nil || tv.Value.Kind() != constant.String {
