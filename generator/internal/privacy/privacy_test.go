@@ -203,3 +203,16 @@ func TestRulesFile(t *testing.T) {
 		})
 	}
 }
+
+// TestBuiltinDescriptions: a built-in property's name is never judged, its
+// description is, and as it cannot be classified the advice leaves that
+// out.
+func TestBuiltinDescriptions(t *testing.T) {
+	ev := strings.Replace(event("user", "plan", "    description: The plan.\n    enum: [free]"),
+		"    description: The kind of thing.", "    description: The user's email address, as typed.", 1)
+	write(t, map[string]string{"definitions/events/do_thing.yml": ev})
+	want := "definitions/events/do_thing.yml:14:18: warning: additional_properties.label.description: \"email address\" suggests personal data: record something that does not identify a person (a domain, a count, a kind) [personal-data]\n"
+	if got := lines(generator.LoadResult("definitions").Diagnostics); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
