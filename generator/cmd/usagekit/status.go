@@ -206,15 +206,18 @@ func statusSummary(rep *tracking.Report) string {
 
 // statusReport is the json format's shape, version 1.
 type statusReport struct {
-	Version           int                        `json:"version"`
-	Packages          int                        `json:"packages"`
-	GeneratedPackages []string                   `json:"generated_packages"`
-	Events            int                        `json:"events"`
-	Tracked           int                        `json:"tracked"`
-	Problems          int                        `json:"problems"`
-	Warnings          int                        `json:"warnings,omitempty"`
-	Diagnostics       []statusDiagnostic         `json:"diagnostics"`
-	Calls             map[string][]tracking.Site `json:"calls"`
+	Version           int                `json:"version"`
+	Packages          int                `json:"packages"`
+	GeneratedPackages []string           `json:"generated_packages"`
+	Events            int                `json:"events"`
+	Tracked           int                `json:"tracked"`
+	Problems          int                `json:"problems"`
+	Warnings          int                `json:"warnings,omitempty"`
+	Diagnostics       []statusDiagnostic `json:"diagnostics"`
+	// Calls are the call sites by event; UnknownCalls, those of Track
+	// functions neither the generated code nor the definitions know.
+	Calls        map[string][]tracking.Site `json:"calls"`
+	UnknownCalls []tracking.Site            `json:"unknown_calls,omitempty"`
 }
 
 type statusDiagnostic struct {
@@ -229,7 +232,14 @@ type statusDiagnostic struct {
 func statusJSON(w io.Writer, rep *tracking.Report) error {
 	out := statusReport{Version: 1, Packages: rep.Packages, GeneratedPackages: rep.Generated, Events: rep.Events, Tracked: rep.Tracked,
 		Problems: len(rep.Findings.Errors()), Warnings: len(rep.Findings.Warnings()),
-		Diagnostics: []statusDiagnostic{}, Calls: rep.Sites}
+		Diagnostics: []statusDiagnostic{}, Calls: map[string][]tracking.Site{}}
+	for action, sites := range rep.Sites {
+		if action == "" {
+			out.UnknownCalls = sites
+		} else {
+			out.Calls[action] = sites
+		}
+	}
 	if out.GeneratedPackages == nil {
 		out.GeneratedPackages = []string{}
 	}
