@@ -11,6 +11,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
+	"github.com/usagekit/usagekit/generator/internal/privacy"
 	"github.com/usagekit/usagekit/generator/internal/productgroups"
 )
 
@@ -33,8 +34,8 @@ func followsGitLab(t *testing.T, g *gitlabSchemas, root string) {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yml") {
 			return err
 		}
-		if productgroups.IsList(path) {
-			return nil // the project's product groups: our extension, not a definition
+		if productgroups.IsList(path) || privacy.IsConfig(path) {
+			return nil // the project's product groups and privacy rules: our extensions, not definitions
 		}
 		n++
 		rel, _ := filepath.Rel(root, path)
@@ -97,6 +98,7 @@ func stripExtensions(m map[string]any) {
 		if p, ok := p.(map[string]any); ok {
 			delete(p, "type")
 			delete(p, "enum")
+			delete(p, "classification")
 		}
 	}
 }

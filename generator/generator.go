@@ -20,6 +20,7 @@ import (
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/internal/load"
 	"github.com/usagekit/usagekit/generator/internal/parallel"
+	"github.com/usagekit/usagekit/generator/internal/privacy"
 	"github.com/usagekit/usagekit/generator/internal/productgroups"
 	"github.com/usagekit/usagekit/generator/internal/validate"
 	"github.com/usagekit/usagekit/generator/model"
@@ -43,13 +44,15 @@ type Result struct {
 	Diagnostics diag.List
 }
 
-// Err returns nil when the definitions have no problems and a *diag.Error
-// listing them otherwise.
+// Err returns nil when the definitions have no errors (warnings do not
+// count) and a *diag.Error listing the errors otherwise.
 func (r *Result) Err() error { return r.Diagnostics.Err() }
 
 // LoadResult loads and validates the definition files under paths
-// (directories or files) and reports everything it found. It never fails
-// as a whole: unreadable paths are diagnostics like any other problem.
+// (directories or files) and reports everything it found, the privacy
+// rules' findings included (warnings unless the privacy.yml that applies
+// raises them). It never fails as a whole: unreadable paths are
+// diagnostics like any other problem.
 func LoadResult(paths ...string) *Result {
 	return LoadResultWith(nil, paths...)
 }
@@ -87,12 +90,17 @@ func LoadResultWith(overlays []Overlay, paths ...string) *Result {
 	// Product group lists are not definitions: each definition is checked
 	// against the list nearest above it (productgroups.Resolver), and a list
 	// named or walked into is checked even when no definition uses it.
+	// privacy.yml files are found the same way, for the privacy rules.
 	resolver := productgroups.NewResolver()
+	privacyRules := privacy.NewResolver()
 	defs := files[:0:0]
 	for _, f := range files {
-		if productgroups.IsList(f.Path) {
+		switch {
+		case productgroups.IsList(f.Path):
 			resolver.Read(f.FSPath)
-		} else {
+		case privacy.IsConfig(f.Path):
+			privacyRules.Read(f.FSPath)
+		default:
 			defs = append(defs, f)
 		}
 	}
@@ -116,8 +124,25 @@ func LoadResultWith(overlays []Overlay, paths ...string) *Result {
 	set.ProductGroups = productGroups(resolver.Projects())
 	res.Set = set
 	diags = append(diags, resolver.Diagnostics()...)
+	diags = append(diags, privacy.Check(set, privacyConfigs(privacyRules, defs))...)
+	diags = append(diags, privacyRules.Diagnostics()...)
 	res.Diagnostics = append(walkDiags, diags...).Sort()
 	return res
+}
+
+// privacyConfigs returns the privacy rules of each definition file of
+// files, by the path the model names it with.
+func privacyConfigs(r *privacy.Resolver, files []load.File) privacy.ConfigFor {
+	fsPaths := make(map[string]string, len(files))
+	for _, f := range files {
+		fsPaths[f.Path] = f.FSPath
+	}
+	return func(path string) *privacy.Config {
+		if p, ok := fsPaths[path]; ok {
+			return r.For(p)
+		}
+		return r.For(path)
+	}
 }
 
 // checkFiles reads, decodes and checks each definition against its schema

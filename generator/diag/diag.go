@@ -23,17 +23,25 @@ type Diagnostic struct {
 	// Rule names the check that failed ("schema", "yaml", "unknown-event", ...),
 	// so machine-readable reports can group findings.
 	Rule string `json:"rule,omitempty"`
+	// Severity is SeverityError unless a rule says the finding is only worth a
+	// look; the zero value keeps every problem an error.
+	Severity Severity `json:"severity,omitempty"`
 }
 
-// String formats d as path:line:col: message.
+// String formats d as path:line:col: message, and a warning as
+// path:line:col: warning: message, as compilers print theirs.
 func (d Diagnostic) String() string {
+	msg := d.Message
+	if d.Severity == SeverityWarning {
+		msg = "warning: " + msg
+	}
 	switch {
 	case d.Line > 0 && d.Col > 0:
-		return fmt.Sprintf("%s:%d:%d: %s", d.Path, d.Line, d.Col, d.Message)
+		return fmt.Sprintf("%s:%d:%d: %s", d.Path, d.Line, d.Col, msg)
 	case d.Line > 0:
-		return fmt.Sprintf("%s:%d: %s", d.Path, d.Line, d.Message)
+		return fmt.Sprintf("%s:%d: %s", d.Path, d.Line, msg)
 	default:
-		return fmt.Sprintf("%s: %s", d.Path, d.Message)
+		return fmt.Sprintf("%s: %s", d.Path, msg)
 	}
 }
 
@@ -60,16 +68,34 @@ func Compare(a, b Diagnostic) int {
 		cmp.Compare(a.Col, b.Col),
 		cmp.Compare(a.Message, b.Message),
 		cmp.Compare(a.Rule, b.Rule),
+		cmp.Compare(a.Severity, b.Severity),
 	)
 }
 
-// Err returns nil for an empty list and an *Error holding the sorted list
-// otherwise.
+// Err returns nil when the list holds no error (warnings alone do not fail
+// a run) and an *Error holding the sorted errors otherwise.
 func (l List) Err() error {
-	if len(l) == 0 {
+	errs := l.Errors()
+	if len(errs) == 0 {
 		return nil
 	}
-	return &Error{List: l.Sort()}
+	return &Error{List: errs.Sort()}
+}
+
+// Errors returns the diagnostics of severity SeverityError, in order.
+func (l List) Errors() List { return l.filter(SeverityError) }
+
+// Warnings returns the diagnostics of severity SeverityWarning, in order.
+func (l List) Warnings() List { return l.filter(SeverityWarning) }
+
+func (l List) filter(s Severity) List {
+	var out List
+	for _, d := range l {
+		if d.Severity == s {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // Error is a non-empty list of diagnostics used as an error value.

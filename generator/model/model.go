@@ -134,7 +134,26 @@ type Property struct {
 	Untyped bool
 	// Enum, when not empty, lists the allowed values in the order written.
 	Enum []Value
+	// Classification is what the values may reveal, as the definition
+	// states it; empty when it says nothing (built-ins never do).
+	Classification Classification
+	// ClassificationPos and DescriptionPos are where those values are
+	// written; zero when they are not.
+	ClassificationPos Pos
+	DescriptionPos    Pos
 }
+
+// Classification says what a property's values may reveal about people,
+// the privacy rules' reading of a custom property.
+type Classification string
+
+// The classifications, from the least to the most revealing.
+const (
+	Public       Classification = "public"
+	Internal     Classification = "internal"
+	Pseudonymous Classification = "pseudonymous"
+	Personal     Classification = "personal"
+)
 
 // Value is a typed scalar from a definition: an enum member or a filter value.
 type Value struct {

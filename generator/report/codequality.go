@@ -29,9 +29,13 @@ type codeQualityLines struct {
 	Begin int `json:"begin"`
 }
 
-// CodeQualitySeverity is the severity given to every finding: each one fails
-// the check, so none is merely informational.
+// CodeQualitySeverity is the severity given to errors: each one fails the
+// check, so none is merely informational.
 const CodeQualitySeverity = "major"
+
+// CodeQualityWarningSeverity is the severity given to warnings: GitLab
+// shows them in the merge request, ranked below the findings that fail it.
+const CodeQualityWarningSeverity = "minor"
 
 // WriteCodeQuality writes diags as a GitLab Code Quality report (a JSON
 // array). Paths should be relative to the repository root, which is what
@@ -61,11 +65,18 @@ func WriteCodeQuality(w io.Writer, diags diag.List) error {
 			Description: d.Message,
 			CheckName:   check,
 			Fingerprint: hex.EncodeToString(sum[:16]),
-			Severity:    CodeQualitySeverity,
+			Severity:    codeQualitySeverity(d.Severity),
 			Location:    codeQualityLocation{Path: d.Path, Lines: codeQualityLines{Begin: line}},
 		})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(issues)
+}
+
+func codeQualitySeverity(s diag.Severity) string {
+	if s == diag.SeverityWarning {
+		return CodeQualityWarningSeverity
+	}
+	return CodeQualitySeverity
 }

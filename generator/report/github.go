@@ -9,12 +9,12 @@ import (
 )
 
 // WriteGitHub writes diags as GitHub Actions workflow commands, one
-// "::error file=…,line=…,col=…,title=…::message" line each, which GitHub
-// shows as annotations on the pull request's files.
+// "::error file=…,line=…,col=…,title=…::message" line each (::warning for
+// warnings), which GitHub shows as annotations on the pull request's files.
 func WriteGitHub(w io.Writer, diags diag.List) error {
 	for _, d := range diags {
 		var b strings.Builder
-		b.WriteString("::error file=")
+		b.WriteString("::" + d.Severity.String() + " file=")
 		b.WriteString(escapeProperty(d.Path))
 		if d.Line > 0 {
 			fmt.Fprintf(&b, ",line=%d", d.Line)

@@ -37,6 +37,9 @@ type junitCase struct {
 	File      string        `xml:"file,attr,omitempty"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure"`
+	// SystemOut lists a file's warnings: they are shown with the test
+	// case but do not fail it.
+	SystemOut string `xml:"system-out,omitempty"`
 }
 
 type junitFailure struct {
@@ -49,10 +52,11 @@ type junitFailure struct {
 const JUnitSuite = "usagekit"
 
 // WriteJUnit writes a JUnit XML report with one test case per file: files
-// lists every file checked, and a file with problems fails, its failure
-// listing them one per line as path:line:col: message. Files that appear
-// only in diags get a test case too. Times are zero so the report is
-// reproducible.
+// lists every file checked, and a file with errors fails, its failure
+// listing them one per line as path:line:col: message. A file's warnings
+// go to its test case's system-out, so a file with warnings only passes.
+// Files that appear only in diags get a test case too. Times are zero so
+// the report is reproducible.
 func WriteJUnit(w io.Writer, files []string, diags diag.List) error {
 	byFile := map[string][]diag.Diagnostic{}
 	all := slices.Clone(files)
@@ -67,7 +71,15 @@ func WriteJUnit(w io.Writer, files []string, diags diag.List) error {
 	suite := junitSuite{Name: JUnitSuite, Tests: len(all), Time: "0"}
 	for _, f := range all {
 		c := junitCase{Name: f, Classname: JUnitSuite, File: f, Time: "0"}
-		if ds := byFile[f]; len(ds) > 0 {
+		ds := diag.List(byFile[f])
+		if ws := ds.Warnings(); len(ws) > 0 {
+			lines := make([]string, len(ws))
+			for i, d := range ws {
+				lines[i] = d.String()
+			}
+			c.SystemOut = strings.Join(lines, "\n")
+		}
+		if ds := ds.Errors(); len(ds) > 0 {
 			lines := make([]string, len(ds))
 			for i, d := range ds {
 				lines[i] = d.String()

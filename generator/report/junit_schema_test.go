@@ -39,6 +39,7 @@ func TestJUnitSchema(t *testing.T) {
 		"problems":    {sampleFiles, sampleDiags},
 		"no problems": {[]string{"b.yml", "a.yml"}, nil},
 		"no files":    {nil, nil},
+		"warnings":    {mixedResult().Paths, mixedResult().Diagnostics},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

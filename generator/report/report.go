@@ -14,7 +14,9 @@
 //	checked 48 files: 16 events, 32 metrics (38 after time-frame expansion), 0 problems
 //
 // The part in parentheses appears only when time-frame lists expanded some
-// metrics into several.
+// metrics into several. Problems are errors; warnings print as
+// "path:line:col: warning: message" and the summary counts them apart
+// (", 2 warnings"), only when there are some.
 //
 // # json
 //
@@ -26,16 +28,21 @@
 //	  "events": 16,            // event definition files
 //	  "metrics": 32,           // metric definition files
 //	  "expanded_metrics": 38,  // metrics after time-frame expansion
-//	  "problems": 1,           // len(diagnostics)
+//	  "problems": 1,           // diagnostics of severity error
+//	  "warnings": 1,           // only when there are warnings
 //	  "diagnostics": [         // sorted as in text; [] when clean
 //	    {"path": "definitions/metrics/x.yml", "line": 3, "column": 13,
 //	     "message": "time_frame: \"30d\" is not one of 7d, 28d, all, none",
-//	     "rule": "schema"}
+//	     "rule": "schema"},
+//	    {"path": "definitions/events/y.yml", "line": 9, "column": 3,
+//	     "message": "…", "rule": "personal-data", "severity": "warning"}
 //	  ]
 //	}
 //
 // line and column are 1-based, 0 when a problem concerns the whole file.
-// rule names the check ("yaml", "schema", "unknown-event", ...).
+// rule names the check ("yaml", "schema", "unknown-event", ...). severity
+// appears on warnings only, so a run without warnings reads as it did
+// before warnings existed.
 package report
 
 import (
@@ -47,6 +54,7 @@ import (
 	"sync"
 
 	"github.com/usagekit/usagekit/generator"
+	"github.com/usagekit/usagekit/generator/diag"
 )
 
 // WriterFunc writes a report of r to w.
@@ -137,8 +145,12 @@ func SummaryLine(r *generator.Result) string {
 	if n := expanded(r); n != r.Metrics {
 		metrics += fmt.Sprintf(" (%d after time-frame expansion)", n)
 	}
-	return fmt.Sprintf("checked %s: %s, %s, %s", count(r.Files, "file", "files"),
-		count(r.Events, "event", "events"), metrics, count(len(r.Diagnostics), "problem", "problems"))
+	line := fmt.Sprintf("checked %s: %s, %s, %s", count(r.Files, "file", "files"),
+		count(r.Events, "event", "events"), metrics, count(len(r.Diagnostics.Errors()), "problem", "problems"))
+	if n := len(r.Diagnostics.Warnings()); n > 0 {
+		line += ", " + count(n, "warning", "warnings")
+	}
+	return line
 }
 
 func expanded(r *generator.Result) int {
@@ -163,6 +175,7 @@ type jsonReport struct {
 	Metrics         int              `json:"metrics"`
 	ExpandedMetrics int              `json:"expanded_metrics"`
 	Problems        int              `json:"problems"`
+	Warnings        int              `json:"warnings,omitempty"`
 	Diagnostics     []jsonDiagnostic `json:"diagnostics"`
 }
 
@@ -172,6 +185,8 @@ type jsonDiagnostic struct {
 	Column  int    `json:"column"`
 	Message string `json:"message"`
 	Rule    string `json:"rule"`
+	// Severity is "warning" or empty: errors keep the shape they had.
+	Severity string `json:"severity,omitempty"`
 }
 
 // WriteJSON writes the json format.
@@ -182,11 +197,16 @@ func WriteJSON(w io.Writer, r *generator.Result) error {
 		Events:          r.Events,
 		Metrics:         r.Metrics,
 		ExpandedMetrics: expanded(r),
-		Problems:        len(r.Diagnostics),
+		Problems:        len(r.Diagnostics.Errors()),
+		Warnings:        len(r.Diagnostics.Warnings()),
 		Diagnostics:     []jsonDiagnostic{},
 	}
 	for _, d := range r.Diagnostics.Sort() {
-		out.Diagnostics = append(out.Diagnostics, jsonDiagnostic{Path: d.Path, Line: d.Line, Column: d.Col, Message: d.Message, Rule: d.Rule})
+		jd := jsonDiagnostic{Path: d.Path, Line: d.Line, Column: d.Col, Message: d.Message, Rule: d.Rule}
+		if d.Severity == diag.SeverityWarning {
+			jd.Severity = "warning"
+		}
+		out.Diagnostics = append(out.Diagnostics, jd)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -12,6 +12,7 @@ import (
 	"github.com/usagekit/usagekit/generator"
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/internal/diff"
+	"github.com/usagekit/usagekit/generator/internal/privacy"
 	"github.com/usagekit/usagekit/generator/internal/validate"
 	"github.com/usagekit/usagekit/generator/model"
 	"github.com/usagekit/usagekit/generator/report"
@@ -21,7 +22,7 @@ func init() {
 	register(command{
 		name:    "diff",
 		summary: "report breaking changes to definitions since a git revision",
-		usage: `usagekit diff --base REV [--format FORMAT] [PATH...]
+		usage: `usagekit diff --base REV [--format FORMAT] [--fail-on error|warning|never] [PATH...]
 
 Compares the definitions under PATH (default "definitions") at revision REV
 with the working tree, reading REV with git ls-tree and git show (nothing is
@@ -32,9 +33,14 @@ its type changed, an enum narrowed, a time_frame or unique changed under the
 same key_path, a removed definition without milestone_removed and
 removed_by_url. Problems in the working tree's definitions are reported too.
 Base files that no longer load are reported on stderr and skipped.
+A property added since REV with classification: personal is a warning
+(personal-added), as are the privacy rules' other defaults.
 
-Exit status: 0 no breaking changes, 1 breaking changes or problems, 2 usage
-or git errors.`,
+  --fail-on LEVEL  the least severity that fails the run: error (default),
+                   warning, or never
+
+Exit status: 0 nothing at or above --fail-on, 1 breaking changes or
+problems, 2 usage or git errors.`,
 		run: runDiff,
 	})
 }
@@ -44,6 +50,8 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	base := fs.String("base", "", "git revision to compare with, e.g. origin/main (required)")
 	format := fs.String("format", "text", "output format: "+formatList())
+	var failOn diag.FailOn
+	fs.Var(&failOn, "fail-on", "the least `severity` that fails the run: error, warning or never")
 	if err := parseFlags(fs, args); err != nil {
 		return exitUsage
 	}
@@ -75,15 +83,21 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 	head := generator.LoadResult(paths...)
 	findings := append(diag.List{}, head.Diagnostics...)
 	findings = append(findings, diff.Pinpoint(diff.Compare(baseSet, head.Set))...)
+	rules := privacy.NewResolver() // its mistakes are head's diagnostics already
+	findings = append(findings, privacy.Added(baseSet, head.Set, func(path string) *privacy.Config { return rules.For(path) })...)
 	findings = findings.Sort()
 
 	if err := writeFindings(stdout, *format, head, findings); err != nil {
 		fmt.Fprintf(stderr, "usagekit diff: %v\n", err)
 		return exitUsage
 	}
-	if len(findings) > 0 {
+	if findings.Fails(failOn) {
 		if *format != "text" {
-			fmt.Fprintf(stderr, "usagekit diff: %d %s since %s\n", len(findings), plural(len(findings), "problem", "problems"), *base)
+			n, what := len(findings.Errors()), plural(len(findings.Errors()), "problem", "problems")
+			if n == 0 { // failing on warnings alone
+				n, what = len(findings), plural(len(findings), "warning", "warnings")
+			}
+			fmt.Fprintf(stderr, "usagekit diff: %d %s since %s\n", n, what, *base)
 		}
 		return exitProblems
 	}

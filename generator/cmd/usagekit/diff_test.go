@@ -184,6 +184,33 @@ func TestDiffCommand(t *testing.T) {
 				"checked 4 files: 2 events, 2 metrics, 1 problem\n",
 			stderr: "usagekit diff: at HEAD: definitions/events/search_code.yml:",
 		},
+		{
+			name: "personal property added",
+			head: map[string]*string{"definitions/events/create_issue.yml": ptr(strings.Replace(diffEvent, "product_group:",
+				"  reporter:\n    description: Who reported it.\n    classification: personal\nproduct_group:", 1))},
+			code: exitOK,
+			stdout: "definitions/events/create_issue.yml:17:21: warning: additional_properties.reporter: a property classified personal is new since the base; make sure the event's consumers may hold personal data\n" +
+				"checked 4 files: 2 events, 2 metrics, 0 problems, 1 warning\n",
+		},
+		{
+			name: "personal property added, failing on warnings",
+			head: map[string]*string{"definitions/events/create_issue.yml": ptr(strings.Replace(diffEvent, "product_group:",
+				"  reporter:\n    description: Who reported it.\n    classification: personal\nproduct_group:", 1))},
+			args: []string{"--base", "HEAD", "--fail-on", "warning"},
+			code: exitProblems,
+			stdout: "definitions/events/create_issue.yml:17:21: warning: additional_properties.reporter: a property classified personal is new since the base; make sure the event's consumers may hold personal data\n" +
+				"checked 4 files: 2 events, 2 metrics, 0 problems, 1 warning\n",
+		},
+		{
+			name: "personal property excused",
+			head: map[string]*string{
+				"definitions/events/create_issue.yml": ptr(strings.Replace(diffEvent, "product_group:",
+					"  reporter:\n    description: Who reported it.\n    classification: personal\nproduct_group:", 1)),
+				"definitions/privacy.yml": ptr("exceptions:\n- {rule: personal-added, event: create_issue, property: reporter, reason: Reviewed.}\n"),
+			},
+			code:   exitOK,
+			stdout: "checked 5 files: 2 events, 2 metrics, 0 problems\n",
+		},
 		{name: "unknown revision", args: []string{"--base", "no-such-rev"}, code: exitUsage, stderr: "usagekit diff: unknown revision \"no-such-rev\"\nusagekit diff: in a CI clone, fetch the base first, e.g. git fetch --depth=1 origin main\n"},
 		{name: "path outside", args: []string{"--base", "HEAD", ".."}, code: exitUsage, stderr: "usagekit diff: path outside the repository: .. is not under "},
 		{name: "no base", args: []string{}, code: exitUsage, stderr: "usagekit diff: --base REV is required\n"},

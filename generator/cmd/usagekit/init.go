@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/usagekit/usagekit/generator/emit"
+	"github.com/usagekit/usagekit/generator/internal/privacy"
 	"github.com/usagekit/usagekit/generator/internal/productgroups"
 	"github.com/usagekit/usagekit/schema"
 )
@@ -30,12 +31,16 @@ It writes:
 
   DIR/product_groups.yml        the product groups definitions may name
                                 (one to start with: --group)
+  DIR/privacy.yml               the privacy rules, each at its default, to
+                                raise, lower or excuse
   DIR/schema/v1/*.json          usagekit's JSON Schemas, for editors; usagekit
                                 new starts each file with a line pointing at them
   PACKAGE/doc.go                the generated package's doc comment and its
                                 //go:generate go tool usagekit generate line
   usagekit.gitlab-ci.yml        a job that validates, diffs and checks that
-                                the generated code is up to date
+                                the generated code is up to date, and a job
+                                (usagekit-status) that checks which events
+                                the code tracks
 
 A file that is already there is left as it is, so running init again
 changes nothing. Then it prints the next commands.
@@ -123,6 +128,7 @@ func initFiles(defs, pkgDir, pkg, group string) ([]initFile, error) {
 			"# The product groups (teams) that own definitions: a list of names, or a\n"+
 				"# mapping of name to description. Every definition's product_group is one of them.\n"+
 				"%s: The team that owns the first definitions.\n", group))},
+		{filepath.Join(defs, privacy.FileName), privacy.DefaultFile()},
 		{filepath.Join(pkgDir, "doc.go"), []byte(fmt.Sprintf(`// Package %s is the typed usage tracking and metrics API generated from the
 // event and metric definitions in %s: one Track function per event and
 // one calculator per metric.
@@ -146,6 +152,16 @@ usagekit:
     when: always
     reports:
       codequality: gl-code-quality-report.json
+# Which events the code really tracks. A job of its own: GitLab takes one
+# Code Quality report per job.
+usagekit-status:
+  image: golang:1.26
+  script:
+    - go tool usagekit status --definitions %[1]s --format codequality ./... > gl-code-quality-status.json
+  artifacts:
+    when: always
+    reports:
+      codequality: gl-code-quality-status.json
 `, filepath.ToSlash(defs), filepath.ToSlash(pkgDir)))},
 	}
 	err = fs.WalkDir(schema.FS(), ".", func(p string, d fs.DirEntry, err error) error {

@@ -28,7 +28,7 @@ func TestInit(t *testing.T) {
 		t.Fatalf("init: exit %d: %s", code, errs)
 	}
 	for _, want := range []string{
-		"definitions/product_groups.yml: created\n", "internal/usage/doc.go: created\n", "usagekit.gitlab-ci.yml: created\n",
+		"definitions/product_groups.yml: created\n", "definitions/privacy.yml: created\n", "internal/usage/doc.go: created\n", "usagekit.gitlab-ci.yml: created\n",
 		"definitions/schema/v1/event.json: created\n", "definitions/schema/v1/metric.json: created\n",
 		"go.mod has no tool directive for usagekit yet; add it:\n  go get -tool github.com/usagekit/usagekit/generator/cmd/usagekit@latest\n",
 		"go tool usagekit new event NAME --description ... --product-group my_shop ",
@@ -37,6 +37,13 @@ func TestInit(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+	ci, _ := os.ReadFile("usagekit.gitlab-ci.yml")
+	if !strings.Contains(string(ci), "\nusagekit-status:\n  image: golang:1.26\n  script:\n    - go tool usagekit status --definitions definitions --format codequality ./... > gl-code-quality-status.json\n") {
+		t.Errorf("the CI file lacks the status job:\n%s", ci)
+	}
+	if priv, _ := os.ReadFile(filepath.Join("definitions", "privacy.yml")); !strings.Contains(string(priv), "\n  personal-in-optional: error ") {
+		t.Errorf("privacy.yml:\n%s", priv)
 	}
 	doc, _ := os.ReadFile(filepath.Join("internal", "usage", "doc.go"))
 	if !strings.Contains(string(doc), "package usage\n\n//go:generate go tool usagekit generate --definitions ../../definitions --out .\n") {

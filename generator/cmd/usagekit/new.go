@@ -194,7 +194,7 @@ func answerCheck(dir, field string, build func() (scaffold.File, error)) func() 
 			return err.Error()
 		}
 		var msgs []string
-		for _, d := range scaffold.Check(f, dir) {
+		for _, d := range scaffold.Check(f, dir).Errors() {
 			if strings.HasPrefix(d.Message, field) {
 				msgs = append(msgs, d.Message)
 			}
@@ -405,10 +405,15 @@ func firstEvent(res *generator.Result, names []string) *model.Event {
 }
 
 // checkAndCreate validates f among the definitions under dir, with the
-// rules every definition meets, and writes it only when it has no problem:
-// a failed new leaves nothing behind.
+// rules every definition meets, and writes it only when it has no error:
+// a failed new leaves nothing behind. Warnings are shown and do not stop
+// it, as they do not fail validate.
 func checkAndCreate(f scaffold.File, dir string, stdout, stderr io.Writer) int {
-	if problems := scaffold.Check(f, dir); len(problems) > 0 {
+	found := scaffold.Check(f, dir)
+	for _, d := range found.Warnings() {
+		fmt.Fprintln(stderr, d)
+	}
+	if problems := found.Errors(); len(problems) > 0 {
 		for _, d := range problems {
 			fmt.Fprintln(stderr, d)
 		}

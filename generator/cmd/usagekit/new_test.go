@@ -247,3 +247,31 @@ func TestNewEventProperties(t *testing.T) {
 		t.Errorf("metric without categories: exit %d\nstderr %q\nwant   %q", code, errOut, want)
 	}
 }
+
+// TestNewWritesDespiteWarnings: a privacy warning is shown, and the file is
+// written, as validate passes it; raised to an error by privacy.yml, it
+// stops new like any other problem.
+func TestNewWritesDespiteWarnings(t *testing.T) {
+	asTerminal(t, nil)
+	dir := filepath.Join(t.TempDir(), "definitions")
+	args := append([]string{"event", "export_issues", "--dir", dir, "--property", "label=Format", "--property", "property", "--property", "comment_body=What was said"}, eventFlags...)
+	code, _, errOut := runNewCmd(args...)
+	path := filepath.Join(dir, "events", "export_issues.yml")
+	warning := path + `:13:3: warning: additional_properties.comment_body: the name suggests free text, which holds whatever a person typed ("body"): record a category, a length or an enum instead, or give the property a classification` + "\n"
+	if code != exitOK || errOut != warning {
+		t.Fatalf("exit %d, stderr %q\nwant %q", code, errOut, warning)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "privacy.yml"), []byte("rules:\n  free-text: error\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = runNewCmd(args...)
+	if code != exitProblems || !strings.HasPrefix(errOut, strings.Replace(warning, "warning: ", "", 1)) {
+		t.Errorf("raised: exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Error("new wrote a file with an error")
+	}
+}

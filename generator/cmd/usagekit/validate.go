@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/usagekit/usagekit/generator"
+	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/report"
 )
 
@@ -15,7 +16,7 @@ func init() {
 	register(command{
 		name:    "validate",
 		summary: "check definitions and report every problem as path:line:col: message",
-		usage: `usagekit validate [--format FORMAT] [PATH...]
+		usage: `usagekit validate [--format FORMAT] [--fail-on error|warning|never] [PATH...]
 
 Loads every .yml and .yaml file under the PATHs (directories or files;
 default definitions), checks each against the JSON Schemas in schema/ and
@@ -31,10 +32,16 @@ product_groups.yml nearest above it (a YAML list of names, or a mapping of
 name to description; usually at the root of the definitions), or of
 GitLab's groups when there is none. That file is checked too.
 
-  --format FORMAT  the report format (default text): ` + strings.Join(report.Formats(), ", ") + `
+Some findings are warnings (path:line:col: warning: message): the privacy
+rules' defaults, which a privacy.yml beside product_groups.yml can raise,
+lower or turn off. They are reported but do not fail the run.
 
-Exit status: 0 no problems, 1 problems found, 2 bad usage or no
-definition files in the PATHs.`,
+  --format FORMAT  the report format (default text): ` + strings.Join(report.Formats(), ", ") + `
+  --fail-on LEVEL  the least severity that fails the run: error (default),
+                   warning, or never
+
+Exit status: 0 nothing at or above --fail-on, 1 findings that fail the
+run, 2 bad usage or no definition files in the PATHs.`,
 		run: runValidate,
 	})
 }
@@ -43,6 +50,8 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	format := fl.String("format", "text", "the report `format`: "+strings.Join(report.Formats(), ", "))
+	var failOn diag.FailOn
+	fl.Var(&failOn, "fail-on", "the least `severity` that fails the run: error, warning or never")
 	if err := parseFlags(fl, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -69,7 +78,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "usagekit validate: %v\n", err)
 		return exitUsage
 	}
-	if len(res.Diagnostics) > 0 {
+	if res.Diagnostics.Fails(failOn) {
 		return exitProblems
 	}
 	return exitOK

@@ -63,6 +63,12 @@ func TestValidate(t *testing.T) {
 		"definitions/metrics/issues.yml":      strings.Replace(cliMetric, "time_frame: [7d, 28d]", "time_frame: 30d", 1),
 		"definitions/metrics/users.yml":       strings.Replace(strings.Replace(cliMetric, "counts.issues", "counts.users", 1), "create_issue", "create_user", 1),
 	}
+	warned := map[string]string{
+		"definitions/events/create_issue.yml": cliEvent + "additional_properties:\n  label:\n    description: The type.\n  property:\n    description: Where.\n  plan:\n    description: The plan.\n",
+		"definitions/metrics/issues.yml":      cliMetric,
+	}
+	const warning = "definitions/events/create_issue.yml:14:3: warning: additional_properties.plan: a free-form string on an event that carries a user needs a classification (public, internal, pseudonymous or personal), or an enum\n" +
+		"checked 2 files: 1 event, 1 metric (2 after time-frame expansion), 0 problems, 1 warning\n"
 	tests := []struct {
 		name       string
 		files      map[string]string
@@ -71,6 +77,15 @@ func TestValidate(t *testing.T) {
 		stdout     string
 		stderrPart string
 	}{
+		{"warnings pass", warned, []string{"validate"}, exitOK, warning, ""},
+		{"--fail-on warning", warned, []string{"validate", "--fail-on", "warning"}, exitProblems, warning, ""},
+		{"raised by privacy.yml", map[string]string{
+			"definitions/events/create_issue.yml": warned["definitions/events/create_issue.yml"],
+			"definitions/metrics/issues.yml":      cliMetric,
+			"definitions/privacy.yml":             "rules:\n  unclassified-free-text: error\n",
+		}, []string{"validate"}, exitProblems,
+			"definitions/events/create_issue.yml:14:3: additional_properties.plan: a free-form string on an event that carries a user needs a classification (public, internal, pseudonymous or personal), or an enum\n" +
+				"checked 3 files: 1 event, 1 metric (2 after time-frame expansion), 1 problem\n", ""},
 		{"clean, default path", clean, []string{"validate"}, exitOK,
 			"checked 2 files: 1 event, 1 metric (2 after time-frame expansion), 0 problems\n", ""},
 		{"problems", broken, []string{"validate"}, exitProblems,
@@ -88,6 +103,12 @@ func TestValidate(t *testing.T) {
 		{"flags after paths", clean, []string{"validate", "definitions", "--format", "text"}, exitOK,
 			"checked 2 files: 1 event, 1 metric (2 after time-frame expansion), 0 problems\n", ""},
 		{"help", clean, []string{"help", "validate"}, exitOK, "", ""},
+		{"bad --fail-on", clean, []string{"validate", "--fail-on", "warnings"}, exitUsage, "",
+			"invalid value \"warnings\" for flag -fail-on: unknown value \"warnings\"; want error, warning or never\n"},
+		{"--fail-on never", broken, []string{"validate", "--fail-on", "never"}, exitOK,
+			"definitions/metrics/issues.yml:11:13: time_frame: \"30d\" is not one of 7d, 28d, all, none\n" +
+				"definitions/metrics/users.yml:14:5: events[0].name: unknown event \"create_user\"; no event definition has this action\n" +
+				"checked 3 files: 1 event, 2 metrics (3 after time-frame expansion), 2 problems\n", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,7 +119,7 @@ func TestValidate(t *testing.T) {
 				t.Errorf("exit %d, want %d; stderr: %s", code, tt.code, stderr.String())
 			}
 			if tt.args[0] == "help" {
-				if !strings.Contains(stdout.String(), "usagekit validate [--format FORMAT] [PATH...]") || !strings.Contains(stdout.String(), "text") {
+				if !strings.Contains(stdout.String(), "usagekit validate [--format FORMAT] [--fail-on error|warning|never] [PATH...]") || !strings.Contains(stdout.String(), "text") {
 					t.Errorf("help = %q", stdout.String())
 				}
 				return

@@ -22,16 +22,28 @@ type File struct {
 	Data []byte
 }
 
+// Options add to the dictionary what the definitions do not hold.
+type Options struct {
+	// Calls, when not nil, are the call sites of each event by action
+	// (path:line:col, as usagekit status finds them): each group's page
+	// lists them, and the HTML page shows them with the event. An event
+	// without any reads "never tracked".
+	Calls map[string][]string
+}
+
 // Generate renders every page of the dictionary for set, sorted by name. It
 // writes nothing, so callers and tests decide where the bytes go.
-func Generate(set *model.Set) ([]File, error) {
+func Generate(set *model.Set) ([]File, error) { return GenerateWith(set, Options{}) }
+
+// GenerateWith is Generate with the additions of opts.
+func GenerateWith(set *model.Set, opts Options) ([]File, error) {
 	groups := groupsOf(set)
 	var files []File
 	files = append(files, File{Name: "index.md", Data: markdownIndex(set, groups)})
 	for _, g := range groups {
-		files = append(files, File{Name: g.file, Data: markdownGroup(g, groups)})
+		files = append(files, File{Name: g.file, Data: markdownGroup(g, groups, opts.Calls)})
 	}
-	page, err := htmlPage(set)
+	page, err := htmlPage(set, opts.Calls)
 	if err != nil {
 		return nil, fmt.Errorf("docs: render index.html: %w", err)
 	}
@@ -149,7 +161,7 @@ func markdownIndex(set *model.Set, groups []*group) []byte {
 	return b.Bytes()
 }
 
-func markdownGroup(g *group, groups []*group) []byte {
+func markdownGroup(g *group, groups []*group, calls map[string][]string) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# %s\n\n", mdText(g.name))
 	if g.desc != "" {
@@ -175,6 +187,12 @@ func markdownGroup(g *group, groups []*group) []byte {
 				mdCell(strings.Join(props, ", ")), eventStatus(e), mdCell(strings.Join(e.Tiers, ", ")))
 		}
 	}
+	if calls != nil && len(g.events) > 0 {
+		b.WriteString("\n## Call sites\n\n")
+		for _, e := range g.events {
+			fmt.Fprintf(&b, "- `%s`: %s\n", e.Action, callList(calls[e.Action], "`"))
+		}
+	}
 	if len(g.metrics) > 0 {
 		b.WriteString("\n## Metrics\n\n| Key path | Description | Data source | Time frame | Events | Status | Tiers |\n|---|---|---|---|---|---|---|\n")
 		for _, m := range g.metrics {
@@ -184,6 +202,19 @@ func markdownGroup(g *group, groups []*group) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// callList joins an event's call sites, each quoted with q, or says it is
+// never tracked.
+func callList(sites []string, q string) string {
+	if len(sites) == 0 {
+		return "never tracked"
+	}
+	out := make([]string, len(sites))
+	for i, s := range sites {
+		out[i] = q + s + q
+	}
+	return strings.Join(out, ", ")
 }
 
 // metricEventLinks links each event a metric names to its entry, on this

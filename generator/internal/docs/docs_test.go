@@ -145,3 +145,25 @@ func TestGroupPagesDistinct(t *testing.T) {
 		t.Errorf("files = %s\nwant %s", got, want)
 	}
 }
+
+// TestGenerateWithCalls: given call sites, each group's page lists them and
+// the HTML page shows them with the event; an event without any reads
+// "never tracked".
+func TestGenerateWithCalls(t *testing.T) {
+	calls := map[string][]string{"issue_created": {"app/issues.go:12:3", "app/api.go:40:9"}}
+	files, err := GenerateWith(sampleSet(), Options{Calls: calls})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if f.Name == "groups/project-management.md" || f.Name == "index.html" {
+			golden.Check(t, filepath.Join("testdata", "golden-calls", filepath.FromSlash(f.Name)), f.Data)
+		}
+	}
+	plain, _ := Generate(sampleSet())
+	for i, f := range plain {
+		if f.Name == "index.md" && !bytes.Equal(f.Data, files[i].Data) {
+			t.Error("the index changed with call sites")
+		}
+	}
+}

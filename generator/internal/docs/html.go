@@ -36,7 +36,7 @@ type pageData struct {
 	NumMetrics  int
 }
 
-func htmlPage(set *model.Set) ([]byte, error) {
+func htmlPage(set *model.Set, calls map[string][]string) ([]byte, error) {
 	d := pageData{NumEvents: len(set.Events), NumMetrics: len(set.Metrics)}
 	add := func(list *[]string, v string) {
 		if v != "" && !slices.Contains(*list, v) {
@@ -55,6 +55,11 @@ func htmlPage(set *model.Set) ([]byte, error) {
 			Kind: "event", ID: "event-" + e.Action, Name: e.Action, Description: e.Description,
 			Group: groupName(e.ProductGroup), Status: eventStatus(e), Tiers: e.Tiers,
 			Details: strings.Join(details, ", "),
+		}
+		if sites := calls[e.Action]; len(sites) > 0 {
+			r.Details += "; tracked at " + callList(sites, "")
+		} else if calls != nil {
+			r.Details += "; never tracked"
 		}
 		d.Rows = append(d.Rows, r)
 	}

@@ -105,6 +105,13 @@ func buildEvent(d *load.Document) *model.Event {
 		p := &model.Property{Pos: pos(d, ptr), Name: name, Type: model.String}
 		spec, _ := props[name].(map[string]any)
 		p.Description = str(spec["description"])
+		p.Classification = model.Classification(str(spec["classification"]))
+		if p.Classification != "" {
+			p.ClassificationPos = valuePos(d, ptr+"/classification")
+		}
+		if p.Description != "" {
+			p.DescriptionPos = valuePos(d, ptr+"/description")
+		}
 		if t, ok := builtinTypes[name]; ok {
 			p.Type, p.Builtin = t, true
 		} else if t := str(spec["type"]); t != "" {

@@ -1,0 +1,144 @@
+package privacy
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/usagekit/usagekit/generator/diag"
+)
+
+// Resolver finds the privacy.yml that applies to each definition file
+// (the nearest above it, up to the directory holding .git) and reads each
+// once. It is safe for concurrent use; the zero value is not: call
+// NewResolver.
+type Resolver struct {
+	wd string
+
+	mu      sync.Mutex
+	dirs    map[string]string  // absolute directory → its rules file, "" for none
+	configs map[string]*Config // absolute rules file → its config
+	diags   diag.List
+}
+
+// NewResolver returns a resolver that shows files relative to the working
+// directory.
+func NewResolver() *Resolver {
+	r := &Resolver{dirs: map[string]string{}, configs: map[string]*Config{}}
+	r.wd, _ = os.Getwd()
+	return r
+}
+
+// IsConfig reports whether the file at path is a rules file rather than a
+// definition, by its name.
+func IsConfig(path string) bool { return filepath.Base(path) == FileName }
+
+// For returns the config that applies to the definition file at fsPath,
+// or nil when no privacy.yml lies above it (every rule at its default).
+func (r *Resolver) For(fsPath string) *Config {
+	dir, err := filepath.Abs(filepath.Dir(fsPath))
+	if err != nil {
+		dir = filepath.Clean(filepath.Dir(fsPath))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if file := r.find(dir); file != "" {
+		return r.read(file)
+	}
+	return nil
+}
+
+// Read reads the rules file at fsPath, so a file named on the command line
+// or walked into is checked even when no definition lies below it.
+func (r *Resolver) Read(fsPath string) *Config {
+	abs, err := filepath.Abs(fsPath)
+	if err != nil {
+		abs = filepath.Clean(fsPath)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.read(abs)
+}
+
+// Diagnostics returns the mistakes found in the rules files read so far.
+func (r *Resolver) Diagnostics() diag.List {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append(diag.List(nil), r.diags...)
+}
+
+func (r *Resolver) find(dir string) string {
+	if file, ok := r.dirs[dir]; ok {
+		return file
+	}
+	file := ""
+	candidate := filepath.Join(dir, FileName)
+	if info, err := os.Stat(candidate); err == nil && info.Mode().IsRegular() {
+		file = candidate
+	} else if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
+		if parent := filepath.Dir(dir); parent != dir {
+			file = r.find(parent)
+		}
+	}
+	r.dirs[dir] = file
+	return file
+}
+
+// maxFileSize bounds the rules file as definition files are bounded.
+const maxFileSize = 1 << 20
+
+func (r *Resolver) read(abs string) *Config {
+	if c, ok := r.configs[abs]; ok {
+		return c
+	}
+	display := filepath.ToSlash(abs)
+	if r.wd != "" {
+		if rel, err := filepath.Rel(r.wd, abs); err == nil && filepath.IsLocal(rel) {
+			display = filepath.ToSlash(rel)
+		}
+	}
+	data, err := readLimited(abs)
+	var c *Config
+	if err != nil {
+		c = &Config{Path: display}
+		r.diags.Add(display, 0, 0, ConfigRule, "%s", err)
+	} else {
+		var diags diag.List
+		c, diags = Parse(display, data)
+		r.diags = append(r.diags, diags...)
+	}
+	r.configs[abs] = c
+	return c
+}
+
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, errors.New(statText(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, errors.New(statText(err))
+	}
+	if len(data) > maxFileSize {
+		return nil, errors.New("file is larger than 1 MiB, the limit")
+	}
+	return data, nil
+}
+
+func statText(err error) string {
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file or directory"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	case errors.As(err, &pe):
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
