@@ -1,0 +1,442 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// What the dashboards read: weekly series of a metric across instances,
+// the latest values of every metric, instances, version adoption and the
+// weekly counts of event records. An instance counts once a week: when it
+// sent more than one ping in a week (a reinstall, a manual ping), its
+// latest of that week is the one read, so no instance weighs double.
+
+// Failed is the value a ping reports for a metric that failed.
+const Failed = -1
+
+// WeekStat is one ISO week of a metric over the instances whose week's
+// ping has it.
+type WeekStat struct {
+	// Week is the ISO week, "2026-W47".
+	Week string
+	// Total is the sum of the values reported, failures left out.
+	Total float64
+	// Median is the median of those values, per instance; NaN when no
+	// instance reported one.
+	Median float64
+	// Instances is how many instances reported a value (not -1).
+	Instances int
+	// Failed is how many instances reported -1.
+	Failed int
+}
+
+// Group is a series of one value of a split (a version, a tier).
+type Group struct {
+	Name  string
+	Weeks []WeekStat
+}
+
+// Series is a metric's weekly series: over every instance, and split by
+// version and by tier (edition). Every series has the same weeks, those in
+// which the source stored any ping, oldest first; a week in which no
+// instance of a group reported the metric has zero instances.
+type Series struct {
+	KeyPath   string
+	Weeks     []WeekStat
+	ByVersion []Group // in version order (17.2 before 17.10)
+	ByTier    []Group // by name
+}
+
+// observation is one instance's value of a metric in one week.
+type observation struct {
+	week, version, edition string
+	value                  float64
+}
+
+// latestPings is the SQL of a common table expression "latest": the ids,
+// weeks, versions and editions of the last ping of each instance in each
+// week, of source (the first placeholder), from the week of the second
+// placeholder up to but not including the third.
+func (w *Warehouse) latestPings() string {
+	return fmt.Sprintf(`latest AS (
+		SELECT id, uuid, week, version, edition FROM (
+			SELECT id, uuid, week, version, edition,
+				ROW_NUMBER() OVER (PARTITION BY uuid, week ORDER BY recorded_at DESC, id DESC) AS n
+			FROM pings WHERE source = %s AND week >= %s AND week < %s
+		) ranked WHERE n = 1)`, w.d.ph(1), w.d.ph(2), w.d.ph(3))
+}
+
+// Weeks are the bounds of a query over weeks: From and To are ISO weeks
+// ("2026-W01"), From included and To excluded; "" leaves that end open.
+type Weeks struct {
+	From, To string
+}
+
+// args are the bounds as query arguments; an open end compares as a week
+// before or after every week.
+func (r Weeks) args() (string, string) {
+	from, to := r.From, r.To
+	if to == "" {
+		to = "9999-W99"
+	}
+	return from, to
+}
+
+// MetricSeries returns the weekly series of the metric at keyPath in the
+// pings of source (SourcePing for the instances' pings, SourceWarehouse for
+// the SaaS instance's computed ones) in the weeks of r. A key path no ping
+// has gives weeks with zero instances.
+func (w *Warehouse) MetricSeries(ctx context.Context, keyPath, source string, r Weeks) (*Series, error) {
+	from, to := r.args()
+	weeks, err := w.PingWeeks(ctx, source, r)
+	if err != nil {
+		return nil, err
+	}
+	q := `WITH ` + w.latestPings() + `
+		SELECT l.week, l.version, l.edition, v.value FROM latest l JOIN metric_values v ON v.ping_id = l.id
+		WHERE v.key_path = ` + w.d.ph(4) + ` ORDER BY l.week`
+	rows, err := w.db.QueryContext(ctx, q, source, from, to, keyPath)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
+	}
+	defer rows.Close()
+	var obs []observation
+	for rows.Next() {
+		var o observation
+		if err := rows.Scan(&o.week, &o.version, &o.edition, &o.value); err != nil {
+			return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
+		}
+		obs = append(obs, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
+	}
+	s := &Series{KeyPath: keyPath, Weeks: weekStats(weeks, obs)}
+	s.ByVersion = groups(weeks, obs, func(o observation) string { return o.version })
+	slices.SortFunc(s.ByVersion, func(a, b Group) int { return CompareVersions(a.Name, b.Name) })
+	s.ByTier = groups(weeks, obs, func(o observation) string { return o.edition })
+	return s, nil
+}
+
+// groups splits observations by key and gives each its series.
+func groups(weeks []string, obs []observation, key func(observation) string) []Group {
+	by := map[string][]observation{}
+	for _, o := range obs {
+		by[key(o)] = append(by[key(o)], o)
+	}
+	out := make([]Group, 0, len(by))
+	for name, os := range by {
+		out = append(out, Group{Name: name, Weeks: weekStats(weeks, os)})
+	}
+	slices.SortFunc(out, func(a, b Group) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// weekStats aggregates observations, sorted by week, into one WeekStat per
+// week of weeks.
+func weekStats(weeks []string, obs []observation) []WeekStat {
+	out := make([]WeekStat, len(weeks))
+	i := 0
+	var vals []float64
+	for k, wk := range weeks {
+		st := WeekStat{Week: wk}
+		vals = vals[:0]
+		for ; i < len(obs) && obs[i].week <= wk; i++ {
+			if obs[i].week < wk {
+				continue // a week outside weeks; none when both come from one query
+			}
+			if obs[i].value == Failed {
+				st.Failed++
+				continue
+			}
+			st.Instances++
+			st.Total += obs[i].value
+			vals = append(vals, obs[i].value)
+		}
+		st.Median = median(vals)
+		out[k] = st
+	}
+	return out
+}
+
+// median is the middle value, or the mean of the two middle ones; NaN of
+// none. It sorts vals.
+func median(vals []float64) float64 {
+	n := len(vals)
+	if n == 0 {
+		return nan
+	}
+	slices.Sort(vals)
+	if n%2 == 1 {
+		return vals[n/2]
+	}
+	return (vals[n/2-1] + vals[n/2]) / 2
+}
+
+var nan = math.NaN()
+
+// PingWeeks returns the weeks, oldest first, in which pings of source were
+// stored, within r.
+func (w *Warehouse) PingWeeks(ctx context.Context, source string, r Weeks) ([]string, error) {
+	from, to := r.args()
+	rows, err := w.db.QueryContext(ctx, fmt.Sprintf(`SELECT DISTINCT week FROM pings WHERE source = %s AND week >= %s AND week < %s ORDER BY week`,
+		w.d.ph(1), w.d.ph(2), w.d.ph(3)), source, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: weeks: %w", err)
+	}
+	return scanStrings(rows)
+}
+
+func scanStrings(rows *sql.Rows) ([]string, error) {
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// MetricTotals are the weekly totals of every metric, for the catalogue:
+// by key path, one WeekStat per week of Weeks (Median is not computed
+// there and is NaN).
+type MetricTotals struct {
+	Weeks    []string
+	KeyPaths map[string][]WeekStat
+}
+
+// Totals returns the weekly totals and reporting instances of every
+// metric in the pings of source within r.
+func (w *Warehouse) Totals(ctx context.Context, source string, r Weeks) (*MetricTotals, error) {
+	from, to := r.args()
+	weeks, err := w.PingWeeks(ctx, source, r)
+	if err != nil {
+		return nil, err
+	}
+	q := `WITH ` + w.latestPings() + `
+		SELECT v.key_path, l.week,
+			SUM(CASE WHEN v.value <> -1 THEN v.value ELSE 0 END),
+			SUM(CASE WHEN v.value <> -1 THEN 1 ELSE 0 END),
+			SUM(CASE WHEN v.value = -1 THEN 1 ELSE 0 END)
+		FROM latest l JOIN metric_values v ON v.ping_id = l.id
+		GROUP BY v.key_path, l.week`
+	rows, err := w.db.QueryContext(ctx, q, source, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: totals: %w", err)
+	}
+	defer rows.Close()
+	index := make(map[string]int, len(weeks))
+	for i, wk := range weeks {
+		index[wk] = i
+	}
+	out := &MetricTotals{Weeks: weeks, KeyPaths: map[string][]WeekStat{}}
+	for rows.Next() {
+		var kp, wk string
+		var st WeekStat
+		if err := rows.Scan(&kp, &wk, &st.Total, &st.Instances, &st.Failed); err != nil {
+			return nil, fmt.Errorf("warehouse: totals: %w", err)
+		}
+		ws, ok := out.KeyPaths[kp]
+		if !ok {
+			ws = make([]WeekStat, len(weeks))
+			for i := range ws {
+				ws[i] = WeekStat{Week: weeks[i], Median: nan}
+			}
+			out.KeyPaths[kp] = ws
+		}
+		st.Week, st.Median = wk, nan
+		ws[index[wk]] = st
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: totals: %w", err)
+	}
+	return out, nil
+}
+
+// VersionWeek is how many instances ran a version in a week.
+type VersionWeek struct {
+	Week, Version string
+	Instances     int
+}
+
+// VersionAdoption returns, per week of r and version, how many instances
+// sent their week's ping from that version, by week then version order.
+func (w *Warehouse) VersionAdoption(ctx context.Context, r Weeks) ([]VersionWeek, error) {
+	from, to := r.args()
+	rows, err := w.db.QueryContext(ctx, `WITH `+w.latestPings()+`
+		SELECT week, version, COUNT(*) FROM latest GROUP BY week, version`, SourcePing, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: version adoption: %w", err)
+	}
+	defer rows.Close()
+	var out []VersionWeek
+	for rows.Next() {
+		var v VersionWeek
+		if err := rows.Scan(&v.Week, &v.Version, &v.Instances); err != nil {
+			return nil, fmt.Errorf("warehouse: version adoption: %w", err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: version adoption: %w", err)
+	}
+	slices.SortFunc(out, func(a, b VersionWeek) int {
+		if c := strings.Compare(a.Week, b.Week); c != 0 {
+			return c
+		}
+		return CompareVersions(a.Version, b.Version)
+	})
+	return out, nil
+}
+
+// CompareVersions orders versions by their dot-separated numbers (17.2
+// before 17.10), and text that is not a number as text.
+func CompareVersions(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := range min(len(as), len(bs)) {
+		x, xerr := parseUint(as[i])
+		y, yerr := parseUint(bs[i])
+		if xerr == nil && yerr == nil {
+			if x != y {
+				return cmpInt(x, y)
+			}
+			continue
+		}
+		if c := strings.Compare(as[i], bs[i]); c != 0 {
+			return c
+		}
+	}
+	return cmpInt(len(as), len(bs))
+}
+
+// parseUint reads a version segment that is a number.
+func parseUint(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err == nil && (n < 0 || s[0] == '+') {
+		err = strconv.ErrSyntax
+	}
+	return n, err
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Instance is one instance as the instance list shows it.
+type Instance struct {
+	UUID, Hostname, Version, Edition string
+	FirstSeen, LastSeen              time.Time
+	// Problems are what the payload schema found wrong with its latest
+	// ping.
+	Problems []string
+	// Failing are the key paths its latest ping reported -1 for, sorted.
+	Failing []string
+	// Errors are the errors of its latest metadata, by metric name.
+	Errors map[string]string
+}
+
+// Instances lists the instances that sent pings (not the SaaS instance's
+// computed ones), most recently seen first, with what went wrong in their
+// latest ping.
+func (w *Warehouse) Instances(ctx context.Context) ([]Instance, error) {
+	rows, err := w.db.QueryContext(ctx, `SELECT i.uuid, i.hostname, i.version, i.edition, i.first_seen, i.last_seen, p.id, p.problems,
+			(SELECT m.metadata FROM ping_metadata m WHERE m.uuid = i.uuid ORDER BY m.recorded_at DESC LIMIT 1)
+		FROM instances i JOIN pings p ON p.uuid = i.uuid AND p.source = `+w.d.ph(1)+`
+		WHERE p.recorded_at = (SELECT MAX(q.recorded_at) FROM pings q WHERE q.uuid = i.uuid AND q.source = `+w.d.ph(2)+`)
+		ORDER BY i.last_seen DESC, i.uuid`, SourcePing, SourcePing)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: instances: %w", err)
+	}
+	defer rows.Close()
+	var out []Instance
+	pingIDs := map[int64]int{}
+	for rows.Next() {
+		var in Instance
+		var first, last any
+		var id int64
+		var problems string
+		var meta sql.NullString
+		if err := rows.Scan(&in.UUID, &in.Hostname, &in.Version, &in.Edition, &first, &last, &id, &problems, &meta); err != nil {
+			return nil, fmt.Errorf("warehouse: instances: %w", err)
+		}
+		if in.FirstSeen, err = w.d.scanTS(first); err != nil {
+			return nil, fmt.Errorf("warehouse: instances: %w", err)
+		}
+		if in.LastSeen, err = w.d.scanTS(last); err != nil {
+			return nil, fmt.Errorf("warehouse: instances: %w", err)
+		}
+		if err := json.Unmarshal([]byte(problems), &in.Problems); err != nil {
+			return nil, fmt.Errorf("warehouse: instances: problems of %s: %w", in.UUID, err)
+		}
+		in.Errors = metadataErrors(meta.String)
+		pingIDs[id] = len(out)
+		out = append(out, in)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: instances: %w", err)
+	}
+	rows.Close()
+	failing, err := w.db.QueryContext(ctx, `WITH newest AS (SELECT uuid, MAX(recorded_at) AS at FROM pings WHERE source = `+w.d.ph(1)+` GROUP BY uuid)
+		SELECT p.id, v.key_path FROM newest JOIN pings p ON p.uuid = newest.uuid AND p.recorded_at = newest.at
+		JOIN metric_values v ON v.ping_id = p.id WHERE v.value = -1 ORDER BY p.id, v.key_path`, SourcePing)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: failing metrics: %w", err)
+	}
+	defer failing.Close()
+	for failing.Next() {
+		var id int64
+		var kp string
+		if err := failing.Scan(&id, &kp); err != nil {
+			return nil, fmt.Errorf("warehouse: failing metrics: %w", err)
+		}
+		if i, ok := pingIDs[id]; ok {
+			out[i].Failing = append(out[i].Failing, kp)
+		}
+	}
+	if err := failing.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: failing metrics: %w", err)
+	}
+	return out, nil
+}
+
+// metadataErrors reads the errors of a metadata document; a document that
+// does not decode has none.
+func metadataErrors(doc string) map[string]string {
+	var m struct {
+		Metadata struct {
+			Metrics []struct {
+				Name  string `json:"name"`
+				Error string `json:"error"`
+			} `json:"metrics"`
+		} `json:"metadata"`
+	}
+	if doc == "" || json.Unmarshal([]byte(doc), &m) != nil {
+		return nil
+	}
+	var out map[string]string
+	for _, e := range m.Metadata.Metrics {
+		if e.Error != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[e.Name] = e.Error
+		}
+	}
+	return out
+}
