@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -16,7 +17,9 @@ import (
 // the latest values of every metric, instances, version adoption and the
 // weekly counts of event records. An instance counts once a week: when it
 // sent more than one ping in a week (a reinstall, a manual ping), its
-// latest of that week is the one read, so no instance weighs double.
+// latest of that week is the one read, so no instance weighs double. (A
+// metric's own series reads the latest ping of the week that has the
+// metric, which is the same unless a later ping left it out.)
 
 // Failed is the value a ping reports for a metric that failed.
 const Failed = -1
@@ -99,21 +102,31 @@ func (w *Warehouse) MetricSeries(ctx context.Context, keyPath, source string, r 
 	if err != nil {
 		return nil, err
 	}
-	q := `WITH ` + w.latestPings() + `
-		SELECT l.week, l.version, l.edition, v.value FROM latest l JOIN metric_values v ON v.ping_id = l.id
-		WHERE v.key_path = ` + w.d.ph(4) + ` ORDER BY l.week`
-	rows, err := w.db.QueryContext(ctx, q, source, from, to, keyPath)
+	// The metric's values first, by its index, then each instance's
+	// latest of a week: ranking every ping of every week first would read
+	// all pings for one metric.
+	q := fmt.Sprintf(`SELECT p.week, p.uuid, p.version, p.edition, v.value FROM metric_values v JOIN pings p ON p.id = v.ping_id
+		WHERE v.key_path = %s AND p.source = %s AND p.week >= %s AND p.week < %s
+		ORDER BY p.week, p.uuid, p.recorded_at, p.id`, w.d.ph(1), w.d.ph(2), w.d.ph(3), w.d.ph(4))
+	rows, err := w.db.QueryContext(ctx, q, keyPath, source, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
 	}
 	defer rows.Close()
 	var obs []observation
+	var lastUUID string
 	for rows.Next() {
 		var o observation
-		if err := rows.Scan(&o.week, &o.version, &o.edition, &o.value); err != nil {
+		var uuid string
+		if err := rows.Scan(&o.week, &uuid, &o.version, &o.edition, &o.value); err != nil {
 			return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
 		}
+		if n := len(obs); n > 0 && obs[n-1].week == o.week && lastUUID == uuid {
+			obs[n-1] = o // a later ping of the instance in the same week
+			continue
+		}
 		obs = append(obs, o)
+		lastUUID = uuid
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
@@ -439,4 +452,18 @@ func metadataErrors(doc string) map[string]string {
 		}
 	}
 	return out
+}
+
+// HasMetric reports whether any ping holds a value of the metric at
+// keyPath.
+func (w *Warehouse) HasMetric(ctx context.Context, keyPath string) (bool, error) {
+	var one int
+	err := w.db.QueryRowContext(ctx, `SELECT 1 FROM metric_values WHERE key_path = `+w.d.ph(1)+` LIMIT 1`, keyPath).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("warehouse: metric %s: %w", keyPath, err)
+	}
+	return true, nil
 }
