@@ -18,6 +18,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 	"golang.org/x/time/rate"
 
+	"github.com/usagekit/usagekit/collector/dashboard"
 	"github.com/usagekit/usagekit/collector/intake"
 	"github.com/usagekit/usagekit/collector/warehouse"
 	"github.com/usagekit/usagekit/generator"
@@ -48,6 +49,9 @@ type Config struct {
 	SaaSUUID string
 	// Logger logs the collector's own failures. Default slog.Default().
 	Logger *slog.Logger
+	// DictionaryURL is where the metrics dictionary is published, for the
+	// dashboards' links to it. Default: no links.
+	DictionaryURL string
 }
 
 // Collector is a configured collector, ready to serve.
@@ -96,6 +100,14 @@ func New(ctx context.Context, cfg Config) (*Collector, error) {
 	opt.Warehouse = w
 	mux := http.NewServeMux()
 	mux.Handle("/", intake.New(opt))
+	dash, err := dashboard.New(dashboard.Options{Warehouse: w, Set: c.Set, DictionaryURL: cfg.DictionaryURL})
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	for _, p := range dashboard.Patterns {
+		mux.Handle(p, dash)
+	}
 	c.handler = mux
 	return c, nil
 }

@@ -48,6 +48,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&cfg.Definitions, "definitions", env("DEFINITIONS", ""), "the definitions `dir`: pings are checked against them, the SaaS metrics computed ($USAGEKIT_COLLECTOR_DEFINITIONS)")
 	fs.StringVar(&cfg.TokensFile, "tokens", env("TOKENS", ""), "a `file` of bearer tokens, one a line; without it every request is accepted ($USAGEKIT_COLLECTOR_TOKENS)")
 	fs.StringVar(&cfg.SaaSUUID, "saas-uuid", env("SAAS_UUID", ""), "the SaaS instance's `uuid`: its metrics are computed weekly from its records ($USAGEKIT_COLLECTOR_SAAS_UUID)")
+	fs.StringVar(&cfg.DictionaryURL, "dictionary-url", env("DICTIONARY_URL", ""), "the `URL` of the metrics dictionary (usagekit docs), linked from the dashboards ($USAGEKIT_COLLECTOR_DICTIONARY_URL)")
 	ratePerSource := fs.Float64("rate", 0, "requests a second each source may make on average; 0: no limit ($USAGEKIT_COLLECTOR_RATE)")
 	fs.IntVar(&cfg.Burst, "burst", 20, "requests a source may make at once, with --rate")
 	if v := getenv("USAGEKIT_COLLECTOR_RATE"); v != "" {
