@@ -1,51 +1,23 @@
 package docs
 
 import (
-	"bytes"
-	"encoding/base64"
-	"encoding/json"
 	"flag"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/usagekit/usagekit/internal/browsertest"
 )
 
 var screenshot = flag.String("screenshot", "", "write the browser test's screenshot to this PNG file (default: the test's temporary directory)")
-
-// Paths of Debian's chromium and chromium-driver packages; CHROMIUM and
-// CHROMEDRIVER override them.
-func browserPaths() (chrome, driver string) {
-	chrome, driver = "/usr/bin/chromium", "/usr/bin/chromedriver"
-	if v := os.Getenv("CHROMIUM"); v != "" {
-		chrome = v
-	}
-	if v := os.Getenv("CHROMEDRIVER"); v != "" {
-		driver = v
-	}
-	return chrome, driver
-}
 
 // TestPageInBrowser loads the dictionary page in headless Chromium through
 // chromedriver's W3C WebDriver API, searches and filters, and checks which
 // rows the browser shows.
 func TestPageInBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	chrome, driver := browserPaths()
-	for _, p := range []string{chrome, driver} {
-		if _, err := os.Stat(p); err != nil {
-			t.Skipf("browser test needs Chromium and ChromeDriver (Debian packages chromium, chromium-driver): %v", err)
-		}
-	}
+	wd := &webDriver{browsertest.Start(t, browsertest.Options{})}
 	dir := t.TempDir()
 	files, err := Generate(sampleSet())
 	if err != nil {
@@ -61,8 +33,7 @@ func TestPageInBrowser(t *testing.T) {
 		}
 	}
 
-	wd := startDriver(t, chrome, driver, filepath.Join(dir, "profile"))
-	wd.call(t, "POST", "/url", map[string]any{"url": "file://" + filepath.Join(dir, "index.html")})
+	wd.Open(t, "file://"+filepath.Join(dir, "index.html"))
 
 	all := []string{"event-code_pushed", "event-issue_created", "event-page_viewed",
 		"metric-counts.count_distinct_user_id_from_issue_created_weekly",
@@ -111,12 +82,7 @@ func TestPageInBrowser(t *testing.T) {
 		t.Errorf("location.hash = %q after clicking the event link, want #event-code_pushed", hash)
 	}
 
-	var shot string
-	wd.callInto(t, "GET", "/screenshot", nil, &shot)
-	png, err := base64.StdEncoding.DecodeString(shot)
-	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
-		t.Fatalf("screenshot is not a PNG (%d bytes, %v)", len(png), err)
-	}
+	png := wd.Screenshot(t)
 	out := *screenshot
 	if out == "" {
 		out = filepath.Join(dir, "dictionary.png")
@@ -127,143 +93,27 @@ func TestPageInBrowser(t *testing.T) {
 	t.Logf("screenshot: %s (%d bytes)", out, len(png))
 }
 
-// webDriver is a minimal W3C WebDriver client over net/http.
-type webDriver struct {
-	base   string // http://127.0.0.1:port/session/id
-	client *http.Client
-}
-
-func startDriver(t *testing.T, chrome, driver, profile string) *webDriver {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	var logs bytes.Buffer
-	cmd := exec.Command(driver, fmt.Sprintf("--port=%d", port))
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", driver, err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	root := fmt.Sprintf("http://127.0.0.1:%d", port)
-	client := &http.Client{Timeout: 60 * time.Second}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := client.Get(root + "/status")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("chromedriver did not answer on %s: %v\n%s", root, err, logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	caps := map[string]any{"capabilities": map[string]any{"alwaysMatch": map[string]any{
-		"browserName": "chrome",
-		"goog:chromeOptions": map[string]any{
-			"binary": chrome,
-			"args": []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-				"--disable-background-networking", "--disable-component-update", "--disable-sync",
-				"--no-first-run", "--window-size=1280,900", "--user-data-dir=" + profile},
-		},
-	}}}
-	wd := &webDriver{base: root, client: client}
-	var session struct {
-		SessionID string `json:"sessionId"`
-	}
-	wd.callInto(t, "POST", "/session", caps, &session)
-	if session.SessionID == "" {
-		t.Fatalf("chromedriver returned no session id\n%s", logs.String())
-	}
-	wd.base = root + "/session/" + session.SessionID
-	t.Cleanup(func() {
-		req, _ := http.NewRequest("DELETE", wd.base, nil)
-		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
-		}
-	})
-	return wd
-}
+// webDriver adds the dictionary's own assertions to the shared driver.
+type webDriver struct{ *browsertest.Driver }
 
 func (wd *webDriver) call(t *testing.T, method, path string, body any) {
 	t.Helper()
-	wd.callInto(t, method, path, body, nil)
+	wd.Call(t, method, path, body)
 }
 
-// callInto sends one command and decodes the response's value into out.
-func (wd *webDriver) callInto(t *testing.T, method, path string, body, out any) {
-	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, wd.base+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := wd.client.Do(req)
-	if err != nil {
-		t.Fatalf("webdriver %s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("webdriver %s %s: %v", method, path, err)
-	}
-	var env struct {
-		Value json.RawMessage `json:"value"`
-	}
-	if err := json.Unmarshal(data, &env); err != nil {
-		t.Fatalf("webdriver %s %s: %v: %s", method, path, err, data)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("webdriver %s %s: %s: %s", method, path, resp.Status, env.Value)
-	}
-	if out != nil {
-		if err := json.Unmarshal(env.Value, out); err != nil {
-			t.Fatalf("webdriver %s %s: decode %s: %v", method, path, env.Value, err)
-		}
-	}
-}
-
-// find returns the element id of the first element matching css.
 func (wd *webDriver) find(t *testing.T, css string) string {
 	t.Helper()
-	var el map[string]string
-	wd.callInto(t, "POST", "/element", map[string]any{"using": "css selector", "value": css}, &el)
-	for _, id := range el { // the key is the W3C element identifier
-		return id
-	}
-	t.Fatalf("no element %s", css)
-	return ""
+	return wd.Find(t, css)
 }
 
 func (wd *webDriver) script(t *testing.T, src string, out any, args ...any) {
 	t.Helper()
-	if args == nil {
-		args = []any{}
-	}
-	wd.callInto(t, "POST", "/execute/sync", map[string]any{"script": src, "args": args}, out)
+	wd.Script(t, src, out, args...)
 }
 
-// selectOption picks the option with the given value, as a user would: by
-// clicking it, which fires the change event.
 func (wd *webDriver) selectOption(t *testing.T, css, value string) {
 	t.Helper()
-	opt := wd.find(t, fmt.Sprintf(`%s option[value=%q]`, css, value))
-	wd.call(t, "POST", "/element/"+opt+"/click", map[string]any{})
+	wd.SelectOption(t, css, value)
 }
 
 // wantVisible asserts the ids of the table rows the browser renders.
@@ -281,9 +131,5 @@ func (wd *webDriver) wantVisible(t *testing.T, step string, want []string) {
 
 func (wd *webDriver) wantText(t *testing.T, css, want string) {
 	t.Helper()
-	var got string
-	wd.callInto(t, "GET", "/element/"+wd.find(t, css)+"/text", nil, &got)
-	if got != want {
-		t.Errorf("text of %s = %q, want %q", css, got, want)
-	}
+	wd.WantText(t, css, want)
 }
