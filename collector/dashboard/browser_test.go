@@ -100,7 +100,9 @@ func TestDashboardsInBrowser(t *testing.T) {
 
 	// The catalogue: every metric, then a search.
 	var all struct {
-		Metrics []struct{ KeyPath, Description, DataSource string }
+		Metrics []struct {
+			KeyPath string `json:"key_path"`
+		}
 	}
 	apiGet(t, srv, "/api/metrics", &all)
 	wd.Open(t, srv.URL+"/")
@@ -111,7 +113,11 @@ func TestDashboardsInBrowser(t *testing.T) {
 	if !wd.WaitFor(t, `location.search.indexOf("q=merge") >= 0 && document.readyState === "complete"`, 10*time.Second) {
 		t.Fatal("the search did not load")
 	}
-	var found struct{ Metrics []struct{ KeyPath string } }
+	var found struct {
+		Metrics []struct {
+			KeyPath string `json:"key_path"`
+		}
+	}
 	apiGet(t, srv, "/api/metrics?q=merge+request", &found)
 	rows := visibleRows(t, wd)
 	if len(found.Metrics) == 0 || len(rows) != len(found.Metrics) {
@@ -130,7 +136,11 @@ func TestDashboardsInBrowser(t *testing.T) {
 	if !wd.WaitFor(t, `location.search.indexOf("source=database") >= 0 && document.readyState === "complete"`, 10*time.Second) {
 		t.Fatal("choosing a data source did not filter")
 	}
-	var db struct{ Metrics []struct{ KeyPath string } }
+	var db struct {
+		Metrics []struct {
+			KeyPath string `json:"key_path"`
+		}
+	}
 	apiGet(t, srv, "/api/metrics?q=merge+request&source=database", &db)
 	if rows := visibleRows(t, wd); len(rows) != len(db.Metrics) {
 		t.Errorf("search and source database: %d rows, the API %d", len(rows), len(db.Metrics))
