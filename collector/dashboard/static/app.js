@@ -84,7 +84,7 @@
       var ctx = u.ctx, top = u.bbox.top, h = u.bbox.height;
       var at = u.valToPos(weekStart(d.mark), "x", true);
       var from = u.valToPos(weekStart(d.before), "x", true);
-      var to = u.valToPos(weekStart(d.after), "x", true);
+      var to = u.valToPos(weekStart(d.after) + 7 * 86400, "x", true); // the end of the last week after
       ctx.save();
       ctx.fillStyle = "rgba(100,116,139,0.10)";
       ctx.fillRect(from, top, at - from, h);
