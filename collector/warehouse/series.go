@@ -60,6 +60,7 @@ type Series struct {
 // observation is one instance's value of a metric in one week.
 type observation struct {
 	week, version, edition string
+	wk                     int // the index of week in the series' weeks
 	value                  float64
 }
 
@@ -102,31 +103,51 @@ func (w *Warehouse) MetricSeries(ctx context.Context, keyPath, source string, r 
 	if err != nil {
 		return nil, err
 	}
-	// The metric's values first, by its index, then each instance's
-	// latest of a week: ranking every ping of every week first would read
-	// all pings for one metric.
-	q := fmt.Sprintf(`SELECT p.week, p.uuid, p.version, p.edition, v.value FROM metric_values v JOIN pings p ON p.id = v.ping_id
-		WHERE v.key_path = %s AND p.source = %s AND p.week >= %s AND p.week < %s
-		ORDER BY p.week, p.uuid, p.recorded_at, p.id`, w.d.ph(1), w.d.ph(2), w.d.ph(3), w.d.ph(4))
+	// The metric's values by its index, unsorted: sorting them in the
+	// database costs more than the query, so each instance's latest of a
+	// week is kept here, and weeks are buckets.
+	q := fmt.Sprintf(`SELECT p.week, p.uuid, p.recorded_at, p.version, p.edition, v.value FROM metric_values v JOIN pings p ON p.id = v.ping_id
+		WHERE v.key_path = %s AND p.source = %s AND p.week >= %s AND p.week < %s`, w.d.ph(1), w.d.ph(2), w.d.ph(3), w.d.ph(4))
 	rows, err := w.db.QueryContext(ctx, q, keyPath, source, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
 	}
 	defer rows.Close()
+	index := make(map[string]int, len(weeks))
+	for i, wk := range weeks {
+		index[wk] = i
+	}
+	type seen struct {
+		at time.Time
+		i  int
+	}
+	latest := map[string]seen{}
 	var obs []observation
-	var lastUUID string
 	for rows.Next() {
 		var o observation
 		var uuid string
-		if err := rows.Scan(&o.week, &uuid, &o.version, &o.edition, &o.value); err != nil {
+		var at any
+		if err := rows.Scan(&o.week, &uuid, &at, &o.version, &o.edition, &o.value); err != nil {
 			return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
 		}
-		if n := len(obs); n > 0 && obs[n-1].week == o.week && lastUUID == uuid {
-			obs[n-1] = o // a later ping of the instance in the same week
+		t, err := w.d.scanTS(at)
+		if err != nil {
+			return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
+		}
+		var ok bool
+		if o.wk, ok = index[o.week]; !ok {
+			continue // a week stored since the weeks were read
+		}
+		key := o.week + "\x00" + uuid
+		if prev, ok := latest[key]; ok {
+			if t.After(prev.at) {
+				obs[prev.i] = o // a later ping of the instance in the same week
+				latest[key] = seen{t, prev.i}
+			}
 			continue
 		}
+		latest[key] = seen{t, len(obs)}
 		obs = append(obs, o)
-		lastUUID = uuid
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
@@ -152,29 +173,26 @@ func groups(weeks []string, obs []observation, key func(observation) string) []G
 	return out
 }
 
-// weekStats aggregates observations, sorted by week, into one WeekStat per
-// week of weeks.
+// weekStats aggregates observations into one WeekStat per week of
+// weeks, by their week index.
 func weekStats(weeks []string, obs []observation) []WeekStat {
 	out := make([]WeekStat, len(weeks))
-	i := 0
-	var vals []float64
-	for k, wk := range weeks {
-		st := WeekStat{Week: wk}
-		vals = vals[:0]
-		for ; i < len(obs) && obs[i].week <= wk; i++ {
-			if obs[i].week < wk {
-				continue // a week outside weeks; none when both come from one query
-			}
-			if obs[i].value == Failed {
-				st.Failed++
-				continue
-			}
-			st.Instances++
-			st.Total += obs[i].value
-			vals = append(vals, obs[i].value)
+	vals := make([][]float64, len(weeks))
+	for i, wk := range weeks {
+		out[i].Week = wk
+	}
+	for _, o := range obs {
+		st := &out[o.wk]
+		if o.value == Failed {
+			st.Failed++
+			continue
 		}
-		st.Median = median(vals)
-		out[k] = st
+		st.Instances++
+		st.Total += o.value
+		vals[o.wk] = append(vals[o.wk], o.value)
+	}
+	for i := range out {
+		out[i].Median = median(vals[i])
 	}
 	return out
 }
