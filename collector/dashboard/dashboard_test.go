@@ -99,7 +99,7 @@ func fillSmall(t *testing.T, w *warehouse.Warehouse) {
 	}
 }
 
-func newDashboard(t *testing.T, w *warehouse.Warehouse, set *model.Set) http.Handler {
+func newDashboard(t testing.TB, w *warehouse.Warehouse, set *model.Set) http.Handler {
 	t.Helper()
 	d, err := dashboard.New(dashboard.Options{Warehouse: w, Set: set, Now: func() time.Time { return now }, SparklineWeeks: 3})
 	if err != nil {
