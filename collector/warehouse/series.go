@@ -485,3 +485,33 @@ func (w *Warehouse) HasMetric(ctx context.Context, keyPath string) (bool, error)
 	}
 	return true, nil
 }
+
+// PingWeek is one week's pings of a source: how many there are and the
+// highest id, which change whenever a ping of the week is stored, so that
+// what was computed from the week can be kept until they do.
+type PingWeek struct {
+	Week  string
+	Pings int
+	MaxID int64
+}
+
+// PingWeekStamps returns the weeks of r with pings of source, oldest
+// first, each with its count and highest id.
+func (w *Warehouse) PingWeekStamps(ctx context.Context, source string, r Weeks) ([]PingWeek, error) {
+	from, to := r.args()
+	rows, err := w.db.QueryContext(ctx, fmt.Sprintf(`SELECT week, COUNT(*), MAX(id) FROM pings WHERE source = %s AND week >= %s AND week < %s
+		GROUP BY week ORDER BY week`, w.d.ph(1), w.d.ph(2), w.d.ph(3)), source, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: weeks: %w", err)
+	}
+	defer rows.Close()
+	var out []PingWeek
+	for rows.Next() {
+		var p PingWeek
+		if err := rows.Scan(&p.Week, &p.Pings, &p.MaxID); err != nil {
+			return nil, fmt.Errorf("warehouse: weeks: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

@@ -131,6 +131,17 @@ func TestTotalsAndAdoption(t *testing.T) {
 				t.Errorf("Totals:\n%s\nkey paths %v", diff, tot.KeyPaths)
 			}
 
+			stamps, err := w.PingWeekStamps(ctx, warehouse.SourcePing, warehouse.Weeks{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Ids in the order fillSeries stores them: a's four, b's
+			// three, c's two.
+			wantStamps := []warehouse.PingWeek{{"2026-W45", 2, 5}, {"2026-W46", 4, 8}, {"2026-W47", 3, 9}}
+			if diff := differ(wantStamps, stamps); diff != "" {
+				t.Errorf("PingWeekStamps:\n%s", diff)
+			}
+
 			adoption, err := w.VersionAdoption(ctx, warehouse.Weeks{})
 			if err != nil {
 				t.Fatal(err)
