@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/usagekit/usagekit/collector/warehouse"
 	"github.com/usagekit/usagekit/generator/model"
@@ -108,6 +109,77 @@ func orEmpty(s []string) []string {
 	return s
 }
 
+// weekTotals are every metric's totals of one week, and the stamp of the
+// week's pings they were computed from.
+type weekTotals struct {
+	stamp    warehouse.PingWeek
+	keyPaths map[string]warehouse.WeekStat
+}
+
+// totalsCache keeps the weekly totals of the catalogue's weeks: summing
+// every value of every metric is the catalogue's whole cost, and a week's
+// totals change only when a ping of it is stored, which its stamp tells.
+type totalsCache struct {
+	mu    sync.Mutex // held while computing, so concurrent requests wait for one computation
+	weeks map[string]weekTotals
+}
+
+// totals returns the totals of the last n weeks with pings before the
+// current week, oldest first, computing those of the weeks whose pings
+// changed since they were last computed.
+func (d *Dashboard) totals(ctx context.Context, n int) ([]weekTotals, error) {
+	stamps, err := d.w.PingWeekStamps(ctx, warehouse.SourcePing, warehouse.Weeks{To: d.currentWeek().String()})
+	if err != nil {
+		return nil, err
+	}
+	if len(stamps) > n {
+		stamps = stamps[len(stamps)-n:]
+	}
+	c := &d.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var stale []string
+	for _, st := range stamps {
+		if c.weeks[st.Week].stamp != st {
+			stale = append(stale, st.Week)
+		}
+	}
+	if len(stale) > 0 {
+		last, err := warehouse.ParseWeek(stale[len(stale)-1])
+		if err != nil {
+			return nil, err
+		}
+		tot, err := d.w.Totals(ctx, warehouse.SourcePing, warehouse.Weeks{From: stale[0], To: last.Add(1).String()})
+		if err != nil {
+			return nil, err
+		}
+		fresh := map[string]map[string]warehouse.WeekStat{}
+		for _, wk := range tot.Weeks {
+			fresh[wk] = map[string]warehouse.WeekStat{}
+		}
+		for kp, stats := range tot.KeyPaths {
+			for _, st := range stats {
+				if st.Instances > 0 || st.Failed > 0 {
+					fresh[st.Week][kp] = st
+				}
+			}
+		}
+		for _, st := range stamps {
+			if kps, ok := fresh[st.Week]; ok {
+				c.weeks[st.Week] = weekTotals{stamp: st, keyPaths: kps}
+			}
+		}
+	}
+	out := make([]weekTotals, len(stamps))
+	keep := make(map[string]weekTotals, len(stamps))
+	for i, st := range stamps {
+		out[i] = c.weeks[st.Week]
+		keep[st.Week] = out[i]
+	}
+	c.weeks = keep // weeks that left the window
+	return out, nil
+}
+
 // catalogue is every metric of the definitions, and every key path the
 // pings carry that none defines, by key path, with their latest values.
 func (d *Dashboard) catalogue(ctx context.Context) ([]*entry, error) {
@@ -117,32 +189,33 @@ func (d *Dashboard) catalogue(ctx context.Context) ([]*entry, error) {
 			byKey[m.KeyPath] = definitionEntry(m)
 		}
 	}
-	weeks, err := d.w.PingWeeks(ctx, warehouse.SourcePing, warehouse.Weeks{To: d.currentWeek().String()})
+	weeks, err := d.totals(ctx, d.opt.SparklineWeeks)
 	if err != nil {
 		return nil, err
 	}
-	if len(weeks) > d.opt.SparklineWeeks {
-		weeks = weeks[len(weeks)-d.opt.SparklineWeeks:]
-	}
-	if len(weeks) > 0 {
-		tot, err := d.w.Totals(ctx, warehouse.SourcePing, warehouse.Weeks{From: weeks[0], To: d.currentWeek().String()})
-		if err != nil {
-			return nil, err
-		}
-		for kp, stats := range tot.KeyPaths {
+	for i, wt := range weeks {
+		for kp, st := range wt.keyPaths {
 			e := byKey[kp]
 			if e == nil {
 				e = &entry{KeyPath: kp, Status: "undefined", Categories: []string{}, Tiers: []string{}}
 				byKey[kp] = e
 			}
-			last := stats[len(stats)-1]
-			e.Week, e.Total, e.Instances, e.Failed = last.Week, last.Total, last.Instances, last.Failed
-			e.Sparkline = make([]*float64, len(stats))
-			for i, st := range stats {
-				if st.Instances > 0 {
-					e.Sparkline[i] = &st.Total
-				}
+			if e.Sparkline == nil {
+				e.Sparkline = make([]*float64, len(weeks))
 			}
+			if st.Instances > 0 {
+				e.Sparkline[i] = &st.Total
+			}
+		}
+	}
+	if len(weeks) > 0 {
+		last := weeks[len(weeks)-1]
+		for _, e := range byKey {
+			if e.Sparkline == nil {
+				continue // not in any week: no value to show
+			}
+			st := last.keyPaths[e.KeyPath]
+			e.Week, e.Total, e.Instances, e.Failed = last.stamp.Week, st.Total, st.Instances, st.Failed
 		}
 	}
 	out := make([]*entry, 0, len(byKey))

@@ -55,6 +55,7 @@ type Dashboard struct {
 	w     *warehouse.Warehouse
 	pages map[string]*template.Template
 	mux   *http.ServeMux
+	cache totalsCache
 }
 
 // Patterns are the request patterns a Dashboard serves, for mounting it
@@ -73,7 +74,8 @@ func New(opt Options) (*Dashboard, error) {
 	if opt.SparklineWeeks <= 0 {
 		opt.SparklineWeeks = 12
 	}
-	d := &Dashboard{opt: opt, w: opt.Warehouse, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	d := &Dashboard{opt: opt, w: opt.Warehouse, pages: map[string]*template.Template{}, mux: http.NewServeMux(),
+		cache: totalsCache{weeks: map[string]weekTotals{}}}
 	for _, name := range []string{"catalogue", "metric", "instances", "events", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {

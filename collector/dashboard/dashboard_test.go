@@ -326,3 +326,42 @@ func TestStatic(t *testing.T) {
 		}
 	}
 }
+
+// TestCatalogueSeesNewPings: the catalogue keeps its weekly totals between
+// requests, and a ping stored since shows at once; one of the current
+// week, never complete, does not.
+func TestCatalogueSeesNewPings(t *testing.T) {
+	w := warehousetest.OpenSQLite(t, warehouse.Options{})
+	fillSmall(t, w)
+	h := newDashboard(t, w, smallSet())
+	latest := func() string {
+		t.Helper()
+		var cat struct {
+			Metrics []struct {
+				Week      string
+				Total     float64
+				Instances int
+				Sparkline []*float64
+			}
+		}
+		decode(t, h, "/api/metrics?q=counts.issues", &cat)
+		e := cat.Metrics[0]
+		return fmt.Sprintf("%s %v %d %s %s %s", e.Week, e.Total, e.Instances, fmtPtr(e.Sparkline[0]), fmtPtr(e.Sparkline[1]), fmtPtr(e.Sparkline[2]))
+	}
+	if got, want := latest(), "2026-W47 11 2 15 23 11"; got != want {
+		t.Fatalf("before: %s, want %s", got, want)
+	}
+	ctx := context.Background()
+	if _, err := w.StorePings(ctx, []warehouse.Ping{ping(t, "d", "2026-W47", 1, "17.2", "free", 100), ping(t, "d", "2026-W48", 1, "17.2", "free", 1000)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := latest(), "2026-W47 111 3 15 23 111"; got != want {
+		t.Errorf("after a ping of W47 and one of the current week: %s, want %s", got, want)
+	}
+	if _, err := w.StorePing(ctx, ping(t, "d", "2026-W46", 1, "17.2", "free", 7)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := latest(), "2026-W47 111 3 15 30 111"; got != want {
+		t.Errorf("after a late ping of W46: %s, want %s", got, want)
+	}
+}
