@@ -78,14 +78,14 @@ func (d *Dashboard) compare(ctx context.Context, keyPath string, q url.Values) (
 		t, _ := time.Parse(time.DateOnly, date)
 		at = keys.WeekOf(t)
 	} else {
-		vs, err := d.adoption(ctx, warehouse.Weeks{})
+		vs, err := d.w.VersionFirstWeeks(ctx)
 		if err != nil {
 			return nil, err
 		}
 		first := ""
 		for _, v := range vs {
-			if v.Name == version {
-				first = v.First
+			if v.Version == version {
+				first = v.Week
 			}
 		}
 		if first == "" {

@@ -187,7 +187,7 @@ type metricPage struct {
 	Series        *warehouse.Series
 	Latest        *warehouse.WeekStat
 	HasSaaS       bool
-	Versions      []versionJSON
+	Versions      []warehouse.VersionFirst
 	Compare       *comparison
 	CompareError  string
 	Date, Version string
@@ -212,7 +212,7 @@ func (d *Dashboard) metricPage(w http.ResponseWriter, r *http.Request) {
 		d.pageError(w, r, err)
 		return
 	}
-	versions, err := d.adoption(ctx, warehouse.Weeks{})
+	versions, err := d.w.VersionFirstWeeks(ctx)
 	if err != nil {
 		d.pageError(w, r, err)
 		return

@@ -103,6 +103,9 @@ func (w *Warehouse) MetricSeries(ctx context.Context, keyPath, source string, r 
 	if err != nil {
 		return nil, err
 	}
+	if len(weeks) == 0 {
+		return &Series{KeyPath: keyPath}, nil // no ping of the source: nothing to read
+	}
 	// The metric's values by its index, unsorted: sorting them in the
 	// database costs more than the query, so each instance's latest of a
 	// week is kept here, and weeks are buckets.
@@ -514,4 +517,33 @@ func (w *Warehouse) PingWeekStamps(ctx context.Context, source string, r Weeks) 
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// VersionFirst is the first week in which an instance sent a ping from a
+// version.
+type VersionFirst struct {
+	Version, Week string
+}
+
+// VersionFirstWeeks returns the first week of every version the
+// instances' pings name, in version order.
+func (w *Warehouse) VersionFirstWeeks(ctx context.Context) ([]VersionFirst, error) {
+	rows, err := w.db.QueryContext(ctx, `SELECT version, MIN(week) FROM pings WHERE source = `+w.d.ph(1)+` GROUP BY version`, SourcePing)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: versions: %w", err)
+	}
+	defer rows.Close()
+	var out []VersionFirst
+	for rows.Next() {
+		var v VersionFirst
+		if err := rows.Scan(&v.Version, &v.Week); err != nil {
+			return nil, fmt.Errorf("warehouse: versions: %w", err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: versions: %w", err)
+	}
+	slices.SortFunc(out, func(a, b VersionFirst) int { return CompareVersions(a.Version, b.Version) })
+	return out, nil
 }

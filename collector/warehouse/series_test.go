@@ -142,6 +142,14 @@ func TestTotalsAndAdoption(t *testing.T) {
 				t.Errorf("PingWeekStamps:\n%s", diff)
 			}
 
+			firsts, err := w.VersionFirstWeeks(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := differ([]warehouse.VersionFirst{{"17.1", "2026-W45"}, {"17.2", "2026-W45"}}, firsts); diff != "" {
+				t.Errorf("VersionFirstWeeks:\n%s", diff)
+			}
+
 			adoption, err := w.VersionAdoption(ctx, warehouse.Weeks{})
 			if err != nil {
 				t.Fatal(err)
