@@ -43,8 +43,7 @@ type comparison struct {
 const maxCompareWeeks = 52
 
 // compareParams reads the comparison's parameters: date (YYYY-MM-DD) or
-// version, and weeks (N, default 4). It returns what is missing as
-// ok=false, so that a page can show the control without a result.
+// version, and weeks (N, default 4).
 func compareParams(q url.Values) (date, version string, n int, err error) {
 	date, version = q.Get("date"), q.Get("version")
 	n = 4

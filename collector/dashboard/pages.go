@@ -58,7 +58,6 @@ var funcs = template.FuncMap{
 		}
 		return "down"
 	},
-	"isNaN": math.IsNaN,
 	// dict passes several values to a template: dict "K1" v1 "K2" v2.
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
@@ -287,7 +286,6 @@ type eventsPage struct {
 	Property   string
 	Series     *warehouse.EventSeries
 	Error      string
-	Query      string
 }
 
 func (d *Dashboard) eventsPage(w http.ResponseWriter, r *http.Request) {
@@ -325,7 +323,6 @@ func (d *Dashboard) eventsPage(w http.ResponseWriter, r *http.Request) {
 		default:
 			p.Series = s
 		}
-		p.Query = url.Values{"property": {p.Property}}.Encode()
 	}
 	d.render(w, code, "events", p)
 }
