@@ -59,9 +59,10 @@ type Dashboard struct {
 }
 
 // Patterns are the request patterns a Dashboard serves, for mounting it
-// beside other handlers on one http.ServeMux (the collector's intake has
-// "/" and "/metrics").
-var Patterns = []string{"GET /{$}", "GET /metrics/", "GET /instances", "GET /events", "GET /api/", "GET /static/"}
+// beside other handlers on one http.ServeMux. The collector's intake has
+// "/" and "/metrics", which a subtree pattern "/metrics/" would redirect to
+// itself: metric pages are one segment, "/metrics/{key_path}".
+var Patterns = []string{"GET /{$}", "GET /metrics/{key_path}", "GET /instances", "GET /events", "GET /api/", "GET /static/"}
 
 // New returns the dashboards.
 func New(opt Options) (*Dashboard, error) {

@@ -9,12 +9,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/usagekit/usagekit/collector/dashboard"
 	"github.com/usagekit/usagekit/collector/internal/warehousetest"
+	"github.com/usagekit/usagekit/collector/server"
 	"github.com/usagekit/usagekit/collector/warehouse"
 	"github.com/usagekit/usagekit/generator/model"
 	"github.com/usagekit/usagekit/internal/testservers"
@@ -363,5 +365,45 @@ func TestCatalogueSeesNewPings(t *testing.T) {
 	}
 	if got, want := latest(), "2026-W47 111 3 15 30 111"; got != want {
 		t.Errorf("after a late ping of W46: %s, want %s", got, want)
+	}
+}
+
+// TestBesideIntake: the collector serves the dashboards and the intake on
+// one mux without either shadowing the other (the intake's /metrics is
+// Prometheus's, a metric's page is under /metrics/), and without
+// definitions the catalogue lists the key paths the pings carry.
+func TestBesideIntake(t *testing.T) {
+	c, err := server.New(context.Background(), server.Config{Database: "sqlite:" + filepath.Join(t.TempDir(), "w.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	h := c.Handler()
+	p := ping(t, "a", "2026-W45", 1, "17.1", "free", 10)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/usage_data", bytes.NewReader(p.Payload))
+	req.Header.Set("Content-Type", "application/json")
+	h.ServeHTTP(rec, req)
+	if rec.Code/100 != 2 {
+		t.Fatalf("POST /usage_data: %d %s", rec.Code, rec.Body)
+	}
+	for _, tt := range []struct {
+		target string
+		code   int
+		ctype  string
+		has    string
+	}{
+		{"/healthz", 200, "application/json", `"ok"`},
+		{"/metrics", 200, "text/plain; version=0.0.4", "# TYPE"},
+		{"/", 200, "text/html; charset=utf-8", `href="/metrics/counts.issues"`},
+		{"/metrics/counts.issues", 200, "text/html; charset=utf-8", "No definition has this key path"},
+		{"/metrics/counts.nothing", 404, "text/html; charset=utf-8", "no metric"},
+		{"/api/metrics", 200, "application/json", `"status": "undefined"`},
+		{"/static/app.js", 200, "text/javascript; charset=utf-8", "uPlot"},
+	} {
+		code, ctype, body := get(t, h, tt.target)
+		if code != tt.code || ctype != tt.ctype || !strings.Contains(body, tt.has) {
+			t.Errorf("GET %s: %d %s, want %d %s with %q:\n%.300s", tt.target, code, ctype, tt.code, tt.ctype, tt.has, body)
+		}
 	}
 }
