@@ -57,11 +57,31 @@ type Series struct {
 	ByTier    []Group // by name
 }
 
-// observation is one instance's value of a metric in one week.
+// observation is one instance's value of a metric in one week: the week's
+// index in the series' weeks, and its version and tier as indexes of the
+// names met so far, so that 100,000 of them hold no strings.
 type observation struct {
-	week, version, edition string
-	wk                     int // the index of week in the series' weeks
-	value                  float64
+	wk, version, tier int32
+	value             float64
+}
+
+// interner numbers names in the order they are first met.
+type interner struct {
+	index map[string]int32
+	names []string
+}
+
+func (in *interner) id(name string) int32 {
+	if i, ok := in.index[name]; ok {
+		return i
+	}
+	if in.index == nil {
+		in.index = map[string]int32{}
+	}
+	i := int32(len(in.names))
+	in.index[name] = i
+	in.names = append(in.names, name)
+	return i
 }
 
 // latestPings is the SQL of a common table expression "latest": the ids,
@@ -116,86 +136,105 @@ func (w *Warehouse) MetricSeries(ctx context.Context, keyPath, source string, r 
 		return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
 	}
 	defer rows.Close()
-	index := make(map[string]int, len(weeks))
+	index := make(map[string]int32, len(weeks))
 	for i, wk := range weeks {
-		index[wk] = i
+		index[wk] = int32(i)
 	}
-	type seen struct {
-		at time.Time
-		i  int
-	}
-	latest := map[string]seen{}
+	// latest[instance][week] is 1 + the position in obs of the
+	// instance's latest value of the week, with its time in at.
+	var instances, versions, tiers interner
+	var latest [][]int32
+	var at []time.Time
 	var obs []observation
 	for rows.Next() {
+		var week, uuid, version, tier string
 		var o observation
-		var uuid string
-		var at any
-		if err := rows.Scan(&o.week, &uuid, &at, &o.version, &o.edition, &o.value); err != nil {
+		var ts any
+		if err := rows.Scan(&week, &uuid, &ts, &version, &tier, &o.value); err != nil {
 			return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
 		}
-		t, err := w.d.scanTS(at)
+		t, err := w.d.scanTS(ts)
 		if err != nil {
 			return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
 		}
-		var ok bool
-		if o.wk, ok = index[o.week]; !ok {
+		wk, ok := index[week]
+		if !ok {
 			continue // a week stored since the weeks were read
 		}
-		key := o.week + "\x00" + uuid
-		if prev, ok := latest[key]; ok {
-			if t.After(prev.at) {
-				obs[prev.i] = o // a later ping of the instance in the same week
-				latest[key] = seen{t, prev.i}
+		o.wk, o.version, o.tier = wk, versions.id(version), tiers.id(tier)
+		in := instances.id(uuid)
+		if int(in) == len(latest) {
+			latest = append(latest, make([]int32, len(weeks)))
+		}
+		if pos := latest[in][wk]; pos > 0 {
+			if t.After(at[pos-1]) {
+				obs[pos-1], at[pos-1] = o, t // a later ping of the instance in the same week
 			}
 			continue
 		}
-		latest[key] = seen{t, len(obs)}
-		obs = append(obs, o)
+		obs, at = append(obs, o), append(at, t)
+		latest[in][wk] = int32(len(obs))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
 	}
-	s := &Series{KeyPath: keyPath, Weeks: weekStats(weeks, obs)}
-	s.ByVersion = groups(weeks, obs, func(o observation) string { return o.version })
+	all := newAccumulator(weeks, 1)
+	byVersion := newAccumulator(weeks, len(versions.names))
+	byTier := newAccumulator(weeks, len(tiers.names))
+	for _, o := range obs {
+		all.add(0, o)
+		byVersion.add(o.version, o)
+		byTier.add(o.tier, o)
+	}
+	s := &Series{KeyPath: keyPath, Weeks: all.series(0), ByVersion: byVersion.groups(versions.names), ByTier: byTier.groups(tiers.names)}
 	slices.SortFunc(s.ByVersion, func(a, b Group) int { return CompareVersions(a.Name, b.Name) })
-	s.ByTier = groups(weeks, obs, func(o observation) string { return o.edition })
+	slices.SortFunc(s.ByTier, func(a, b Group) int { return strings.Compare(a.Name, b.Name) })
 	return s, nil
 }
 
-// groups splits observations by key and gives each its series.
-func groups(weeks []string, obs []observation, key func(observation) string) []Group {
-	by := map[string][]observation{}
-	for _, o := range obs {
-		by[key(o)] = append(by[key(o)], o)
-	}
-	out := make([]Group, 0, len(by))
-	for name, os := range by {
-		out = append(out, Group{Name: name, Weeks: weekStats(weeks, os)})
-	}
-	slices.SortFunc(out, func(a, b Group) int { return strings.Compare(a.Name, b.Name) })
-	return out
+// accumulator sums observations into the weekly stats of a few groups,
+// keeping each week's values for its median.
+type accumulator struct {
+	stats [][]WeekStat
+	vals  [][][]float64
 }
 
-// weekStats aggregates observations into one WeekStat per week of
-// weeks, by their week index.
-func weekStats(weeks []string, obs []observation) []WeekStat {
-	out := make([]WeekStat, len(weeks))
-	vals := make([][]float64, len(weeks))
-	for i, wk := range weeks {
-		out[i].Week = wk
-	}
-	for _, o := range obs {
-		st := &out[o.wk]
-		if o.value == Failed {
-			st.Failed++
-			continue
+func newAccumulator(weeks []string, groups int) *accumulator {
+	a := &accumulator{stats: make([][]WeekStat, groups), vals: make([][][]float64, groups)}
+	for g := range groups {
+		a.stats[g] = make([]WeekStat, len(weeks))
+		a.vals[g] = make([][]float64, len(weeks))
+		for i, wk := range weeks {
+			a.stats[g][i].Week = wk
 		}
-		st.Instances++
-		st.Total += o.value
-		vals[o.wk] = append(vals[o.wk], o.value)
 	}
-	for i := range out {
-		out[i].Median = median(vals[i])
+	return a
+}
+
+func (a *accumulator) add(g int32, o observation) {
+	st := &a.stats[g][o.wk]
+	if o.value == Failed {
+		st.Failed++
+		return
+	}
+	st.Instances++
+	st.Total += o.value
+	a.vals[g][o.wk] = append(a.vals[g][o.wk], o.value)
+}
+
+// series is group g's weeks, with their medians.
+func (a *accumulator) series(g int32) []WeekStat {
+	for i := range a.stats[g] {
+		a.stats[g][i].Median = median(a.vals[g][i])
+	}
+	return a.stats[g]
+}
+
+// groups are every group's series, named.
+func (a *accumulator) groups(names []string) []Group {
+	out := make([]Group, len(names))
+	for g, name := range names {
+		out[g] = Group{Name: name, Weeks: a.series(int32(g))}
 	}
 	return out
 }
