@@ -216,11 +216,16 @@ func (d *Dashboard) apiSplit(w http.ResponseWriter, r *http.Request) {
 		writeCSV(w, kp+"-by-"+by+".csv", rows)
 		return
 	}
+	writeJSON(w, splitOf(kp, by, groups))
+}
+
+// splitOf is the answer of /split.
+func splitOf(kp, by string, groups []warehouse.Group) splitJSON {
 	out := splitJSON{KeyPath: kp, By: by, Groups: make([]groupJSON, len(groups))}
 	for i, g := range groups {
 		out.Groups[i] = groupJSON{Name: g.Name, Weeks: weeksJSON(g.Weeks)}
 	}
-	writeJSON(w, out)
+	return out
 }
 
 // orNone names an empty group.

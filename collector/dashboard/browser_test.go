@@ -156,6 +156,12 @@ func TestDashboardsInBrowser(t *testing.T) {
 		t.Fatal("the metric page's charts were not drawn")
 	}
 	t.Logf("metric page opened and drawn in %v", time.Since(start).Round(time.Millisecond))
+	// The page carries its charts' data: the browser asks the API nothing.
+	var asked []string
+	wd.Script(t, `return performance.getEntriesByType("resource").map(function (e) { return e.name; }).filter(function (n) { return n.indexOf("/api/") >= 0; });`, &asked)
+	if len(asked) != 0 {
+		t.Errorf("the metric page fetched %q; its charts' data is in the page", asked)
+	}
 	var series struct {
 		Weeks []struct {
 			Week      string

@@ -192,6 +192,9 @@ type metricPage struct {
 	Date, Version string
 	N             int
 	Escaped       string
+	// ChartData is what the charts' API URLs answer, computed for the
+	// page already, so the browser draws without asking again.
+	ChartData map[string]any
 }
 
 func (d *Dashboard) metricPage(w http.ResponseWriter, r *http.Request) {
@@ -229,6 +232,15 @@ func (d *Dashboard) metricPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.HasSaaS = slices.ContainsFunc(saas.Weeks, func(w warehouse.WeekStat) bool { return w.Instances > 0 || w.Failed > 0 })
+	api := "/api/metrics/" + p.Escaped
+	p.ChartData = map[string]any{
+		api + "/series":           seriesJSON{KeyPath: kp, Weeks: weeksJSON(s.Weeks)},
+		api + "/split?by=version": splitOf(kp, "version", s.ByVersion),
+		api + "/split?by=tier":    splitOf(kp, "tier", s.ByTier),
+	}
+	if p.HasSaaS {
+		p.ChartData[api+"/saas"] = seriesJSON{KeyPath: kp, Weeks: weeksJSON(saas.Weeks)}
+	}
 	if n, err := strconv.Atoi(q.Get("weeks")); err == nil {
 		p.N = n
 	}
