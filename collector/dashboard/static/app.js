@@ -138,6 +138,9 @@
           height: el.classList.contains("wide") ? 300 : 240,
           series: s.series,
           scales: { x: { time: true } },
+          // Weeks start at 00:00 UTC on Monday: dates are read in UTC, so
+          // that west of Greenwich a week is not labelled with its Sunday.
+          tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"); },
           axes: [
             { stroke: "#475569", grid: { stroke: "#e2e8f0" }, ticks: { stroke: "#cbd5e1" } },
             { stroke: "#475569", grid: { stroke: "#e2e8f0" }, ticks: { stroke: "#cbd5e1" }, size: 56, values: function (u, vs) { return vs.map(fmt); } }
