@@ -400,6 +400,8 @@ func TestBesideIntake(t *testing.T) {
 		{"/metrics/counts.nothing", 404, "text/html; charset=utf-8", "no metric"},
 		{"/api/metrics", 200, "application/json", `"status": "undefined"`},
 		{"/static/app.js", 200, "text/javascript; charset=utf-8", "uPlot"},
+		{"/events", 200, "text/html; charset=utf-8", "No record of"},
+		{"/instances", 200, "text/html; charset=utf-8", "a.example.com"},
 	} {
 		code, ctype, body := get(t, h, tt.target)
 		if code != tt.code || ctype != tt.ctype || !strings.Contains(body, tt.has) {
