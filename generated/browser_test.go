@@ -61,7 +61,7 @@ window.ready = true;
 // flush interval or as soon as 50 are queued, and events still queued when
 // the page is hidden, or left, arrive by sendBeacon.
 func TestClientInBrowser(t *testing.T) {
-	wd := browsertest.Start(t)
+	wd := browsertest.Start(t, browsertest.Options{})
 	js := t.TempDir()
 	copyFile(t, "usage.ts", filepath.Join(js, "usage.ts"))
 	if out, ok := tstest.Run(t, js, "--outDir", js, "usage.ts"); !ok {
@@ -163,7 +163,7 @@ document.dispatchEvent(new Event("visibilitychange"));`, nil)
 
 	// Leaving the page (pagehide) sends what is queued too.
 	wd.Click(t, "#new-issue")
-	wd.Navigate(t, srv.URL+"/left")
+	wd.Open(t, srv.URL+"/left")
 	waitCount(t, rdb, "{event_counters}_create_issue", 2)
 	want := []string{"application/json 200", "application/json 200", "application/json 200", "text/plain 200", "text/plain 200"}
 	if got := sent(); !slices.Equal(got, want) {
@@ -177,7 +177,7 @@ document.dispatchEvent(new Event("visibilitychange"));`, nil)
 // open loads url and waits for the page's module to have run.
 func open(t *testing.T, wd *browsertest.Driver, url string) {
 	t.Helper()
-	wd.Navigate(t, url)
+	wd.Open(t, url)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var ready bool

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/usagekit/usagekit/collector/demo"
+	"github.com/usagekit/usagekit/collector/dashboard"
 	"github.com/usagekit/usagekit/collector/intake"
 	"github.com/usagekit/usagekit/collector/loader"
 	"github.com/usagekit/usagekit/collector/warehouse"
@@ -62,6 +63,9 @@ type Config struct {
 	Demo bool
 	// Logger logs the collector's own failures. Default slog.Default().
 	Logger *slog.Logger
+	// DictionaryURL is where the metrics dictionary is published, for the
+	// dashboards' links to it. Default: no links.
+	DictionaryURL string
 }
 
 // Collector is a configured collector, ready to serve.
@@ -128,6 +132,14 @@ func New(ctx context.Context, cfg Config) (*Collector, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", intake.New(opt))
+	dash, err := dashboard.New(dashboard.Options{Warehouse: w, Set: c.Set, DictionaryURL: cfg.DictionaryURL})
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	for _, p := range dashboard.Patterns {
+		mux.Handle(p, dash)
+	}
 	c.handler = mux
 	return c, nil
 }

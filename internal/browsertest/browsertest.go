@@ -1,10 +1,14 @@
-// Package browsertest drives headless Chromium through chromedriver's W3C
-// WebDriver API, with net/http alone, for the tests of pages usagekit
-// serves or generates.
+// Package browsertest drives headless Chromium from tests through
+// chromedriver's W3C WebDriver API, over plain net/http: the pages a test
+// serves are opened, typed into and clicked as a user would, and what the
+// browser renders is read back. Tests skip where Chromium or chromedriver
+// is missing (Debian packages chromium and chromium-driver; .ci/run
+// installs them).
 package browsertest
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,8 +21,8 @@ import (
 	"time"
 )
 
-// Paths are those of Debian's chromium and chromium-driver packages;
-// CHROMIUM and CHROMEDRIVER override them.
+// Paths returns the paths of Debian's chromium and chromedriver, which the
+// CHROMIUM and CHROMEDRIVER variables override.
 func Paths() (chrome, driver string) {
 	chrome, driver = "/usr/bin/chromium", "/usr/bin/chromedriver"
 	if v := os.Getenv("CHROMIUM"); v != "" {
@@ -30,16 +34,23 @@ func Paths() (chrome, driver string) {
 	return chrome, driver
 }
 
-// Driver is one WebDriver session of a headless Chromium.
+// Options shape the browser. The zero value works.
+type Options struct {
+	// Width and Height are the window's size. Default 1280 × 900, a
+	// laptop's screen.
+	Width, Height int
+}
+
+// Driver is one browser session.
 type Driver struct {
 	base   string // http://127.0.0.1:port/session/id
 	client *http.Client
 }
 
-// Start starts chromedriver and a browser session, both ended when the test
-// ends. It skips the test in -short mode and when Chromium or chromedriver
-// is missing.
-func Start(t testing.TB) *Driver {
+// Start starts chromedriver and a headless Chromium session, both ended
+// when the test ends. It skips the test in -short mode and where either
+// program is missing.
+func Start(t testing.TB, opt Options) *Driver {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -49,6 +60,9 @@ func Start(t testing.TB) *Driver {
 		if _, err := os.Stat(p); err != nil {
 			t.Skipf("browser test needs Chromium and ChromeDriver (Debian packages chromium, chromium-driver): %v", err)
 		}
+	}
+	if opt.Width <= 0 || opt.Height <= 0 {
+		opt.Width, opt.Height = 1280, 900
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -86,7 +100,8 @@ func Start(t testing.TB) *Driver {
 			"binary": chrome,
 			"args": []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 				"--disable-background-networking", "--disable-component-update", "--disable-sync",
-				"--no-first-run", "--window-size=1280,900", "--user-data-dir=" + filepath.Join(t.TempDir(), "profile")},
+				"--no-first-run", "--hide-scrollbars", fmt.Sprintf("--window-size=%d,%d", opt.Width, opt.Height),
+				"--user-data-dir=" + filepath.Join(t.TempDir(), "profile")},
 		},
 	}}}
 	wd := &Driver{base: root, client: client}
@@ -107,8 +122,7 @@ func Start(t testing.TB) *Driver {
 	return wd
 }
 
-// Call sends one command of the session, for example ("POST", "/url",
-// map[string]any{"url": u}).
+// Call sends one WebDriver command of the session (path relative to it).
 func (wd *Driver) Call(t testing.TB, method, path string, body any) {
 	t.Helper()
 	wd.CallInto(t, method, path, body, nil)
@@ -155,8 +169,8 @@ func (wd *Driver) CallInto(t testing.TB, method, path string, body, out any) {
 	}
 }
 
-// Navigate loads url in the session's window.
-func (wd *Driver) Navigate(t testing.TB, url string) {
+// Open navigates to url and waits for the page to load.
+func (wd *Driver) Open(t testing.TB, url string) {
 	t.Helper()
 	wd.Call(t, "POST", "/url", map[string]any{"url": url})
 }
@@ -173,14 +187,20 @@ func (wd *Driver) Find(t testing.TB, css string) string {
 	return ""
 }
 
-// Click clicks the first element matching css, as a user would.
+// Type sends text to the element matching css, as keystrokes ("\uE007"
+// is Enter).
+func (wd *Driver) Type(t testing.TB, css, text string) {
+	t.Helper()
+	wd.Call(t, "POST", "/element/"+wd.Find(t, css)+"/value", map[string]any{"text": text})
+}
+
+// Click clicks the element matching css.
 func (wd *Driver) Click(t testing.TB, css string) {
 	t.Helper()
 	wd.Call(t, "POST", "/element/"+wd.Find(t, css)+"/click", map[string]any{})
 }
 
-// Script runs src as the body of a function and decodes what it returns
-// into out (which may be nil).
+// Script runs JavaScript in the page and decodes what it returns into out.
 func (wd *Driver) Script(t testing.TB, src string, out any, args ...any) {
 	t.Helper()
 	if args == nil {
@@ -196,10 +216,69 @@ func (wd *Driver) SelectOption(t testing.TB, css, value string) {
 	wd.Click(t, fmt.Sprintf(`%s option[value=%q]`, css, value))
 }
 
-// Text is the rendered text of the first element matching css.
+// Text is the rendered text of the element matching css.
 func (wd *Driver) Text(t testing.TB, css string) string {
 	t.Helper()
 	var got string
 	wd.CallInto(t, "GET", "/element/"+wd.Find(t, css)+"/text", nil, &got)
 	return got
+}
+
+// WantText asserts the rendered text of the element matching css.
+func (wd *Driver) WantText(t testing.TB, css, want string) {
+	t.Helper()
+	if got := wd.Text(t, css); got != want {
+		t.Errorf("text of %s = %q, want %q", css, got, want)
+	}
+}
+
+// WaitFor runs the JavaScript condition until it returns true, for up to
+// timeout, and reports whether it did.
+func (wd *Driver) WaitFor(t testing.TB, cond string, timeout time.Duration) bool {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		var ok bool
+		wd.Script(t, "return !!("+cond+");", &ok)
+		if ok {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Screenshot returns a PNG of the window.
+func (wd *Driver) Screenshot(t testing.TB) []byte {
+	t.Helper()
+	var shot string
+	wd.CallInto(t, "GET", "/screenshot", nil, &shot)
+	png, err := base64.StdEncoding.DecodeString(shot)
+	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Fatalf("screenshot is not a PNG (%d bytes, %v)", len(png), err)
+	}
+	return png
+}
+
+// SaveScreenshot writes a PNG of the window to dir/name and logs where.
+func (wd *Driver) SaveScreenshot(t testing.TB, dir, name string) string {
+	t.Helper()
+	png := wd.Screenshot(t)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", p, len(png))
+	return p
+}
+
+// SetWindowSize resizes the window, for a screenshot of a whole page.
+func (wd *Driver) SetWindowSize(t testing.TB, width, height int) {
+	t.Helper()
+	wd.Call(t, "POST", "/window/rect", map[string]any{"width": width, "height": height})
 }

@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&cfg.Stream, "stream", env("STREAM", "USAGEKIT_RECORDS"), "the record `stream`, with --nats ($USAGEKIT_COLLECTOR_STREAM)")
 	fs.StringVar(&cfg.Consumer, "consumer", env("CONSUMER", "usagekit-collector"), "the durable consumer every collector loading the stream shares, with --nats ($USAGEKIT_COLLECTOR_CONSUMER)")
 	fs.BoolVar(&cfg.Demo, "demo", env("DEMO", "") == "true", "fill an empty warehouse with a year of demo data for the metrics of --definitions ($USAGEKIT_COLLECTOR_DEMO=true)")
+	fs.StringVar(&cfg.DictionaryURL, "dictionary-url", env("DICTIONARY_URL", ""), "the `URL` of the metrics dictionary (usagekit docs), linked from the dashboards ($USAGEKIT_COLLECTOR_DICTIONARY_URL)")
 	ratePerSource := fs.Float64("rate", 0, "requests a second each source may make on average; 0: no limit ($USAGEKIT_COLLECTOR_RATE)")
 	fs.IntVar(&cfg.Burst, "burst", 20, "requests a source may make at once, with --rate")
 	if v := getenv("USAGEKIT_COLLECTOR_RATE"); v != "" {

@@ -1,8 +1,6 @@
 package docs
 
 import (
-	"bytes"
-	"encoding/base64"
 	"flag"
 	"os"
 	"path/filepath"
@@ -19,7 +17,7 @@ var screenshot = flag.String("screenshot", "", "write the browser test's screens
 // chromedriver's W3C WebDriver API, searches and filters, and checks which
 // rows the browser shows.
 func TestPageInBrowser(t *testing.T) {
-	wd := browsertest.Start(t)
+	wd := &webDriver{browsertest.Start(t, browsertest.Options{})}
 	dir := t.TempDir()
 	files, err := Generate(sampleSet())
 	if err != nil {
@@ -35,61 +33,56 @@ func TestPageInBrowser(t *testing.T) {
 		}
 	}
 
-	wd.Navigate(t, "file://"+filepath.Join(dir, "index.html"))
+	wd.Open(t, "file://"+filepath.Join(dir, "index.html"))
 
 	all := []string{"event-code_pushed", "event-issue_created", "event-page_viewed",
 		"metric-counts.count_distinct_user_id_from_issue_created_weekly",
 		"metric-counts.count_total_issue_created_or_pushed", "metric-counts.projects", "metric-settings.version_check"}
-	wantVisible(t, wd, "initial page", all)
-	wantText(t, wd, "#count", "3 events, 4 metrics")
+	wd.wantVisible(t, "initial page", all)
+	wd.wantText(t, "#count", "3 events, 4 metrics")
 
-	search := wd.Find(t, "#search")
-	wd.Call(t, "POST", "/element/"+search+"/value", map[string]any{"text": "issue"})
-	wantVisible(t, wd, `search "issue"`, []string{"event-issue_created",
+	search := wd.find(t, "#search")
+	wd.call(t, "POST", "/element/"+search+"/value", map[string]any{"text": "issue"})
+	wd.wantVisible(t, `search "issue"`, []string{"event-issue_created",
 		"metric-counts.count_distinct_user_id_from_issue_created_weekly", "metric-counts.count_total_issue_created_or_pushed"})
-	wantText(t, wd, "#count", "1 events, 2 metrics")
+	wd.wantText(t, "#count", "1 events, 2 metrics")
 
 	// Two words must both match; "pushed" matches the metric naming code_pushed.
-	wd.Call(t, "POST", "/element/"+search+"/value", map[string]any{"text": " pushed"})
-	wantVisible(t, wd, `search "issue pushed"`, []string{"metric-counts.count_total_issue_created_or_pushed"})
+	wd.call(t, "POST", "/element/"+search+"/value", map[string]any{"text": " pushed"})
+	wd.wantVisible(t, `search "issue pushed"`, []string{"metric-counts.count_total_issue_created_or_pushed"})
 
-	wd.Call(t, "POST", "/element/"+search+"/clear", map[string]any{})
-	wd.SelectOption(t, "#filter-timeframe", "7d")
-	wantVisible(t, wd, "time frame 7d", []string{"metric-counts.count_distinct_user_id_from_issue_created_weekly"})
-	wd.SelectOption(t, "#filter-timeframe", "")
+	wd.call(t, "POST", "/element/"+search+"/clear", map[string]any{})
+	wd.selectOption(t, "#filter-timeframe", "7d")
+	wd.wantVisible(t, "time frame 7d", []string{"metric-counts.count_distinct_user_id_from_issue_created_weekly"})
+	wd.selectOption(t, "#filter-timeframe", "")
 
-	wd.SelectOption(t, "#filter-tier", "premium")
-	wantVisible(t, wd, "tier premium", []string{"event-issue_created", "metric-counts.count_distinct_user_id_from_issue_created_weekly"})
-	wd.SelectOption(t, "#filter-tier", "")
+	wd.selectOption(t, "#filter-tier", "premium")
+	wd.wantVisible(t, "tier premium", []string{"event-issue_created", "metric-counts.count_distinct_user_id_from_issue_created_weekly"})
+	wd.selectOption(t, "#filter-tier", "")
 
-	wd.SelectOption(t, "#filter-status", "removed")
-	wantVisible(t, wd, "status removed", []string{"metric-counts.projects"})
-	wd.SelectOption(t, "#filter-status", "")
+	wd.selectOption(t, "#filter-status", "removed")
+	wd.wantVisible(t, "status removed", []string{"metric-counts.projects"})
+	wd.selectOption(t, "#filter-status", "")
 
-	wd.SelectOption(t, "#filter-source", "system")
-	wantVisible(t, wd, "data source system", []string{"metric-settings.version_check"})
-	wd.SelectOption(t, "#filter-source", "")
+	wd.selectOption(t, "#filter-source", "system")
+	wd.wantVisible(t, "data source system", []string{"metric-settings.version_check"})
+	wd.selectOption(t, "#filter-source", "")
 
-	wd.SelectOption(t, "#filter-group", "source_code")
-	wantVisible(t, wd, "group source_code", []string{"event-code_pushed", "metric-counts.projects"})
+	wd.selectOption(t, "#filter-group", "source_code")
+	wd.wantVisible(t, "group source_code", []string{"event-code_pushed", "metric-counts.projects"})
 
 	// Following a metric's link to an event hidden by the filter shows it.
-	wd.SelectOption(t, "#filter-group", "project_management")
-	link := wd.Find(t, `#metric-counts\.count_total_issue_created_or_pushed a[href="#event-code_pushed"]`)
-	wd.Call(t, "POST", "/element/"+link+"/click", map[string]any{})
-	wantVisible(t, wd, "after following the link", all)
+	wd.selectOption(t, "#filter-group", "project_management")
+	link := wd.find(t, `#metric-counts\.count_total_issue_created_or_pushed a[href="#event-code_pushed"]`)
+	wd.call(t, "POST", "/element/"+link+"/click", map[string]any{})
+	wd.wantVisible(t, "after following the link", all)
 	var hash string
-	wd.Script(t, "return location.hash", &hash)
+	wd.script(t, "return location.hash", &hash)
 	if hash != "#event-code_pushed" {
 		t.Errorf("location.hash = %q after clicking the event link, want #event-code_pushed", hash)
 	}
 
-	var shot string
-	wd.CallInto(t, "GET", "/screenshot", nil, &shot)
-	png, err := base64.StdEncoding.DecodeString(shot)
-	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
-		t.Fatalf("screenshot is not a PNG (%d bytes, %v)", len(png), err)
-	}
+	png := wd.Screenshot(t)
 	out := *screenshot
 	if out == "" {
 		out = filepath.Join(dir, "dictionary.png")
@@ -100,11 +93,34 @@ func TestPageInBrowser(t *testing.T) {
 	t.Logf("screenshot: %s (%d bytes)", out, len(png))
 }
 
+// webDriver adds the dictionary's own assertions to the shared driver.
+type webDriver struct{ *browsertest.Driver }
+
+func (wd *webDriver) call(t *testing.T, method, path string, body any) {
+	t.Helper()
+	wd.Call(t, method, path, body)
+}
+
+func (wd *webDriver) find(t *testing.T, css string) string {
+	t.Helper()
+	return wd.Find(t, css)
+}
+
+func (wd *webDriver) script(t *testing.T, src string, out any, args ...any) {
+	t.Helper()
+	wd.Script(t, src, out, args...)
+}
+
+func (wd *webDriver) selectOption(t *testing.T, css, value string) {
+	t.Helper()
+	wd.SelectOption(t, css, value)
+}
+
 // wantVisible asserts the ids of the table rows the browser renders.
-func wantVisible(t *testing.T, wd *browsertest.Driver, step string, want []string) {
+func (wd *webDriver) wantVisible(t *testing.T, step string, want []string) {
 	t.Helper()
 	var got []string
-	wd.Script(t, `return Array.prototype.slice.call(document.querySelectorAll("#dictionary tbody tr"))
+	wd.script(t, `return Array.prototype.slice.call(document.querySelectorAll("#dictionary tbody tr"))
 .filter(function (tr) { return tr.offsetParent !== null; }).map(function (tr) { return tr.id; });`, &got)
 	slices.Sort(got)
 	want = slices.Sorted(slices.Values(want))
@@ -113,9 +129,7 @@ func wantVisible(t *testing.T, wd *browsertest.Driver, step string, want []strin
 	}
 }
 
-func wantText(t *testing.T, wd *browsertest.Driver, css, want string) {
+func (wd *webDriver) wantText(t *testing.T, css, want string) {
 	t.Helper()
-	if got := wd.Text(t, css); got != want {
-		t.Errorf("text of %s = %q, want %q", css, got, want)
-	}
+	wd.WantText(t, css, want)
 }

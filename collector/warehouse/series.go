@@ -1,0 +1,588 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// What the dashboards read: weekly series of a metric across instances,
+// the latest values of every metric, instances, version adoption and the
+// weekly counts of event records. An instance counts once a week: when it
+// sent more than one ping in a week (a reinstall, a manual ping), its
+// latest of that week is the one read, so no instance weighs double. (A
+// metric's own series reads the latest ping of the week that has the
+// metric, which is the same unless a later ping left it out.)
+
+// Failed is the value a ping reports for a metric that failed.
+const Failed = -1
+
+// WeekStat is one ISO week of a metric over the instances whose week's
+// ping has it.
+type WeekStat struct {
+	// Week is the ISO week, "2026-W47".
+	Week string
+	// Total is the sum of the values reported, failures left out.
+	Total float64
+	// Median is the median of those values, per instance; NaN when no
+	// instance reported one.
+	Median float64
+	// Instances is how many instances reported a value (not -1).
+	Instances int
+	// Failed is how many instances reported -1.
+	Failed int
+}
+
+// Group is a series of one value of a split (a version, a tier).
+type Group struct {
+	Name  string
+	Weeks []WeekStat
+}
+
+// Series is a metric's weekly series: over every instance, and split by
+// version and by tier (edition). Every series has the same weeks, those in
+// which the source stored any ping, oldest first; a week in which no
+// instance of a group reported the metric has zero instances.
+type Series struct {
+	KeyPath   string
+	Weeks     []WeekStat
+	ByVersion []Group // in version order (17.2 before 17.10)
+	ByTier    []Group // by name
+}
+
+// observation is one instance's value of a metric in one week: the week's
+// index in the series' weeks, and its version and tier as indexes of the
+// names met so far, so that 100,000 of them hold no strings.
+type observation struct {
+	wk, version, tier int32
+	value             float64
+}
+
+// interner numbers names in the order they are first met.
+type interner struct {
+	index map[string]int32
+	names []string
+}
+
+func (in *interner) id(name string) int32 {
+	if i, ok := in.index[name]; ok {
+		return i
+	}
+	if in.index == nil {
+		in.index = map[string]int32{}
+	}
+	i := int32(len(in.names))
+	in.index[name] = i
+	in.names = append(in.names, name)
+	return i
+}
+
+// latestPings is the SQL of a common table expression "latest": the ids,
+// weeks, versions and editions of the last ping of each instance in each
+// week, of source (the first placeholder), from the week of the second
+// placeholder up to but not including the third.
+func (w *Warehouse) latestPings() string {
+	return fmt.Sprintf(`latest AS (
+		SELECT id, uuid, week, version, edition FROM (
+			SELECT id, uuid, week, version, edition,
+				ROW_NUMBER() OVER (PARTITION BY uuid, week ORDER BY recorded_at DESC, id DESC) AS n
+			FROM pings WHERE source = %s AND week >= %s AND week < %s
+		) ranked WHERE n = 1)`, w.d.ph(1), w.d.ph(2), w.d.ph(3))
+}
+
+// Weeks are the bounds of a query over weeks: From and To are ISO weeks
+// ("2026-W01"), From included and To excluded; "" leaves that end open.
+type Weeks struct {
+	From, To string
+}
+
+// args are the bounds as query arguments; an open end compares as a week
+// before or after every week.
+func (r Weeks) args() (string, string) {
+	from, to := r.From, r.To
+	if to == "" {
+		to = "9999-W99"
+	}
+	return from, to
+}
+
+// MetricSeries returns the weekly series of the metric at keyPath in the
+// pings of source (SourcePing for the instances' pings, SourceWarehouse for
+// the SaaS instance's computed ones) in the weeks of r. A key path no ping
+// has gives weeks with zero instances.
+func (w *Warehouse) MetricSeries(ctx context.Context, keyPath, source string, r Weeks) (*Series, error) {
+	from, to := r.args()
+	weeks, err := w.PingWeeks(ctx, source, r)
+	if err != nil {
+		return nil, err
+	}
+	if len(weeks) == 0 {
+		return &Series{KeyPath: keyPath}, nil // no ping of the source: nothing to read
+	}
+	// The metric's values by its index, unsorted: sorting them in the
+	// database costs more than the query, so each instance's latest of a
+	// week is kept here, and weeks are buckets.
+	q := fmt.Sprintf(`SELECT p.week, p.uuid, p.recorded_at, p.version, p.edition, v.value FROM metric_values v JOIN pings p ON p.id = v.ping_id
+		WHERE v.key_path = %s AND p.source = %s AND p.week >= %s AND p.week < %s`, w.d.ph(1), w.d.ph(2), w.d.ph(3), w.d.ph(4))
+	rows, err := w.db.QueryContext(ctx, q, keyPath, source, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
+	}
+	defer rows.Close()
+	index := make(map[string]int32, len(weeks))
+	for i, wk := range weeks {
+		index[wk] = int32(i)
+	}
+	// latest[instance][week] is 1 + the position in obs of the
+	// instance's latest value of the week, with its time in at.
+	var instances, versions, tiers interner
+	var latest [][]int32
+	var at []time.Time
+	var obs []observation
+	for rows.Next() {
+		var week, uuid, version, tier string
+		var o observation
+		var ts any
+		if err := rows.Scan(&week, &uuid, &ts, &version, &tier, &o.value); err != nil {
+			return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
+		}
+		t, err := w.d.scanTS(ts)
+		if err != nil {
+			return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
+		}
+		wk, ok := index[week]
+		if !ok {
+			continue // a week stored since the weeks were read
+		}
+		o.wk, o.version, o.tier = wk, versions.id(version), tiers.id(tier)
+		in := instances.id(uuid)
+		if int(in) == len(latest) {
+			latest = append(latest, make([]int32, len(weeks)))
+		}
+		if pos := latest[in][wk]; pos > 0 {
+			if t.After(at[pos-1]) {
+				obs[pos-1], at[pos-1] = o, t // a later ping of the instance in the same week
+			}
+			continue
+		}
+		obs, at = append(obs, o), append(at, t)
+		latest[in][wk] = int32(len(obs))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
+	}
+	all := newAccumulator(weeks, 1)
+	byVersion := newAccumulator(weeks, len(versions.names))
+	byTier := newAccumulator(weeks, len(tiers.names))
+	for _, o := range obs {
+		all.add(0, o)
+		byVersion.add(o.version, o)
+		byTier.add(o.tier, o)
+	}
+	s := &Series{KeyPath: keyPath, Weeks: all.series(0), ByVersion: byVersion.groups(versions.names), ByTier: byTier.groups(tiers.names)}
+	slices.SortFunc(s.ByVersion, func(a, b Group) int { return CompareVersions(a.Name, b.Name) })
+	slices.SortFunc(s.ByTier, func(a, b Group) int { return strings.Compare(a.Name, b.Name) })
+	return s, nil
+}
+
+// accumulator sums observations into the weekly stats of a few groups,
+// keeping each week's values for its median.
+type accumulator struct {
+	stats [][]WeekStat
+	vals  [][][]float64
+}
+
+func newAccumulator(weeks []string, groups int) *accumulator {
+	a := &accumulator{stats: make([][]WeekStat, groups), vals: make([][][]float64, groups)}
+	for g := range groups {
+		a.stats[g] = make([]WeekStat, len(weeks))
+		a.vals[g] = make([][]float64, len(weeks))
+		for i, wk := range weeks {
+			a.stats[g][i].Week = wk
+		}
+	}
+	return a
+}
+
+func (a *accumulator) add(g int32, o observation) {
+	st := &a.stats[g][o.wk]
+	if o.value == Failed {
+		st.Failed++
+		return
+	}
+	st.Instances++
+	st.Total += o.value
+	a.vals[g][o.wk] = append(a.vals[g][o.wk], o.value)
+}
+
+// series is group g's weeks, with their medians.
+func (a *accumulator) series(g int32) []WeekStat {
+	for i := range a.stats[g] {
+		a.stats[g][i].Median = median(a.vals[g][i])
+	}
+	return a.stats[g]
+}
+
+// groups are every group's series, named.
+func (a *accumulator) groups(names []string) []Group {
+	out := make([]Group, len(names))
+	for g, name := range names {
+		out[g] = Group{Name: name, Weeks: a.series(int32(g))}
+	}
+	return out
+}
+
+// median is the middle value, or the mean of the two middle ones; NaN of
+// none. It sorts vals.
+func median(vals []float64) float64 {
+	n := len(vals)
+	if n == 0 {
+		return nan
+	}
+	slices.Sort(vals)
+	if n%2 == 1 {
+		return vals[n/2]
+	}
+	return (vals[n/2-1] + vals[n/2]) / 2
+}
+
+var nan = math.NaN()
+
+// PingWeeks returns the weeks, oldest first, in which pings of source were
+// stored, within r.
+func (w *Warehouse) PingWeeks(ctx context.Context, source string, r Weeks) ([]string, error) {
+	from, to := r.args()
+	rows, err := w.db.QueryContext(ctx, fmt.Sprintf(`SELECT DISTINCT week FROM pings WHERE source = %s AND week >= %s AND week < %s ORDER BY week`,
+		w.d.ph(1), w.d.ph(2), w.d.ph(3)), source, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: weeks: %w", err)
+	}
+	return scanStrings(rows)
+}
+
+func scanStrings(rows *sql.Rows) ([]string, error) {
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// MetricTotals are the weekly totals of every metric, for the catalogue:
+// by key path, one WeekStat per week of Weeks (Median is not computed
+// there and is NaN).
+type MetricTotals struct {
+	Weeks    []string
+	KeyPaths map[string][]WeekStat
+}
+
+// Totals returns the weekly totals and reporting instances of every
+// metric in the pings of source within r.
+func (w *Warehouse) Totals(ctx context.Context, source string, r Weeks) (*MetricTotals, error) {
+	from, to := r.args()
+	weeks, err := w.PingWeeks(ctx, source, r)
+	if err != nil {
+		return nil, err
+	}
+	q := `WITH ` + w.latestPings() + `
+		SELECT v.key_path, l.week,
+			SUM(CASE WHEN v.value <> -1 THEN v.value ELSE 0 END),
+			SUM(CASE WHEN v.value <> -1 THEN 1 ELSE 0 END),
+			SUM(CASE WHEN v.value = -1 THEN 1 ELSE 0 END)
+		FROM latest l JOIN metric_values v ON v.ping_id = l.id
+		GROUP BY v.key_path, l.week`
+	rows, err := w.db.QueryContext(ctx, q, source, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: totals: %w", err)
+	}
+	defer rows.Close()
+	index := make(map[string]int, len(weeks))
+	for i, wk := range weeks {
+		index[wk] = i
+	}
+	out := &MetricTotals{Weeks: weeks, KeyPaths: map[string][]WeekStat{}}
+	for rows.Next() {
+		var kp, wk string
+		var st WeekStat
+		if err := rows.Scan(&kp, &wk, &st.Total, &st.Instances, &st.Failed); err != nil {
+			return nil, fmt.Errorf("warehouse: totals: %w", err)
+		}
+		ws, ok := out.KeyPaths[kp]
+		if !ok {
+			ws = make([]WeekStat, len(weeks))
+			for i := range ws {
+				ws[i] = WeekStat{Week: weeks[i], Median: nan}
+			}
+			out.KeyPaths[kp] = ws
+		}
+		st.Week, st.Median = wk, nan
+		ws[index[wk]] = st
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: totals: %w", err)
+	}
+	return out, nil
+}
+
+// VersionWeek is how many instances ran a version in a week.
+type VersionWeek struct {
+	Week, Version string
+	Instances     int
+}
+
+// VersionAdoption returns, per week of r and version, how many instances
+// sent their week's ping from that version, by week then version order.
+func (w *Warehouse) VersionAdoption(ctx context.Context, r Weeks) ([]VersionWeek, error) {
+	from, to := r.args()
+	rows, err := w.db.QueryContext(ctx, `WITH `+w.latestPings()+`
+		SELECT week, version, COUNT(*) FROM latest GROUP BY week, version`, SourcePing, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: version adoption: %w", err)
+	}
+	defer rows.Close()
+	var out []VersionWeek
+	for rows.Next() {
+		var v VersionWeek
+		if err := rows.Scan(&v.Week, &v.Version, &v.Instances); err != nil {
+			return nil, fmt.Errorf("warehouse: version adoption: %w", err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: version adoption: %w", err)
+	}
+	slices.SortFunc(out, func(a, b VersionWeek) int {
+		if c := strings.Compare(a.Week, b.Week); c != 0 {
+			return c
+		}
+		return CompareVersions(a.Version, b.Version)
+	})
+	return out, nil
+}
+
+// CompareVersions orders versions by their dot-separated numbers (17.2
+// before 17.10), and text that is not a number as text.
+func CompareVersions(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := range min(len(as), len(bs)) {
+		x, xerr := parseUint(as[i])
+		y, yerr := parseUint(bs[i])
+		if xerr == nil && yerr == nil {
+			if x != y {
+				return cmpInt(x, y)
+			}
+			continue
+		}
+		if c := strings.Compare(as[i], bs[i]); c != 0 {
+			return c
+		}
+	}
+	return cmpInt(len(as), len(bs))
+}
+
+// parseUint reads a version segment that is a number.
+func parseUint(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err == nil && (n < 0 || s[0] == '+') {
+		err = strconv.ErrSyntax
+	}
+	return n, err
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Instance is one instance as the instance list shows it.
+type Instance struct {
+	UUID, Hostname, Version, Edition string
+	FirstSeen, LastSeen              time.Time
+	// Problems are what the payload schema found wrong with its latest
+	// ping.
+	Problems []string
+	// Failing are the key paths its latest ping reported -1 for, sorted.
+	Failing []string
+	// Errors are the errors of its latest metadata, by metric name.
+	Errors map[string]string
+}
+
+// Instances lists the instances that sent pings (not the SaaS instance's
+// computed ones), most recently seen first, with what went wrong in their
+// latest ping.
+func (w *Warehouse) Instances(ctx context.Context) ([]Instance, error) {
+	rows, err := w.db.QueryContext(ctx, `SELECT i.uuid, i.hostname, i.version, i.edition, i.first_seen, i.last_seen, p.id, p.problems,
+			(SELECT m.metadata FROM ping_metadata m WHERE m.uuid = i.uuid ORDER BY m.recorded_at DESC LIMIT 1)
+		FROM instances i JOIN pings p ON p.uuid = i.uuid AND p.source = `+w.d.ph(1)+`
+		WHERE p.recorded_at = (SELECT MAX(q.recorded_at) FROM pings q WHERE q.uuid = i.uuid AND q.source = `+w.d.ph(2)+`)
+		ORDER BY i.last_seen DESC, i.uuid`, SourcePing, SourcePing)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: instances: %w", err)
+	}
+	defer rows.Close()
+	var out []Instance
+	pingIDs := map[int64]int{}
+	for rows.Next() {
+		var in Instance
+		var first, last any
+		var id int64
+		var problems string
+		var meta sql.NullString
+		if err := rows.Scan(&in.UUID, &in.Hostname, &in.Version, &in.Edition, &first, &last, &id, &problems, &meta); err != nil {
+			return nil, fmt.Errorf("warehouse: instances: %w", err)
+		}
+		if in.FirstSeen, err = w.d.scanTS(first); err != nil {
+			return nil, fmt.Errorf("warehouse: instances: %w", err)
+		}
+		if in.LastSeen, err = w.d.scanTS(last); err != nil {
+			return nil, fmt.Errorf("warehouse: instances: %w", err)
+		}
+		if err := json.Unmarshal([]byte(problems), &in.Problems); err != nil {
+			return nil, fmt.Errorf("warehouse: instances: problems of %s: %w", in.UUID, err)
+		}
+		in.Errors = metadataErrors(meta.String)
+		pingIDs[id] = len(out)
+		out = append(out, in)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: instances: %w", err)
+	}
+	rows.Close()
+	failing, err := w.db.QueryContext(ctx, `WITH newest AS (SELECT uuid, MAX(recorded_at) AS at FROM pings WHERE source = `+w.d.ph(1)+` GROUP BY uuid)
+		SELECT p.id, v.key_path FROM newest JOIN pings p ON p.uuid = newest.uuid AND p.recorded_at = newest.at
+		JOIN metric_values v ON v.ping_id = p.id WHERE v.value = -1 ORDER BY p.id, v.key_path`, SourcePing)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: failing metrics: %w", err)
+	}
+	defer failing.Close()
+	for failing.Next() {
+		var id int64
+		var kp string
+		if err := failing.Scan(&id, &kp); err != nil {
+			return nil, fmt.Errorf("warehouse: failing metrics: %w", err)
+		}
+		if i, ok := pingIDs[id]; ok {
+			out[i].Failing = append(out[i].Failing, kp)
+		}
+	}
+	if err := failing.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: failing metrics: %w", err)
+	}
+	return out, nil
+}
+
+// metadataErrors reads the errors of a metadata document; a document that
+// does not decode has none.
+func metadataErrors(doc string) map[string]string {
+	var m struct {
+		Metadata struct {
+			Metrics []struct {
+				Name  string `json:"name"`
+				Error string `json:"error"`
+			} `json:"metrics"`
+		} `json:"metadata"`
+	}
+	if doc == "" || json.Unmarshal([]byte(doc), &m) != nil {
+		return nil
+	}
+	var out map[string]string
+	for _, e := range m.Metadata.Metrics {
+		if e.Error != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[e.Name] = e.Error
+		}
+	}
+	return out
+}
+
+// HasMetric reports whether any ping holds a value of the metric at
+// keyPath.
+func (w *Warehouse) HasMetric(ctx context.Context, keyPath string) (bool, error) {
+	var one int
+	err := w.db.QueryRowContext(ctx, `SELECT 1 FROM metric_values WHERE key_path = `+w.d.ph(1)+` LIMIT 1`, keyPath).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("warehouse: metric %s: %w", keyPath, err)
+	}
+	return true, nil
+}
+
+// PingWeek is one week's pings of a source: how many there are and the
+// highest id, which change whenever a ping of the week is stored, so that
+// what was computed from the week can be kept until they do.
+type PingWeek struct {
+	Week  string
+	Pings int
+	MaxID int64
+}
+
+// PingWeekStamps returns the weeks of r with pings of source, oldest
+// first, each with its count and highest id.
+func (w *Warehouse) PingWeekStamps(ctx context.Context, source string, r Weeks) ([]PingWeek, error) {
+	from, to := r.args()
+	rows, err := w.db.QueryContext(ctx, fmt.Sprintf(`SELECT week, COUNT(*), MAX(id) FROM pings WHERE source = %s AND week >= %s AND week < %s
+		GROUP BY week ORDER BY week`, w.d.ph(1), w.d.ph(2), w.d.ph(3)), source, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: weeks: %w", err)
+	}
+	defer rows.Close()
+	var out []PingWeek
+	for rows.Next() {
+		var p PingWeek
+		if err := rows.Scan(&p.Week, &p.Pings, &p.MaxID); err != nil {
+			return nil, fmt.Errorf("warehouse: weeks: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// VersionFirst is the first week in which an instance sent a ping from a
+// version.
+type VersionFirst struct {
+	Version, Week string
+}
+
+// VersionFirstWeeks returns the first week of every version the
+// instances' pings name, in version order.
+func (w *Warehouse) VersionFirstWeeks(ctx context.Context) ([]VersionFirst, error) {
+	rows, err := w.db.QueryContext(ctx, `SELECT version, MIN(week) FROM pings WHERE source = `+w.d.ph(1)+` GROUP BY version`, SourcePing)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: versions: %w", err)
+	}
+	defer rows.Close()
+	var out []VersionFirst
+	for rows.Next() {
+		var v VersionFirst
+		if err := rows.Scan(&v.Version, &v.Week); err != nil {
+			return nil, fmt.Errorf("warehouse: versions: %w", err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: versions: %w", err)
+	}
+	slices.SortFunc(out, func(a, b VersionFirst) int { return CompareVersions(a.Version, b.Version) })
+	return out, nil
+}

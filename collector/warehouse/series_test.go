@@ -1,0 +1,302 @@
+package warehouse_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/usagekit/usagekit/collector/warehouse"
+)
+
+// seriesPing is a ping of instance uuid in ISO week wk (recorded on its
+// Tuesday at hour h) with one value of counts.issues.
+func seriesPing(t *testing.T, uuid, wk string, h int, version, edition string, issues float64) warehouse.Ping {
+	t.Helper()
+	week, err := warehouse.ParseWeek(wk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := week.Monday().AddDate(0, 0, 1).Add(time.Duration(h) * time.Hour)
+	return warehouse.Ping{Payload: fmt.Appendf(nil, `{"uuid": %q, "recorded_at": %q, "hostname": "%s.example.com", "version": %q, "edition": %q, "counts": {"issues": %v}}`,
+		uuid, at.Format(time.RFC3339), uuid, version, edition, issues)}
+}
+
+// fillSeries stores the small dataset the series tests read: three
+// instances over three weeks, with a second, earlier ping of a in W46 that
+// its later one replaces, failures (-1), an upgrade, and a SaaS ping that
+// the instances' series leave out.
+func fillSeries(t *testing.T, w *warehouse.Warehouse) {
+	t.Helper()
+	pings := []warehouse.Ping{
+		seriesPing(t, "a", "2026-W45", 1, "17.1", "free", 10),
+		seriesPing(t, "a", "2026-W46", 1, "17.1", "free", 999),
+		seriesPing(t, "a", "2026-W46", 5, "17.1", "free", 20),
+		seriesPing(t, "a", "2026-W47", 1, "17.2", "free", -1),
+		seriesPing(t, "b", "2026-W45", 1, "17.2", "premium", 5),
+		seriesPing(t, "b", "2026-W46", 1, "17.2", "premium", -1),
+		seriesPing(t, "b", "2026-W47", 1, "17.2", "premium", 7),
+		seriesPing(t, "c", "2026-W46", 1, "17.1", "premium", 3),
+		seriesPing(t, "c", "2026-W47", 1, "17.1", "premium", 4),
+	}
+	saas := seriesPing(t, "saas", "2026-W47", 1, "17.2", "ultimate", 1000)
+	saas.Source = warehouse.SourceWarehouse
+	if _, err := w.StorePings(context.Background(), append(pings, saas)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var nan = math.NaN()
+
+func TestMetricSeries(t *testing.T) {
+	ctx := context.Background()
+	weeks := func(s ...warehouse.WeekStat) []warehouse.WeekStat {
+		for i := range s {
+			s[i].Week = fmt.Sprintf("2026-W%d", 45+i)
+		}
+		return s
+	}
+	// Worked out by hand from fillSeries: W45 a=10 b=5; W46 a=20 (its
+	// later ping) b=-1 c=3; W47 a=-1 b=7 c=4. a runs 17.2 from W47.
+	want := &warehouse.Series{
+		KeyPath: "counts.issues",
+		Weeks:   weeks(ws(15, 7.5, 2, 0), ws(23, 11.5, 2, 1), ws(11, 5.5, 2, 1)),
+		ByVersion: []warehouse.Group{
+			{Name: "17.1", Weeks: weeks(ws(10, 10, 1, 0), ws(23, 11.5, 2, 0), ws(4, 4, 1, 0))},
+			{Name: "17.2", Weeks: weeks(ws(5, 5, 1, 0), ws(0, nan, 0, 1), ws(7, 7, 1, 1))},
+		},
+		ByTier: []warehouse.Group{
+			{Name: "free", Weeks: weeks(ws(10, 10, 1, 0), ws(20, 20, 1, 0), ws(0, nan, 0, 1))},
+			{Name: "premium", Weeks: weeks(ws(5, 5, 1, 0), ws(3, 3, 1, 1), ws(11, 5.5, 2, 0))},
+		},
+	}
+	for name, w := range open(t) {
+		t.Run(name, func(t *testing.T) {
+			fillSeries(t, w)
+			got, err := w.MetricSeries(ctx, "counts.issues", warehouse.SourcePing, warehouse.Weeks{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := differ(want, got); diff != "" {
+				t.Errorf("MetricSeries:\n%s", diff)
+			}
+
+			got, err = w.MetricSeries(ctx, "counts.issues", warehouse.SourcePing, warehouse.Weeks{From: "2026-W46", To: "2026-W47"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := differ(want.Weeks[1:2], got.Weeks); diff != "" {
+				t.Errorf("MetricSeries of W46 alone:\n%s", diff)
+			}
+
+			saas, err := w.MetricSeries(ctx, "counts.issues", warehouse.SourceWarehouse, warehouse.Weeks{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := differ([]warehouse.WeekStat{{Week: "2026-W47", Total: 1000, Median: 1000, Instances: 1}}, saas.Weeks); diff != "" {
+				t.Errorf("the SaaS series:\n%s", diff)
+			}
+
+			none, err := w.MetricSeries(ctx, "counts.nothing", warehouse.SourcePing, warehouse.Weeks{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(none.Weeks) != 3 || none.Weeks[2].Instances != 0 || !math.IsNaN(none.Weeks[2].Median) || len(none.ByVersion) != 0 {
+				t.Errorf("a key path no ping has: %+v", none)
+			}
+		})
+	}
+}
+
+func ws(total, median float64, instances, failed int) warehouse.WeekStat {
+	return warehouse.WeekStat{Total: total, Median: median, Instances: instances, Failed: failed}
+}
+
+func TestTotalsAndAdoption(t *testing.T) {
+	ctx := context.Background()
+	for name, w := range open(t) {
+		t.Run(name, func(t *testing.T) {
+			fillSeries(t, w)
+			tot, err := w.Totals(ctx, warehouse.SourcePing, warehouse.Weeks{From: "2026-W46"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []warehouse.WeekStat{
+				{Week: "2026-W46", Total: 23, Median: nan, Instances: 2, Failed: 1},
+				{Week: "2026-W47", Total: 11, Median: nan, Instances: 2, Failed: 1},
+			}
+			if diff := differ(want, tot.KeyPaths["counts.issues"]); diff != "" || len(tot.KeyPaths) != 1 {
+				t.Errorf("Totals:\n%s\nkey paths %v", diff, tot.KeyPaths)
+			}
+
+			stamps, err := w.PingWeekStamps(ctx, warehouse.SourcePing, warehouse.Weeks{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Ids in the order fillSeries stores them: a's four, b's
+			// three, c's two.
+			wantStamps := []warehouse.PingWeek{{"2026-W45", 2, 5}, {"2026-W46", 4, 8}, {"2026-W47", 3, 9}}
+			if diff := differ(wantStamps, stamps); diff != "" {
+				t.Errorf("PingWeekStamps:\n%s", diff)
+			}
+
+			firsts, err := w.VersionFirstWeeks(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := differ([]warehouse.VersionFirst{{"17.1", "2026-W45"}, {"17.2", "2026-W45"}}, firsts); diff != "" {
+				t.Errorf("VersionFirstWeeks:\n%s", diff)
+			}
+
+			adoption, err := w.VersionAdoption(ctx, warehouse.Weeks{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantAdoption := []warehouse.VersionWeek{
+				{"2026-W45", "17.1", 1}, {"2026-W45", "17.2", 1},
+				{"2026-W46", "17.1", 2}, {"2026-W46", "17.2", 1},
+				{"2026-W47", "17.1", 1}, {"2026-W47", "17.2", 2},
+			}
+			if diff := differ(wantAdoption, adoption); diff != "" {
+				t.Errorf("VersionAdoption:\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestInstances(t *testing.T) {
+	ctx := context.Background()
+	for name, w := range open(t) {
+		t.Run(name, func(t *testing.T) {
+			fillSeries(t, w)
+			p := seriesPing(t, "c", "2026-W48", 1, "17.2", "premium", -1)
+			p.Problems = []string{"counts.issues: want a count"}
+			if _, err := w.StorePing(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+			at := strings.Split(string(p.Payload), `"recorded_at": "`)[1][:20]
+			meta := `{"metadata": {"uuid": "c", "recorded_at": "` + at + `", "metrics": [{"name": "counts.issues", "time_elapsed": 0.1, "error": "database: timeout"}, {"name": "counts.ok", "time_elapsed": 0.1}]}}`
+			if _, err := w.StoreMetadata(ctx, []byte(meta)); err != nil {
+				t.Fatal(err)
+			}
+			got, err := w.Instances(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var brief []string
+			for _, in := range got {
+				brief = append(brief, fmt.Sprintf("%s %s %s %s %s %q %q %q", in.UUID, in.Hostname, in.Version, in.Edition,
+					in.LastSeen.Format(time.RFC3339), in.Problems, in.Failing, in.Errors))
+			}
+			want := []string{
+				`c c.example.com 17.2 premium 2026-11-24T01:00:00Z ["counts.issues: want a count"] ["counts.issues"] map["counts.issues":"database: timeout"]`,
+				`a a.example.com 17.2 free 2026-11-17T01:00:00Z [] ["counts.issues"] map[]`,
+				`b b.example.com 17.2 premium 2026-11-17T01:00:00Z [] [] map[]`,
+			}
+			if diff := differ(want, brief); diff != "" {
+				t.Errorf("Instances:\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEventSeries(t *testing.T) {
+	ctx := context.Background()
+	w47, _ := warehouse.ParseWeek("2026-W47")
+	w49, _ := warehouse.ParseWeek("2026-W49")
+	rec := func(n int, at time.Time, event, user, props string) warehouse.Record {
+		return warehouse.Record{ID: fmt.Sprintf("0190a000-0000-7000-8000-%012d", n), OccurredAt: at, Event: event,
+			Identifiers: warehouse.Identifiers{User: user}, Properties: []byte(props)}
+	}
+	records := []warehouse.Record{
+		rec(1, w47.Monday().Add(time.Hour), "create_issue", "u1", `{"label": "web", "confidential": true}`),
+		rec(2, w47.Monday().Add(50*time.Hour), "create_issue", "u1", `{"label": "api"}`),
+		// Sunday 23:59 UTC is still W47.
+		rec(3, w47.Monday().AddDate(0, 0, 7).Add(-time.Minute), "create_issue", "u2", `{"label": "web", "confidential": false}`),
+		rec(4, w49.Monday(), "create_issue", "u3", `{}`),
+		rec(5, w47.Monday().Add(time.Hour), "close_issue", "u1", `{"label": "web"}`),
+	}
+	ew := func(wk string, count, users int) warehouse.EventWeek {
+		return warehouse.EventWeek{Week: wk, Count: count, Users: users}
+	}
+	all := []warehouse.EventWeek{ew("2026-W47", 3, 2), ew("2026-W48", 0, 0), ew("2026-W49", 1, 1)}
+	tests := []struct {
+		property string
+		r        warehouse.Weeks
+		want     *warehouse.EventSeries
+	}{
+		{"", warehouse.Weeks{}, &warehouse.EventSeries{Event: "create_issue", Weeks: all}},
+		{"label", warehouse.Weeks{}, &warehouse.EventSeries{Event: "create_issue", Property: "label", Weeks: all, ByValue: []warehouse.EventGroup{
+			{Value: "", Weeks: []warehouse.EventWeek{ew("2026-W47", 0, 0), ew("2026-W48", 0, 0), ew("2026-W49", 1, 1)}},
+			{Value: "api", Weeks: []warehouse.EventWeek{ew("2026-W47", 1, 1), ew("2026-W48", 0, 0), ew("2026-W49", 0, 0)}},
+			{Value: "web", Weeks: []warehouse.EventWeek{ew("2026-W47", 2, 2), ew("2026-W48", 0, 0), ew("2026-W49", 0, 0)}},
+		}}},
+		{"confidential", warehouse.Weeks{To: "2026-W48"}, &warehouse.EventSeries{Event: "create_issue", Property: "confidential",
+			Weeks: []warehouse.EventWeek{ew("2026-W47", 3, 2)}, ByValue: []warehouse.EventGroup{
+				{Value: "", Weeks: []warehouse.EventWeek{ew("2026-W47", 1, 1)}},
+				{Value: "false", Weeks: []warehouse.EventWeek{ew("2026-W47", 1, 1)}},
+				{Value: "true", Weeks: []warehouse.EventWeek{ew("2026-W47", 1, 1)}},
+			}}},
+		{"", warehouse.Weeks{From: "2026-W48"}, &warehouse.EventSeries{Event: "create_issue", Weeks: all[2:]}},
+	}
+	for name, w := range open(t) {
+		t.Run(name, func(t *testing.T) {
+			if _, err := w.StoreRecords(ctx, records); err != nil {
+				t.Fatal(err)
+			}
+			for _, tt := range tests {
+				got, err := w.EventSeries(ctx, "create_issue", tt.property, tt.r)
+				if err != nil {
+					t.Fatalf("EventSeries(%q, %+v): %v", tt.property, tt.r, err)
+				}
+				if diff := differ(tt.want, got); diff != "" {
+					t.Errorf("EventSeries(%q, %+v):\n%s", tt.property, tt.r, diff)
+				}
+			}
+			counts, err := w.EventCounts(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []warehouse.EventCount{{"close_issue", 1, w47.Monday().Add(time.Hour)}, {"create_issue", 4, w49.Monday()}}
+			if diff := differ(want, counts); diff != "" {
+				t.Errorf("EventCounts:\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseWeek(t *testing.T) {
+	for in, want := range map[string]string{"2026-W07": "2026-W07", "2020-W53": "2020-W53", "2026-W53": "2026-W53"} {
+		if w, err := warehouse.ParseWeek(in); err != nil || w.String() != want {
+			t.Errorf("ParseWeek(%q) = %v, %v", in, w, err)
+		}
+	}
+	for _, in := range []string{"", "2026-W7", "2026W07", "2026-W00", "2026-W54", "2025-W53", "26-W07", "2026-Wxx"} {
+		if _, err := warehouse.ParseWeek(in); err == nil {
+			t.Errorf("ParseWeek(%q): no error", in)
+		}
+	}
+}
+
+func TestCompareVersions(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{{"17.2", "17.10", -1}, {"17.10", "17.2", 1}, {"17.2", "17.2", 0}, {"17", "17.0", -1}, {"", "17.0", -1}, {"17.x", "17.2", 1}} {
+		if got := warehouse.CompareVersions(c.a, c.b); got != c.want {
+			t.Errorf("CompareVersions(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+// differ says how got differs from want, "" when it does not; values are
+// compared as %+v prints them, so NaN equals NaN.
+func differ(want, got any) string {
+	w, g := fmt.Sprintf("%+v", want), fmt.Sprintf("%+v", got)
+	if w == g {
+		return ""
+	}
+	return "want " + w + "\ngot  " + g
+}
