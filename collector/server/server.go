@@ -20,8 +20,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 	"golang.org/x/time/rate"
 
-	"github.com/usagekit/usagekit/collector/demo"
 	"github.com/usagekit/usagekit/collector/dashboard"
+	"github.com/usagekit/usagekit/collector/demo"
 	"github.com/usagekit/usagekit/collector/intake"
 	"github.com/usagekit/usagekit/collector/loader"
 	"github.com/usagekit/usagekit/collector/warehouse"
