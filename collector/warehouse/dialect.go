@@ -30,6 +30,8 @@ type dialect struct {
 	propNum  func(key string) string
 	propIs   func(key, typ string) string
 	propBool func(key, val string) string
+	// countDistinct counts the distinct values of a text expression.
+	countDistinct func(expr string) string
 }
 
 var dialects = map[string]dialect{
@@ -49,6 +51,11 @@ var dialects = map[string]dialect{
 		propBool: func(key, val string) string {
 			return "properties -> CAST(" + key + " AS text) = CAST(" + val + " AS jsonb)"
 		},
+		// Distinct 64-bit hashes of the values, not the values: pseudonyms
+		// are 64 characters, and sorting millions of them is most of a
+		// metric's time; two of a million users share a hash with a
+		// chance of 3 in 100 million.
+		countDistinct: func(expr string) string { return "COUNT(DISTINCT hashtextextended(" + expr + ", 0))" },
 	},
 	SQLite: {
 		name:     SQLite,
@@ -64,7 +71,8 @@ var dialects = map[string]dialect{
 			}
 			return "json_type(properties, " + key + ") = 'text'"
 		},
-		propBool: func(key, val string) string { return "json_type(properties, " + key + ") = " + val },
+		propBool:      func(key, val string) string { return "json_type(properties, " + key + ") = " + val },
+		countDistinct: func(expr string) string { return "COUNT(DISTINCT " + expr + ")" },
 	},
 }
 

@@ -23,9 +23,11 @@ var ErrNotEventMetric = errors.New("warehouse: not an event metric")
 // complete ISO week, 28d the last four, all every record up to now).
 // Totals count the records that match a rule, sums add their value
 // property, unique counts count distinct values of the attribute over
-// every rule and week — exactly, where Redis's HyperLogLogs estimate. A
-// metric that is not an event metric, or that fails, has its error in its
-// result; the others are computed all the same.
+// every rule and week — exactly where Redis's HyperLogLogs estimate (on
+// PostgreSQL by their 64-bit hashes: a collision among a million values
+// has a chance of 3 in 100 million). A metric that is not an event
+// metric, or that fails, has its error in its result; the others are
+// computed all the same.
 func (w *Warehouse) EventMetrics(ctx context.Context, ds []*metric.Descriptor, now time.Time) []metric.Result {
 	out := make([]metric.Result, len(ds))
 	for i, d := range ds {
@@ -70,7 +72,7 @@ func (w *Warehouse) metricQuery(d *metric.Descriptor, now time.Time) (string, []
 	case event.Sum:
 		agg = "SUM(" + w.d.propNum(b.arg(w.d.propKey("value"))) + ")"
 	case event.UniqueCount:
-		agg = "COUNT(DISTINCT " + b.unique(d.Events[0].Unique) + ")"
+		agg = w.d.countDistinct(b.unique(d.Events[0].Unique))
 	}
 	var rules []string
 	for _, r := range d.Events {
