@@ -168,11 +168,17 @@ func TestPingSend(t *testing.T) {
 	var mu sync.Mutex
 	got := map[string][]byte{}
 	status := http.StatusOK
+	failures := 0 // requests to answer 503 before status
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		defer mu.Unlock()
 		got[r.URL.Path] = b
+		if failures > 0 {
+			failures--
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
 		w.WriteHeader(status)
 	}))
 	defer srv.Close()
@@ -204,14 +210,8 @@ func TestPingSend(t *testing.T) {
 
 	// A collector that fails once: the command says why it waits.
 	mu.Lock()
-	status = http.StatusServiceUnavailable
+	status, failures = http.StatusOK, 1
 	mu.Unlock()
-	go func() {
-		time.Sleep(200 * time.Millisecond)
-		mu.Lock()
-		status = http.StatusOK
-		mu.Unlock()
-	}()
 	stderr.Reset()
 	if code := run(args, io.Discard, &stderr); code != exitOK ||
 		!strings.Contains(stderr.String(), "usagekit ping: posting to "+srv.URL+"/usage_data failed (503 Service Unavailable") ||

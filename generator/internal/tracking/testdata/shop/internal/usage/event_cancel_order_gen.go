@@ -16,7 +16,8 @@ var eventCancelOrder = event.Descriptor{
 		{Kind: event.Total, Key: "{event_counters}_cancel_order", AllTime: true, Weekly: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: "{hll_counters}_cancel_order-user", Weekly: true},
 	},
-	Always: 1<<0 | 1<<1,
+	Always:      1<<0 | 1<<1,
+	Identifiers: event.HasUser,
 }
 
 // TrackCancelOrder records the cancel_order event.

@@ -16,7 +16,8 @@ var eventPlaceOrder = event.Descriptor{
 		{Kind: event.Total, Key: "{event_counters}_place_order", AllTime: true, Weekly: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: "{hll_counters}_place_order-user", Weekly: true},
 	},
-	Always: 1<<0 | 1<<1,
+	Always:      1<<0 | 1<<1,
+	Identifiers: event.HasUser,
 }
 
 // TrackPlaceOrder records the place_order event.

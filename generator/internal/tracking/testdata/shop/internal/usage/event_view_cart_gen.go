@@ -16,7 +16,8 @@ var eventViewCart = event.Descriptor{
 		{Kind: event.Total, Key: "{event_counters}_view_cart", AllTime: true, Weekly: true},
 		{Kind: event.UniqueCount, Unique: event.UniqueUser, Key: "{hll_counters}_view_cart-user", Weekly: true},
 	},
-	Always: 1<<0 | 1<<1,
+	Always:      1<<0 | 1<<1,
+	Identifiers: event.HasUser,
 }
 
 // TrackViewCart records the view_cart event.
