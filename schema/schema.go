@@ -1,5 +1,6 @@
 // Package schema holds the JSON Schemas of usagekit's definition files,
-// embedded in the binary. The generator compiles and applies them.
+// embedded in the binary, which the generator compiles and applies, and the
+// Iglu schema of the context of the records sent to Snowplow.
 //
 // The schemas are versioned by directory: v1/event.json and v1/metric.json
 // describe version 1 of the format. A breaking change to the format is a new
@@ -28,6 +29,15 @@ import (
 
 //go:embed v1/*.json
 var files embed.FS
+
+// RecordContext is the Iglu self-describing JSON Schema of the context
+// entity that the Snowplow record sink attaches to every event
+// (iglu:com.usagekit/record_context/jsonschema/1-0-0), published here, at
+// iglu/com.usagekit/record_context/jsonschema/1-0-0, in the layout of an
+// Iglu static repository, for a Snowplow pipeline to resolve.
+//
+//go:embed iglu/com.usagekit/record_context/jsonschema/1-0-0
+var RecordContext []byte
 
 // Base is the URL the schemas are compiled under: a schema's URL is Base
 // followed by its path in this directory, such as v1/event.json, and

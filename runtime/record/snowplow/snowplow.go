@@ -28,7 +28,6 @@ package snowplow
 
 import (
 	"context"
-	_ "embed"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -38,13 +37,13 @@ import (
 
 	"github.com/usagekit/usagekit/runtime/record"
 	"github.com/usagekit/usagekit/runtime/record/internal/post"
+	"github.com/usagekit/usagekit/schema"
 )
 
 // ContextSchema is the Iglu self-describing JSON Schema of the context
-// entity every event carries (iglu:com.usagekit/record_context/jsonschema/1-0-0).
-//
-//go:embed schemas/com.usagekit/record_context/jsonschema/1-0-0
-var ContextSchema []byte
+// entity every event carries (iglu:com.usagekit/record_context/jsonschema/1-0-0),
+// published under schema/iglu in the layout of an Iglu repository.
+var ContextSchema = schema.RecordContext
 
 // Schemas of the protocol and of the context.
 const (
