@@ -33,7 +33,32 @@ func checkSchema(set *schemacheck.Set, d *load.Document) (diags diag.List) {
 	for _, ve := range errs {
 		m.visit(ve, "", "")
 	}
-	return m.diags
+	return firstProblems(m.diags)
+}
+
+// maxSchemaProblems is the most schema problems listed for one file. A
+// file with thousands (a list of properties pasted in the wrong shape, one
+// mistake repeated on every entry) gains nothing from a line for each: the
+// first show the mistake, and the rest would bury the problems of every
+// other file and stall the editors and CI logs that show them.
+const maxSchemaProblems = 100
+
+// firstProblems keeps the first maxSchemaProblems of a file's schema
+// problems, by position, and says how many more there are, where the
+// first of them is.
+func firstProblems(l diag.List) diag.List {
+	if len(l) <= maxSchemaProblems {
+		return l
+	}
+	l = l.Sort()
+	if len(l) <= maxSchemaProblems {
+		return l
+	}
+	next := l[maxSchemaProblems]
+	out := l[:maxSchemaProblems:maxSchemaProblems]
+	out.Add(next.Path, next.Line, next.Col, "schema", "%d more schema problems from here on are not listed; a file lists its first %d, and fixing those usually fixes the rest",
+		len(l)-maxSchemaProblems, maxSchemaProblems)
+	return out
 }
 
 // mapper turns a tree of schema errors into positioned diagnostics whose
