@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -33,7 +34,7 @@ func checkSchema(set *schemacheck.Set, d *load.Document) (diags diag.List) {
 	for _, ve := range errs {
 		m.visit(ve, "", "")
 	}
-	return firstProblems(m.diags)
+	return firstProblems(d.Path, m.found)
 }
 
 // maxSchemaProblems is the most schema problems listed for one file. A
@@ -43,22 +44,56 @@ func checkSchema(set *schemacheck.Set, d *load.Document) (diags diag.List) {
 // other file and stall the editors and CI logs that show them.
 const maxSchemaProblems = 100
 
-// firstProblems keeps the first maxSchemaProblems of a file's schema
-// problems, by position, and says how many more there are, where the
-// first of them is.
-func firstProblems(l diag.List) diag.List {
-	if len(l) <= maxSchemaProblems {
-		return l
+// firstProblems turns a file's schema problems into diagnostics: the
+// first maxSchemaProblems, by position, and one that says how many more
+// there are, where the first of them is. Only the messages listed are
+// formatted, but those of problems at the same position, to drop
+// duplicates as diag.List.Sort does.
+func firstProblems(path string, found []problem) diag.List {
+	slices.SortStableFunc(found, func(a, b problem) int {
+		return cmp.Or(cmp.Compare(a.line, b.line), cmp.Compare(a.col, b.col))
+	})
+	var out diag.List
+	var more int
+	var moreAt problem
+	for i := 0; i < len(found); {
+		j := i + 1
+		for j < len(found) && found[j].line == found[i].line && found[j].col == found[i].col {
+			j++
+		}
+		distinct := 1
+		var msgs []string
+		if j-i > 1 || len(out) < maxSchemaProblems {
+			for _, p := range found[i:j] {
+				msgs = append(msgs, fmt.Sprintf(p.format, p.args...))
+			}
+			slices.Sort(msgs)
+			msgs = slices.Compact(msgs)
+			distinct = len(msgs)
+		}
+		for k := range distinct {
+			if len(out) < maxSchemaProblems {
+				out = append(out, diag.Diagnostic{Path: path, Line: found[i].line, Col: found[i].col, Rule: "schema", Message: msgs[k]})
+				continue
+			}
+			if more == 0 {
+				moreAt = found[i]
+			}
+			more++
+		}
+		i = j
 	}
-	l = l.Sort()
-	if len(l) <= maxSchemaProblems {
-		return l
+	if more > 0 {
+		out.Add(path, moreAt.line, moreAt.col, "schema", "%d more schema problems from here on are not listed; a file lists its first %d, and fixing those usually fixes the rest", more, maxSchemaProblems)
 	}
-	next := l[maxSchemaProblems]
-	out := l[:maxSchemaProblems:maxSchemaProblems]
-	out.Add(next.Path, next.Line, next.Col, "schema", "%d more schema problems from here on are not listed; a file lists its first %d, and fixing those usually fixes the rest",
-		len(l)-maxSchemaProblems, maxSchemaProblems)
 	return out
+}
+
+// problem is a schema problem found, with its message not yet formatted.
+type problem struct {
+	line, col int
+	format    string
+	args      []any
 }
 
 // mapper turns a tree of schema errors into positioned diagnostics whose
@@ -66,7 +101,10 @@ func firstProblems(l diag.List) diag.List {
 type mapper struct {
 	doc   *load.Document
 	set   *schemacheck.Set
-	diags diag.List
+	found []problem
+	// schemas caches set.At: the errors of a large file point at a few
+	// keywords many times over.
+	schemas map[string]any
 }
 
 func (m *mapper) add(n *yaml.Node, format string, args ...any) {
@@ -74,13 +112,26 @@ func (m *mapper) add(n *yaml.Node, format string, args ...any) {
 	if n != nil {
 		line, col = n.Line, n.Column
 	}
-	m.diags.Add(m.doc.Path, line, col, "schema", format, args...)
+	m.found = append(m.found, problem{line: line, col: col, format: format, args: args})
 }
 
 // schemaMap returns the schema object at an absolute keyword location.
 func (m *mapper) schemaMap(loc string) map[string]any {
-	s, _ := m.set.At(loc).(map[string]any)
+	s, _ := m.at(loc).(map[string]any)
 	return s
+}
+
+// at is m.set.At, remembered.
+func (m *mapper) at(loc string) any {
+	if v, ok := m.schemas[loc]; ok {
+		return v
+	}
+	if m.schemas == nil {
+		m.schemas = map[string]any{}
+	}
+	v := m.set.At(loc)
+	m.schemas[loc] = v
+	return v
 }
 
 // holder is the location of the schema that holds the keyword at loc.
@@ -184,7 +235,7 @@ func (m *mapper) wrongType(e *jsonschema.ValidationError) bool {
 // value at loc has the wrong type, or nil.
 func (m *mapper) typeMismatch(c *jsonschema.ValidationError, loc string) []string {
 	if c.InstanceLocation == loc && keyword(c.KeywordLocation) == "type" {
-		return typeList(m.set.At(c.AbsoluteKeywordLocation))
+		return typeList(m.at(c.AbsoluteKeywordLocation))
 	}
 	for _, cc := range c.Causes {
 		if t := m.typeMismatch(cc, loc); t != nil {
@@ -202,7 +253,7 @@ const maxListed = 12
 func (m *mapper) leaf(e *jsonschema.ValidationError) {
 	_, n := m.doc.Lookup(e.InstanceLocation)
 	at := where(e.InstanceLocation)
-	sch := m.set.At(e.AbsoluteKeywordLocation)
+	sch := m.at(e.AbsoluteKeywordLocation)
 	hold := m.schemaMap(holder(e.AbsoluteKeywordLocation))
 	switch keyword(e.KeywordLocation) {
 	case "type":
