@@ -86,9 +86,13 @@ func mutate(r *rand.Rand, data string) string {
 // TestRestartsFindWhatWholeFileSearchFinds checks that searching prefixes
 // through restarts places every syntax error where searching prefixes of
 // the whole file places it, in randomly broken large files.
-// USAGEKIT_RESTART_CASES sets the number of files per shape.
+// USAGEKIT_RESTART_CASES sets the number of files per shape and line end
+// (4, or 1 with -short).
 func TestRestartsFindWhatWholeFileSearchFinds(t *testing.T) {
 	cases := 4
+	if testing.Short() {
+		cases = 1
+	}
 	if n, err := strconv.Atoi(os.Getenv("USAGEKIT_RESTART_CASES")); err == nil {
 		cases = n
 	}
