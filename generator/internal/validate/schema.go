@@ -335,7 +335,7 @@ func closest(n *yaml.Node, vals []any) string {
 }
 
 // duplicateItem reports the second occurrence of the first repeated item.
-func (m *mapper) duplicateItem(n *yaml.Node, at string) {
+func (m *mapper) duplicateItem(n *yaml.Node, at place) {
 	if n == nil || n.Kind != yaml.SequenceNode {
 		m.add(n, "%sitems must be unique", at)
 		return
@@ -353,9 +353,17 @@ func (m *mapper) duplicateItem(n *yaml.Node, at string) {
 	m.add(n, "%sitems must be unique", at)
 }
 
-// where renders a JSON pointer as the dotted path a reader knows from the
-// file (events[0].unique), followed by ": ", or "" for the top level.
-func where(ptr string) string {
+// where is the place a JSON pointer names, for messages; see place.
+func where(ptr string) place { return place(ptr) }
+
+// place is a JSON pointer that prints as the dotted path a reader knows
+// from the file (events[0].unique), followed by ": ", or "" for the top
+// level. It is rendered when a message is formatted, which only the listed
+// problems of a file are.
+type place string
+
+func (p place) String() string {
+	ptr := string(p)
 	if ptr == "" {
 		return ""
 	}
@@ -414,14 +422,17 @@ func typeList(v any) []string {
 	return nil
 }
 
+// typeNames words JSON Schema type names for a reader of YAML.
+var typeNames = map[string]string{
+	"object": "a mapping", "array": "a list", "string": "a string", "number": "a number",
+	"integer": "an integer", "boolean": "a boolean", "null": "nothing (an empty value)",
+}
+
 // names words JSON Schema type names for a reader of YAML.
 func names(types []string) []string {
 	out := make([]string, 0, len(types))
 	for _, t := range types {
-		w := map[string]string{
-			"object": "a mapping", "array": "a list", "string": "a string", "number": "a number",
-			"integer": "an integer", "boolean": "a boolean", "null": "nothing (an empty value)",
-		}[t]
+		w := typeNames[t]
 		if w == "" {
 			w = t
 		}
