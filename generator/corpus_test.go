@@ -415,29 +415,8 @@ func leafReasons(root *yaml.Node, e *jsonschema.ValidationError) []reason {
 }
 
 // nodeAt returns the node at a JSON pointer, or nil.
-func nodeAt(n *yaml.Node, pointer string) *yaml.Node {
-	for _, tok := range strings.Split(strings.TrimPrefix(pointer, "/"), "/") {
-		if n == nil {
-			return nil
-		}
-		for n.Kind == yaml.AliasNode {
-			n = n.Alias
-		}
-		var next *yaml.Node
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == tok {
-					next = n.Content[i+1]
-				}
-			}
-		case yaml.SequenceNode:
-			if i, err := strconv.Atoi(tok); err == nil && i >= 0 && i < len(n.Content) {
-				next = n.Content[i]
-			}
-		}
-		n = next
-	}
+func nodeAt(root *yaml.Node, pointer string) *yaml.Node {
+	n, _ := psychLookup(root, pointer)
 	return n
 }
 

@@ -14,6 +14,8 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/usagekit/usagekit/generator/internal/load"
 )
 
 // This file holds the reference side of the GitLab compatibility tests:
@@ -243,24 +245,26 @@ func lineOf(root *yaml.Node, pointer string) int {
 	if root == nil {
 		return 0
 	}
-	n := root
-	line := n.Line
-	for _, tok := range strings.Split(strings.TrimPrefix(pointer, "/"), "/") {
-		if tok == "" {
-			continue
-		}
-		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
-		for n.Kind == yaml.AliasNode {
-			n = n.Alias
-		}
+	_, line := psychLookup(root, pointer)
+	return line
+}
+
+// psychLookup finds the node at a JSON pointer in a tree decoded by
+// decodeLikePsych, where a key may occur twice and the last one counts,
+// as Psych decodes it (load.Document.Lookup reads files that load accepted,
+// which have no duplicate keys). It returns the node, or nil, and the line
+// of the deepest step found: the key of a mapping entry, the item of a
+// list.
+func psychLookup(root *yaml.Node, pointer string) (*yaml.Node, int) {
+	n, line := root, root.Line
+	for tok := range load.SplitPointer(pointer) {
+		n = load.Deref(n)
 		var next *yaml.Node
 		switch n.Kind {
 		case yaml.MappingNode:
-			// The last duplicate wins, as in decoding.
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == tok {
-					next = n.Content[i+1]
-					line = n.Content[i].Line
+				if k := load.Deref(n.Content[i]); k.Value == tok {
+					next, line = n.Content[i+1], k.Line
 				}
 			}
 		case yaml.SequenceNode:
@@ -270,11 +274,11 @@ func lineOf(root *yaml.Node, pointer string) int {
 			}
 		}
 		if next == nil {
-			return line
+			return nil, line
 		}
 		n = next
 	}
-	return line
+	return n, line
 }
 
 // isEventPath reports whether a corpus or definitions path holds an event:

@@ -95,6 +95,21 @@ func (t *text) lineStart(n int) int {
 	return t.starts[n-1]
 }
 
+// lineEnd returns the offset just past line n and its line break: where
+// line n+1 starts, or the end of the data.
+func (t *text) lineEnd(n int) int {
+	if n < len(t.starts) {
+		return t.starts[n]
+	}
+	return len(t.data)
+}
+
+// lineNumber returns the 1-based line that holds offset off.
+func (t *text) lineNumber(off int) int {
+	l, _ := t.position(off)
+	return l
+}
+
 // lineOf returns the offset where the line holding off starts.
 func (t *text) lineOf(off int) int {
 	l, _ := t.position(off)
@@ -112,6 +127,16 @@ func (t *text) line(n int) []byte {
 		end++
 	}
 	return t.data[start:end]
+}
+
+// charAt returns the byte at column col of line n when the columns before
+// it are one byte each (indentation), or 0 when there is no such byte.
+func (t *text) charAt(n, col int) byte {
+	off := t.lineStart(n)
+	if off < 0 || col < 1 || off+col-1 >= t.lineEnd(n) {
+		return 0
+	}
+	return t.data[off+col-1]
 }
 
 // firstNonBlank is the column of the first character of line n that is not

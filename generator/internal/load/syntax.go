@@ -1,16 +1,11 @@
 package load
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/usagekit/usagekit/generator/diag"
 )
@@ -30,6 +25,13 @@ import (
 // go-yaml gave up. A construct left open (a quote, a bracket) is reported
 // where it was opened.
 func SyntaxError(path string, data []byte, err error) diag.Diagnostic {
+	d, _ := placeSyntaxError(path, data, err, true)
+	return d
+}
+
+// placeSyntaxError is SyntaxError, with or without restarts in the search (see
+// syntax), returning the search for its cost.
+func placeSyntaxError(path string, data []byte, err error, learn bool) (diag.Diagnostic, *syntax) {
 	d := diag.Diagnostic{Path: path, Rule: "yaml"}
 	t := newText(data)
 	orig := splitError(err)
@@ -37,10 +39,11 @@ func SyntaxError(path string, data []byte, err error) diag.Diagnostic {
 		r, _ := utf8.DecodeRune(data[off:])
 		d.Line, d.Col = t.position(off)
 		d.Message = fmt.Sprintf("control character %U is not allowed; YAML text may hold printable characters, tabs and line breaks only", r)
-		return d
+		return d, nil
 	}
-	s := newSyntax(data)
-	f, failed := s.fail(len(data))
+	s := newSyntax(t)
+	s.learn = learn
+	f, failed := s.whole()
 	if !failed || f.msg != orig.msg {
 		// The blank line changed the outcome, which only an unusual input
 		// can do: report go-yaml's own words at the start of its line.
@@ -49,7 +52,7 @@ func SyntaxError(path string, data []byte, err error) diag.Diagnostic {
 			d.Line = 1
 		}
 		d.Message = "invalid YAML: " + orig.msg
-		return d
+		return d, s
 	}
 	line := f.line // the line in data (go-yaml's numbering behind the blank line)
 	if !parserMessages[f.msg] {
@@ -57,7 +60,7 @@ func SyntaxError(path string, data []byte, err error) diag.Diagnostic {
 	}
 	// data[:end] fails as data does; data[end-1] is the trigger. It is not
 	// before the line go-yaml names, which narrows the search.
-	end := s.shortest(f, max(t.lineStart(line), 0))
+	end := s.shortest(max(t.lineStart(line), 0))
 	at := end - 1
 	if at < 0 || at >= len(data) {
 		at = -1
@@ -69,7 +72,7 @@ func SyntaxError(path string, data []byte, err error) diag.Diagnostic {
 	if d.Col <= 0 {
 		d.Col = t.firstNonBlank(d.Line)
 	}
-	return d
+	return d, s
 }
 
 // failure is a go-yaml error: its message and the line it printed (0 when
@@ -105,71 +108,6 @@ var parserMessages = map[string]bool{
 	"did not find expected node content":     true,
 	"did not find expected ',' or ']'":       true,
 	"did not find expected ',' or '}'":       true,
-}
-
-// syntax re-parses prefixes of one document behind a blank line.
-type syntax struct {
-	buf []byte // "\n" + data
-}
-
-func newSyntax(data []byte) *syntax {
-	buf := make([]byte, 1+len(data))
-	buf[0] = '\n'
-	copy(buf[1:], data)
-	return &syntax{buf: buf}
-}
-
-// fail decodes the first n bytes of the document the way Parse does (at
-// most two documents) and reports how that fails.
-func (s *syntax) fail(n int) (failure, bool) {
-	dec := yaml.NewDecoder(bytes.NewReader(s.buf[:1+n]))
-	for range 2 {
-		var doc yaml.Node
-		if err := dec.Decode(&doc); err != nil {
-			if errors.Is(err, io.EOF) {
-				return failure{}, false
-			}
-			return splitError(err), true
-		}
-	}
-	return failure{}, false
-}
-
-// shortest finds the shortest prefix of the document, starting at or after
-// offset lo, that fails with f. go-yaml reads its input in order and stops
-// at the first problem, so a prefix that reaches the problem fails with it;
-// bisection finds such a prefix in about log2(len) parses. A shorter prefix
-// can fail the same way for another reason (a quoted string cut at its
-// closing quote, for one), so the first failing prefix is then searched
-// for linearly, when that costs little.
-func (s *syntax) shortest(f failure, lo int) int {
-	start := lo
-	hi := len(s.buf) - 1
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		if s.failsWith(mid, f) {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
-	}
-	if (lo-start)*lo > linearBudget {
-		return lo
-	}
-	for n := start; n < lo; n++ {
-		if s.failsWith(n, f) {
-			return n
-		}
-	}
-	return lo
-}
-
-// linearBudget bounds the bytes parsed by the linear search of shortest.
-const linearBudget = 4 << 20
-
-func (s *syntax) failsWith(n int, f failure) bool {
-	g, ok := s.fail(n)
-	return ok && g == f
 }
 
 // controlChar finds the first character go-yaml's reader refuses.

@@ -37,12 +37,13 @@ var parseCases = []struct {
 		p + `:3:3: "pay ments" is not a product group name: use lowercase letters and digits, words joined by _ or -`,
 		p + `:5:3: "trailing_" is not a product group name: use lowercase letters and digits, words joined by _ or -`,
 	}, "ok_one"},
-	{"list item not a name", "- payments\n- {search: x}\n- [a]\n- 42\n- true\n-\n", []string{
+	{"list item not a name", "- payments\n- {search: x}\n- [a]\n- 42\n- true\n-\n- ~\n", []string{
 		p + ":2:3: a list item is a mapping; expected a product group name",
 		p + ":3:3: a list item is a list; expected a product group name",
 		p + ":4:3: 42 is a number; expected a product group name",
 		p + ":5:3: true is a boolean; expected a product group name",
-		p + ":6:2: a list item is empty; expected a product group name",
+		p + ":6:2: a list item is an empty value; expected a product group name",
+		p + ":7:3: a list item is null; expected a product group name",
 	}, "payments"},
 	{"description not a string", "payments: [a, b]\nsearch: {x: y}\nbilling: 3\nok: fine\n", []string{
 		p + ":1:11: payments: the description is a list; expected a string (or nothing)",

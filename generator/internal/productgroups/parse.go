@@ -32,20 +32,20 @@ func Parse(path string, data []byte) (*List, diag.List) {
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
-	root = deref(root)
+	root = load.Deref(root)
 	switch {
 	case root.Kind == 0 || root.Kind == yaml.DocumentNode:
 		add(&diags, path, 0, 0, "file is empty; expected %s", shape)
 	case root.Kind == yaml.SequenceNode:
 		for _, n := range root.Content {
-			n = deref(n)
+			n = load.Deref(n)
 			if name, ok := nameOf(&diags, path, n, "a list item"); ok {
 				l.Groups = append(l.Groups, Group{Name: name, Line: n.Line, Col: n.Column})
 			}
 		}
 	case root.Kind == yaml.MappingNode:
 		for i := 0; i+1 < len(root.Content); i += 2 {
-			k, v := deref(root.Content[i]), deref(root.Content[i+1])
+			k, v := load.Deref(root.Content[i]), load.Deref(root.Content[i+1])
 			name, ok := nameOf(&diags, path, k, "a key")
 			if !ok {
 				continue
@@ -56,7 +56,7 @@ func Parse(path string, data []byte) (*List, diag.List) {
 			}
 		}
 	default:
-		add(&diags, path, root.Line, root.Column, "the top level is %s; expected %s", kindOf(root), shape)
+		add(&diags, path, root.Line, root.Column, "the top level is %s; expected %s", load.KindOf(root), shape)
 	}
 	if root.Kind != yaml.SequenceNode && root.Kind != yaml.MappingNode {
 		l.broken = true
@@ -86,7 +86,7 @@ func Parse(path string, data []byte) (*List, diag.List) {
 // names the place for messages (a list item, a key).
 func nameOf(diags *diag.List, path string, n *yaml.Node, what string) (string, bool) {
 	if n.Kind != yaml.ScalarNode {
-		add(diags, path, n.Line, n.Column, "%s is %s; expected a product group name", what, kindOf(n))
+		add(diags, path, n.Line, n.Column, "%s is %s; expected a product group name", what, load.KindOf(n))
 		return "", false
 	}
 	if n.ShortTag() != "!!str" {
@@ -94,7 +94,7 @@ func nameOf(diags *diag.List, path string, n *yaml.Node, what string) (string, b
 		if shown == "" || n.ShortTag() == "!!null" {
 			shown = what
 		}
-		add(diags, path, n.Line, n.Column, "%s is %s; expected a product group name", shown, kindOf(n))
+		add(diags, path, n.Line, n.Column, "%s is %s; expected a product group name", shown, load.KindOf(n))
 		return "", false
 	}
 	if !NamePattern.MatchString(n.Value) {
@@ -113,22 +113,6 @@ func description(diags *diag.List, path, name string, v *yaml.Node) (string, boo
 	case v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str":
 		return strings.TrimSpace(v.Value), true
 	}
-	add(diags, path, v.Line, v.Column, "%s: the description is %s; expected a string (or nothing)", name, kindOf(v))
+	add(diags, path, v.Line, v.Column, "%s: the description is %s; expected a string (or nothing)", name, load.KindOf(v))
 	return "", false
-}
-
-func deref(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
-}
-
-// kindOf names a node's kind with an article. A null in a list file can
-// only be an entry left blank, so it is "empty" here.
-func kindOf(n *yaml.Node) string {
-	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
-		return "empty"
-	}
-	return load.KindOf(n)
 }

@@ -103,7 +103,7 @@ func (s *split) validate(v map[string]any) []*jsonschema.ValidationError {
 			out = append(out, &jsonschema.ValidationError{Message: err.Error()})
 		}
 	}
-	if s.lite == nil || !s.lite.passes(v) {
+	if s.lite == nil || !fewValues(v, liteLimit) || !s.lite.passes(v) {
 		add(s.core.Validate(v))
 	}
 	for _, c := range s.conds {
@@ -112,6 +112,40 @@ func (s *split) validate(v map[string]any) []*jsonschema.ValidationError {
 		}
 	}
 	return out
+}
+
+// liteLimit is the most values a document may hold for the quick path to
+// be tried. The quick path pays off on the small, flat files definitions
+// are; in a file with thousands of properties nearly all the time goes to
+// the part of the schema the quick path validates too, and when that part
+// fails, it is validated twice.
+const liteLimit = 1000
+
+// fewValues reports whether v holds at most n values (mappings, lists and
+// scalars), counting no further than that.
+func fewValues(v any, n int) bool {
+	var count func(v any) bool
+	count = func(v any) bool {
+		if n--; n < 0 {
+			return false
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			for _, e := range x {
+				if !count(e) {
+					return false
+				}
+			}
+		case []any:
+			for _, e := range x {
+				if !count(e) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	return count(v)
 }
 
 // supported checks that an "if" schema uses only what matches evaluates.

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -33,7 +34,66 @@ func checkSchema(set *schemacheck.Set, d *load.Document) (diags diag.List) {
 	for _, ve := range errs {
 		m.visit(ve, "", "")
 	}
-	return m.diags
+	return firstProblems(d.Path, m.found)
+}
+
+// maxSchemaProblems is the most schema problems listed for one file. A
+// file with thousands (a list of properties pasted in the wrong shape, one
+// mistake repeated on every entry) gains nothing from a line for each: the
+// first show the mistake, and the rest would bury the problems of every
+// other file and stall the editors and CI logs that show them.
+const maxSchemaProblems = 100
+
+// firstProblems turns a file's schema problems into diagnostics: the
+// first maxSchemaProblems, by position, and one that says how many more
+// there are, where the first of them is. Only the messages listed are
+// formatted, but those of problems at the same position, to drop
+// duplicates as diag.List.Sort does.
+func firstProblems(path string, found []problem) diag.List {
+	slices.SortStableFunc(found, func(a, b problem) int {
+		return cmp.Or(cmp.Compare(a.line, b.line), cmp.Compare(a.col, b.col))
+	})
+	var out diag.List
+	var more int
+	var moreAt problem
+	for i := 0; i < len(found); {
+		j := i + 1
+		for j < len(found) && found[j].line == found[i].line && found[j].col == found[i].col {
+			j++
+		}
+		distinct := 1
+		var msgs []string
+		if j-i > 1 || len(out) < maxSchemaProblems {
+			for _, p := range found[i:j] {
+				msgs = append(msgs, fmt.Sprintf(p.format, p.args...))
+			}
+			slices.Sort(msgs)
+			msgs = slices.Compact(msgs)
+			distinct = len(msgs)
+		}
+		for k := range distinct {
+			if len(out) < maxSchemaProblems {
+				out = append(out, diag.Diagnostic{Path: path, Line: found[i].line, Col: found[i].col, Rule: "schema", Message: msgs[k]})
+				continue
+			}
+			if more == 0 {
+				moreAt = found[i]
+			}
+			more++
+		}
+		i = j
+	}
+	if more > 0 {
+		out.Add(path, moreAt.line, moreAt.col, "schema", "%d more schema problems from here on are not listed; a file lists its first %d, and fixing those usually fixes the rest", more, maxSchemaProblems)
+	}
+	return out
+}
+
+// problem is a schema problem found, with its message not yet formatted.
+type problem struct {
+	line, col int
+	format    string
+	args      []any
 }
 
 // mapper turns a tree of schema errors into positioned diagnostics whose
@@ -41,7 +101,10 @@ func checkSchema(set *schemacheck.Set, d *load.Document) (diags diag.List) {
 type mapper struct {
 	doc   *load.Document
 	set   *schemacheck.Set
-	diags diag.List
+	found []problem
+	// schemas caches set.At: the errors of a large file point at a few
+	// keywords many times over.
+	schemas map[string]any
 }
 
 func (m *mapper) add(n *yaml.Node, format string, args ...any) {
@@ -49,13 +112,26 @@ func (m *mapper) add(n *yaml.Node, format string, args ...any) {
 	if n != nil {
 		line, col = n.Line, n.Column
 	}
-	m.diags.Add(m.doc.Path, line, col, "schema", format, args...)
+	m.found = append(m.found, problem{line: line, col: col, format: format, args: args})
 }
 
 // schemaMap returns the schema object at an absolute keyword location.
 func (m *mapper) schemaMap(loc string) map[string]any {
-	s, _ := m.set.At(loc).(map[string]any)
+	s, _ := m.at(loc).(map[string]any)
 	return s
+}
+
+// at is m.set.At, remembered.
+func (m *mapper) at(loc string) any {
+	if v, ok := m.schemas[loc]; ok {
+		return v
+	}
+	if m.schemas == nil {
+		m.schemas = map[string]any{}
+	}
+	v := m.set.At(loc)
+	m.schemas[loc] = v
+	return v
 }
 
 // holder is the location of the schema that holds the keyword at loc.
@@ -159,7 +235,7 @@ func (m *mapper) wrongType(e *jsonschema.ValidationError) bool {
 // value at loc has the wrong type, or nil.
 func (m *mapper) typeMismatch(c *jsonschema.ValidationError, loc string) []string {
 	if c.InstanceLocation == loc && keyword(c.KeywordLocation) == "type" {
-		return typeList(m.set.At(c.AbsoluteKeywordLocation))
+		return typeList(m.at(c.AbsoluteKeywordLocation))
 	}
 	for _, cc := range c.Causes {
 		if t := m.typeMismatch(cc, loc); t != nil {
@@ -177,7 +253,7 @@ const maxListed = 12
 func (m *mapper) leaf(e *jsonschema.ValidationError) {
 	_, n := m.doc.Lookup(e.InstanceLocation)
 	at := where(e.InstanceLocation)
-	sch := m.set.At(e.AbsoluteKeywordLocation)
+	sch := m.at(e.AbsoluteKeywordLocation)
 	hold := m.schemaMap(holder(e.AbsoluteKeywordLocation))
 	switch keyword(e.KeywordLocation) {
 	case "type":
@@ -259,7 +335,7 @@ func closest(n *yaml.Node, vals []any) string {
 }
 
 // duplicateItem reports the second occurrence of the first repeated item.
-func (m *mapper) duplicateItem(n *yaml.Node, at string) {
+func (m *mapper) duplicateItem(n *yaml.Node, at place) {
 	if n == nil || n.Kind != yaml.SequenceNode {
 		m.add(n, "%sitems must be unique", at)
 		return
@@ -277,9 +353,17 @@ func (m *mapper) duplicateItem(n *yaml.Node, at string) {
 	m.add(n, "%sitems must be unique", at)
 }
 
-// where renders a JSON pointer as the dotted path a reader knows from the
-// file (events[0].unique), followed by ": ", or "" for the top level.
-func where(ptr string) string {
+// where is the place a JSON pointer names, for messages; see place.
+func where(ptr string) place { return place(ptr) }
+
+// place is a JSON pointer that prints as the dotted path a reader knows
+// from the file (events[0].unique), followed by ": ", or "" for the top
+// level. It is rendered when a message is formatted, which only the listed
+// problems of a file are.
+type place string
+
+func (p place) String() string {
+	ptr := string(p)
 	if ptr == "" {
 		return ""
 	}
@@ -338,14 +422,17 @@ func typeList(v any) []string {
 	return nil
 }
 
+// typeNames words JSON Schema type names for a reader of YAML.
+var typeNames = map[string]string{
+	"object": "a mapping", "array": "a list", "string": "a string", "number": "a number",
+	"integer": "an integer", "boolean": "a boolean", "null": "nothing (an empty value)",
+}
+
 // names words JSON Schema type names for a reader of YAML.
 func names(types []string) []string {
 	out := make([]string, 0, len(types))
 	for _, t := range types {
-		w := map[string]string{
-			"object": "a mapping", "array": "a list", "string": "a string", "number": "a number",
-			"integer": "an integer", "boolean": "a boolean", "null": "nothing (an empty value)",
-		}[t]
+		w := typeNames[t]
 		if w == "" {
 			w = t
 		}

@@ -1,6 +1,7 @@
 package validate_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -233,4 +234,24 @@ func TestWrongTypeEverywhere(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestSchemaProblemsPerFile checks that a file lists its first 100 schema
+// problems, by position, and then one line that counts the rest and points
+// at the first of them.
+func TestSchemaProblemsPerFile(t *testing.T) {
+	const ev = "events/create_issue.yml"
+	var src strings.Builder
+	src.WriteString(baseEvent + "additional_properties:\n  label:\n    description: x\n  property:\n    description: x\n")
+	var want []string
+	for i := range 105 {
+		name := fmt.Sprintf("p%d", i)
+		fmt.Fprintf(&src, "  %s: false\n", name)
+		if i < 100 {
+			want = append(want, fmt.Sprintf("%s:%d:%d: additional_properties.%s: false is a boolean; expected a mapping", ev, 13+i, len(name)+5, name))
+		}
+	}
+	want = append(want, ev+":113:9: 5 more schema problems from here on are not listed; a file lists its first 100, and fixing those usually fixes the rest")
+	_, got := run(t, map[string]string{ev: src.String()})
+	equalLines(t, got, want)
 }
