@@ -5,6 +5,7 @@ package parallel
 
 import (
 	"runtime"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -12,12 +13,20 @@ import (
 // Each calls fn(0) ... fn(n-1), GOMAXPROCS at a time, and returns when all
 // calls have. Calls start in index order, so a caller can put its longest
 // piece first.
+//
+// A few long-lived workers take the indexes in turn rather than one
+// goroutine a call: parsing YAML and validating JSON Schema recurse deeply,
+// and a fresh goroutine's stack would grow, copy after copy, for every
+// file of thousands.
 func Each(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
 	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i := range n {
+	for range workers {
 		g.Go(func() error {
-			fn(i)
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
 			return nil
 		})
 	}
