@@ -12,7 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/usagekit/usagekit/runtime/keys"
 	"github.com/usagekit/usagekit/runtime/record"
@@ -201,11 +200,6 @@ func (w *Warehouse) copyRecords(ctx context.Context, rs []Record) (int, error) {
 	if err := w.ensurePartitions(ctx, rs); err != nil {
 		return 0, err
 	}
-	conn, err := w.db.Conn(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer conn.Close()
 	now := w.now().UTC()
 	rows := make([][]any, len(rs))
 	for i, r := range rs {
@@ -213,22 +207,16 @@ func (w *Warehouse) copyRecords(ctx context.Context, rs []Record) (int, error) {
 			null(r.Identifiers.Namespace), object(r.Properties), object(r.Context), now}
 	}
 	n := 0
-	err = conn.Raw(func(dc any) error {
-		pc := dc.(*stdlib.Conn).Conn()
-		tx, err := pc.Begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback(ctx) //nolint:errcheck // after Commit it does nothing
+	err := w.inPgxTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SAVEPOINT direct`); err != nil {
 			return err
 		}
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{"records"}, recordColumns, pgx.CopyFromRows(rows))
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"records"}, recordColumns, pgx.CopyFromRows(rows))
 		var pgErr *pgconn.PgError
 		switch {
 		case err == nil:
 			n = len(rows)
-			return tx.Commit(ctx)
+			return nil
 		case !errors.As(err, &pgErr) || pgErr.Code != uniqueViolation:
 			return err
 		}
@@ -246,7 +234,7 @@ func (w *Warehouse) copyRecords(ctx context.Context, rs []Record) (int, error) {
 			return err
 		}
 		n = int(tag.RowsAffected())
-		return tx.Commit(ctx)
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("warehouse: storing records: %w", err)

@@ -19,7 +19,8 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // also the database/sql driver "pgx"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
@@ -138,6 +139,27 @@ func (w *Warehouse) Dialect() string { return w.d.name }
 
 // Close closes the database.
 func (w *Warehouse) Close() error { return w.db.Close() }
+
+// inPgxTx runs fn in a transaction of a pgx connection of the pool, for
+// what database/sql cannot do (COPY), committed when fn returns nil.
+func (w *Warehouse) inPgxTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		tx, err := dc.(*stdlib.Conn).Conn().Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(ctx) //nolint:errcheck // after Commit it does nothing
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	})
+}
 
 // inTx runs fn in a transaction, committed when fn returns nil.
 func (w *Warehouse) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
