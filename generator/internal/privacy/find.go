@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/usagekit/usagekit/generator/diag"
+	"github.com/usagekit/usagekit/generator/internal/load"
 )
 
 // Resolver finds the privacy.yml that applies to each definition file
@@ -19,7 +20,7 @@ type Resolver struct {
 	wd string
 
 	mu      sync.Mutex
-	dirs    map[string]string  // absolute directory → its rules file, "" for none
+	nearest load.Nearest       // the file applying to each directory
 	configs map[string]*Config // absolute rules file → its config
 	diags   diag.List
 }
@@ -27,7 +28,7 @@ type Resolver struct {
 // NewResolver returns a resolver that shows files relative to the working
 // directory.
 func NewResolver() *Resolver {
-	r := &Resolver{dirs: map[string]string{}, configs: map[string]*Config{}}
+	r := &Resolver{nearest: load.Nearest{Name: FileName}, configs: map[string]*Config{}}
 	r.wd, _ = os.Getwd()
 	return r
 }
@@ -45,7 +46,7 @@ func (r *Resolver) For(fsPath string) *Config {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if file := r.find(dir); file != "" {
+	if file := r.nearest.Find(dir); file != "" {
 		return r.read(file)
 	}
 	return nil
@@ -68,23 +69,6 @@ func (r *Resolver) Diagnostics() diag.List {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append(diag.List(nil), r.diags...)
-}
-
-func (r *Resolver) find(dir string) string {
-	if file, ok := r.dirs[dir]; ok {
-		return file
-	}
-	file := ""
-	candidate := filepath.Join(dir, FileName)
-	if info, err := os.Stat(candidate); err == nil && info.Mode().IsRegular() {
-		file = candidate
-	} else if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
-		if parent := filepath.Dir(dir); parent != dir {
-			file = r.find(parent)
-		}
-	}
-	r.dirs[dir] = file
-	return file
 }
 
 // maxFileSize bounds the rules file as definition files are bounded.

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/usagekit/usagekit/generator/diag"
+	"github.com/usagekit/usagekit/generator/internal/load"
 )
 
 // Resolver finds the list of product groups that applies to each
@@ -21,17 +22,17 @@ type Resolver struct {
 	gitlab *List
 	err    error
 
-	mu    sync.Mutex
-	dirs  map[string]string // directory → the list file applying to it, "" for none
-	given map[string]string // the same by directory as given (not absolute)
-	lists map[string]*List  // list file → the list
-	diags diag.List
+	mu      sync.Mutex
+	nearest load.Nearest      // the file applying to each directory
+	given   map[string]string // the same by directory as given (not absolute)
+	lists   map[string]*List  // list file → the list
+	diags   diag.List
 }
 
 // NewResolver returns a resolver whose lists are shown relative to the
 // working directory.
 func NewResolver() *Resolver {
-	r := &Resolver{dirs: map[string]string{}, given: map[string]string{}, lists: map[string]*List{}}
+	r := &Resolver{nearest: load.Nearest{Name: FileName}, given: map[string]string{}, lists: map[string]*List{}}
 	r.wd, _ = os.Getwd()
 	r.gitlab, r.err = GitLab()
 	return r
@@ -59,7 +60,7 @@ func (r *Resolver) For(fsPath string) (*List, error) {
 		if err != nil {
 			dir = filepath.Clean(given)
 		}
-		file = r.find(dir)
+		file = r.nearest.Find(dir)
 		r.given[given] = file
 	}
 	if file != "" {
@@ -98,33 +99,6 @@ func (r *Resolver) Projects() []*List {
 	}
 	sortByPath(out)
 	return out
-}
-
-// find returns the list file nearest above dir, stopping after the
-// directory that holds .git (a list outside the repository does not apply
-// to it) or at the file system's root.
-func (r *Resolver) find(dir string) string {
-	if file, ok := r.dirs[dir]; ok {
-		return file
-	}
-	file := ""
-	candidate := filepath.Join(dir, FileName)
-	switch info, err := os.Stat(candidate); {
-	case err == nil && info.Mode().IsRegular():
-		file = candidate
-	case isRepoRoot(dir):
-	default:
-		if parent := filepath.Dir(dir); parent != dir {
-			file = r.find(parent)
-		}
-	}
-	r.dirs[dir] = file
-	return file
-}
-
-func isRepoRoot(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, ".git"))
-	return err == nil
 }
 
 // read parses the list file at abs, once.
