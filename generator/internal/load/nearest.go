@@ -1,6 +1,9 @@
 package load
 
 import (
+	"errors"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -36,4 +39,48 @@ func (n *Nearest) Find(dir string) string {
 	}
 	n.dirs[dir] = file
 	return file
+}
+
+// ReadConfig reads a project file that applies to definitions
+// (product_groups.yml, privacy.yml), bounded as definition files are. Its
+// errors say what is wrong without repeating the path, which the caller's
+// diagnostic gives.
+func ReadConfig(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, errors.New(pathErrorText(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, errors.New(pathErrorText(err))
+	}
+	if len(data) > MaxFileSize {
+		return nil, errors.New("file is larger than 1 MiB, the limit")
+	}
+	return data, nil
+}
+
+func pathErrorText(err error) string {
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file or directory"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	case errors.As(err, &pe):
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// Display is how a file's absolute path abs is shown: relative to the
+// working directory wd when it lies below it, as definition paths are.
+func Display(wd, abs string) string {
+	if wd != "" {
+		if rel, err := filepath.Rel(wd, abs); err == nil && filepath.IsLocal(rel) {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return filepath.ToSlash(abs)
 }

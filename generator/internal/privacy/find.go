@@ -1,9 +1,6 @@
 package privacy
 
 import (
-	"errors"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -71,20 +68,12 @@ func (r *Resolver) Diagnostics() diag.List {
 	return append(diag.List(nil), r.diags...)
 }
 
-// maxFileSize bounds the rules file as definition files are bounded.
-const maxFileSize = 1 << 20
-
 func (r *Resolver) read(abs string) *Config {
 	if c, ok := r.configs[abs]; ok {
 		return c
 	}
-	display := filepath.ToSlash(abs)
-	if r.wd != "" {
-		if rel, err := filepath.Rel(r.wd, abs); err == nil && filepath.IsLocal(rel) {
-			display = filepath.ToSlash(rel)
-		}
-	}
-	data, err := readLimited(abs)
+	display := load.Display(r.wd, abs)
+	data, err := load.ReadConfig(abs)
 	var c *Config
 	if err != nil {
 		c = &Config{Path: display}
@@ -96,33 +85,4 @@ func (r *Resolver) read(abs string) *Config {
 	}
 	r.configs[abs] = c
 	return c
-}
-
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, errors.New(statText(err))
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, errors.New(statText(err))
-	}
-	if len(data) > maxFileSize {
-		return nil, errors.New("file is larger than 1 MiB, the limit")
-	}
-	return data, nil
-}
-
-func statText(err error) string {
-	var pe *fs.PathError
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "no such file or directory"
-	case errors.Is(err, fs.ErrPermission):
-		return "permission denied"
-	case errors.As(err, &pe):
-		return pe.Err.Error()
-	}
-	return err.Error()
 }

@@ -1,9 +1,6 @@
 package productgroups
 
 import (
-	"errors"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -106,9 +103,9 @@ func (r *Resolver) read(abs string) *List {
 	if l, ok := r.lists[abs]; ok {
 		return l
 	}
-	display := r.display(abs)
+	display := load.Display(r.wd, abs)
 	var l *List
-	data, err := readLimited(abs)
+	data, err := load.ReadConfig(abs)
 	if err != nil {
 		l = &List{Path: display, Project: true, broken: true}
 		add(&r.diags, display, 0, 0, "%s", err)
@@ -121,49 +118,6 @@ func (r *Resolver) read(abs string) *List {
 	return l
 }
 
-// display shows abs relative to the working directory when it lies below
-// it, as definition paths are shown.
-func (r *Resolver) display(abs string) string {
-	if r.wd != "" {
-		if rel, err := filepath.Rel(r.wd, abs); err == nil && filepath.IsLocal(rel) {
-			return filepath.ToSlash(rel)
-		}
-	}
-	return filepath.ToSlash(abs)
-}
-
-// maxFileSize bounds the list file as definition files are bounded.
-const maxFileSize = 1 << 20
-
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, errors.New(statText(err))
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, errors.New(statText(err))
-	}
-	if len(data) > maxFileSize {
-		return nil, errors.New("file is larger than 1 MiB, the limit")
-	}
-	return data, nil
-}
-
 func sortByPath(ls []*List) {
 	slices.SortFunc(ls, func(a, b *List) int { return strings.Compare(a.Path, b.Path) })
-}
-
-func statText(err error) string {
-	var pe *fs.PathError
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "no such file or directory"
-	case errors.Is(err, fs.ErrPermission):
-		return "permission denied"
-	case errors.As(err, &pe):
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
