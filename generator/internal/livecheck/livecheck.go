@@ -99,22 +99,16 @@ func (c *Checker) check(r *record.Record) []Problem {
 		}
 	}
 	for _, p := range r.Properties {
-		if msg := checkProperty(e, p); msg != "" {
-			rule := "property-type"
-			switch {
-			case e.Property(p.Name) == nil:
-				rule = "undeclared-property"
-			case len(e.Property(p.Name).Enum) > 0 && strings.Contains(msg, "is not one of"):
-				rule = "property-enum"
-			}
+		if rule, msg := checkProperty(e, p); msg != "" {
 			ps = append(ps, Problem{rule, r.Event + ": " + msg})
 		}
 	}
 	return ps
 }
 
-// checkProperty says what is wrong with one property of a record of e.
-func checkProperty(e *model.Event, p record.Property) string {
+// checkProperty says what is wrong with one property of a record of e,
+// and which rule it breaks; "" for nothing.
+func checkProperty(e *model.Event, p record.Property) (rule, msg string) {
 	decl := e.Property(p.Name)
 	if decl == nil {
 		var names []string
@@ -122,9 +116,9 @@ func checkProperty(e *model.Event, p record.Property) string {
 			names = append(names, d.Name)
 		}
 		if len(names) == 0 {
-			return fmt.Sprintf("property %q is not declared; the event declares none", p.Name)
+			return "undeclared-property", fmt.Sprintf("property %q is not declared; the event declares none", p.Name)
 		}
-		return fmt.Sprintf("property %q is not declared; the event declares %s%s", p.Name, strings.Join(names, ", "), diag.Suggest(p.Name, names))
+		return "undeclared-property", fmt.Sprintf("property %q is not declared; the event declares %s%s", p.Name, strings.Join(names, ", "), diag.Suggest(p.Name, names))
 	}
 	v := p.Value
 	ok := false
@@ -141,22 +135,16 @@ func checkProperty(e *model.Event, p record.Property) string {
 		ok = v.Kind() == record.KindBool
 	}
 	if !ok {
-		return fmt.Sprintf("property %s is %s; want %s", p.Name, describe(v), article(decl.Type))
+		return "property-type", fmt.Sprintf("property %s is %s; want %s", p.Name, describe(v), article(decl.Type))
 	}
-	if len(decl.Enum) > 0 && !slices.ContainsFunc(decl.Enum, func(m model.Value) bool { return m.Text == text(v) }) {
+	if len(decl.Enum) > 0 && !slices.ContainsFunc(decl.Enum, func(m model.Value) bool { return m.Text == v.String() }) {
 		var allowed []string
 		for _, m := range decl.Enum {
 			allowed = append(allowed, m.Text)
 		}
-		return fmt.Sprintf("property %s: %q is not one of %s", p.Name, text(v), strings.Join(allowed, ", "))
+		return "property-enum", fmt.Sprintf("property %s: %q is not one of %s", p.Name, v.String(), strings.Join(allowed, ", "))
 	}
-	return ""
-}
-
-// text is a value's canonical text, as enum members and filter values
-// are written.
-func text(v record.Value) string {
-	return strings.Trim(string(v.AppendJSON(nil)), `"`)
+	return "", ""
 }
 
 func describe(v record.Value) string {
@@ -166,7 +154,7 @@ func describe(v record.Value) string {
 	case record.KindInt:
 		return fmt.Sprintf("an integer (%d)", v.Int())
 	case record.KindFloat:
-		return fmt.Sprintf("a number (%s)", text(v))
+		return fmt.Sprintf("a number (%s)", v.String())
 	case record.KindBool:
 		return fmt.Sprintf("a boolean (%t)", v.Bool())
 	}
