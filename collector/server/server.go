@@ -111,7 +111,7 @@ func New(ctx context.Context, cfg Config) (*Collector, error) {
 	if cfg.Demo && c.Set == nil {
 		return nil, fmt.Errorf("collector: --demo needs --definitions: the demo data are values of their metrics")
 	}
-	w, err := warehouse.Open(ctx, cfg.Database, warehouse.Options{})
+	w, err := warehouse.Open(ctx, cfg.Database, warehouse.Options{ErrorHandler: func(err error) { cfg.Logger.Warn("warehouse", "err", err) }})
 	if err != nil {
 		return nil, err
 	}
@@ -235,6 +235,9 @@ func (c *Collector) Serve(ctx context.Context) error {
 	if c.loader != nil {
 		go c.loader.Run(ctx)
 	}
+	if c.Set != nil {
+		go c.keepSeries(ctx)
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -256,6 +259,28 @@ func (c *Collector) computeWeekly(ctx context.Context) {
 	for {
 		if _, err := c.Warehouse.StoreComputedPing(ctx, c.cfg.SaaSUUID, "", c.Set.Descriptors(), time.Now()); err != nil && ctx.Err() == nil {
 			c.cfg.Logger.Error("computing the SaaS instance's metrics", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// keepSeries keeps the weekly series of every metric of the definitions
+// now and then every hour, so that a metric's page reads kept weeks and
+// computes at most those that changed since.
+func (c *Collector) keepSeries(ctx context.Context) {
+	keyPaths := make([]string, len(c.Set.Metrics))
+	for i, m := range c.Set.Metrics {
+		keyPaths[i] = m.KeyPath
+	}
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if err := c.Warehouse.KeepSeries(ctx, warehouse.SourcePing, keyPaths); err != nil && ctx.Err() == nil {
+			c.cfg.Logger.Error("keeping the metrics' series", "err", err)
 		}
 		select {
 		case <-ctx.Done():

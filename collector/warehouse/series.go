@@ -57,33 +57,6 @@ type Series struct {
 	ByTier    []Group // by name
 }
 
-// observation is one instance's value of a metric in one week: the week's
-// index in the series' weeks, and its version and tier as indexes of the
-// names met so far, so that 100,000 of them hold no strings.
-type observation struct {
-	wk, version, tier int32
-	value             float64
-}
-
-// interner numbers names in the order they are first met.
-type interner struct {
-	index map[string]int32
-	names []string
-}
-
-func (in *interner) id(name string) int32 {
-	if i, ok := in.index[name]; ok {
-		return i
-	}
-	if in.index == nil {
-		in.index = map[string]int32{}
-	}
-	i := int32(len(in.names))
-	in.index[name] = i
-	in.names = append(in.names, name)
-	return i
-}
-
 // latestPings is the SQL of a common table expression "latest": the ids,
 // weeks, versions and editions of the last ping of each instance in each
 // week, of source (the first placeholder), from the week of the second
@@ -111,146 +84,6 @@ func (r Weeks) args() (string, string) {
 		to = "9999-W99"
 	}
 	return from, to
-}
-
-// MetricSeries returns the weekly series of the metric at keyPath in the
-// pings of source (SourcePing for the instances' pings, SourceWarehouse for
-// the SaaS instance's computed ones) in the weeks of r. A key path no ping
-// has gives weeks with zero instances.
-func (w *Warehouse) MetricSeries(ctx context.Context, keyPath, source string, r Weeks) (*Series, error) {
-	from, to := r.args()
-	weeks, err := w.PingWeeks(ctx, source, r)
-	if err != nil {
-		return nil, err
-	}
-	if len(weeks) == 0 {
-		return &Series{KeyPath: keyPath}, nil // no ping of the source: nothing to read
-	}
-	// The metric's values by its index, unsorted: sorting them in the
-	// database costs more than the query, so each instance's latest of a
-	// week is kept here, and weeks are buckets.
-	q := fmt.Sprintf(`SELECT p.week, p.uuid, p.recorded_at, p.version, p.edition, v.value FROM metric_values v JOIN pings p ON p.id = v.ping_id
-		WHERE v.key_path = %s AND p.source = %s AND p.week >= %s AND p.week < %s`, w.d.ph(1), w.d.ph(2), w.d.ph(3), w.d.ph(4))
-	rows, err := w.db.QueryContext(ctx, q, keyPath, source, from, to)
-	if err != nil {
-		return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
-	}
-	defer rows.Close()
-	index := make(map[string]int32, len(weeks))
-	for i, wk := range weeks {
-		index[wk] = int32(i)
-	}
-	// latest[instance][week] is 1 + the position in obs of the
-	// instance's latest value of the week, with its time in at.
-	var instances, versions, tiers interner
-	var latest [][]int32
-	var at []time.Time
-	var obs []observation
-	for rows.Next() {
-		var week, uuid, version, tier string
-		var o observation
-		var ts any
-		if err := rows.Scan(&week, &uuid, &ts, &version, &tier, &o.value); err != nil {
-			return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
-		}
-		t, err := w.d.scanTS(ts)
-		if err != nil {
-			return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
-		}
-		wk, ok := index[week]
-		if !ok {
-			continue // a week stored since the weeks were read
-		}
-		o.wk, o.version, o.tier = wk, versions.id(version), tiers.id(tier)
-		in := instances.id(uuid)
-		if int(in) == len(latest) {
-			latest = append(latest, make([]int32, len(weeks)))
-		}
-		if pos := latest[in][wk]; pos > 0 {
-			if t.After(at[pos-1]) {
-				obs[pos-1], at[pos-1] = o, t // a later ping of the instance in the same week
-			}
-			continue
-		}
-		obs, at = append(obs, o), append(at, t)
-		latest[in][wk] = int32(len(obs))
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
-	}
-	all := newAccumulator(weeks, 1)
-	byVersion := newAccumulator(weeks, len(versions.names))
-	byTier := newAccumulator(weeks, len(tiers.names))
-	for _, o := range obs {
-		all.add(0, o)
-		byVersion.add(o.version, o)
-		byTier.add(o.tier, o)
-	}
-	s := &Series{KeyPath: keyPath, Weeks: all.series(0), ByVersion: byVersion.groups(versions.names), ByTier: byTier.groups(tiers.names)}
-	slices.SortFunc(s.ByVersion, func(a, b Group) int { return CompareVersions(a.Name, b.Name) })
-	slices.SortFunc(s.ByTier, func(a, b Group) int { return strings.Compare(a.Name, b.Name) })
-	return s, nil
-}
-
-// accumulator sums observations into the weekly stats of a few groups,
-// keeping each week's values for its median.
-type accumulator struct {
-	stats [][]WeekStat
-	vals  [][][]float64
-}
-
-func newAccumulator(weeks []string, groups int) *accumulator {
-	a := &accumulator{stats: make([][]WeekStat, groups), vals: make([][][]float64, groups)}
-	for g := range groups {
-		a.stats[g] = make([]WeekStat, len(weeks))
-		a.vals[g] = make([][]float64, len(weeks))
-		for i, wk := range weeks {
-			a.stats[g][i].Week = wk
-		}
-	}
-	return a
-}
-
-func (a *accumulator) add(g int32, o observation) {
-	st := &a.stats[g][o.wk]
-	if o.value == Failed {
-		st.Failed++
-		return
-	}
-	st.Instances++
-	st.Total += o.value
-	a.vals[g][o.wk] = append(a.vals[g][o.wk], o.value)
-}
-
-// series is group g's weeks, with their medians.
-func (a *accumulator) series(g int32) []WeekStat {
-	for i := range a.stats[g] {
-		a.stats[g][i].Median = median(a.vals[g][i])
-	}
-	return a.stats[g]
-}
-
-// groups are every group's series, named.
-func (a *accumulator) groups(names []string) []Group {
-	out := make([]Group, len(names))
-	for g, name := range names {
-		out[g] = Group{Name: name, Weeks: a.series(int32(g))}
-	}
-	return out
-}
-
-// median is the middle value, or the mean of the two middle ones; NaN of
-// none. It sorts vals.
-func median(vals []float64) float64 {
-	n := len(vals)
-	if n == 0 {
-		return nan
-	}
-	slices.Sort(vals)
-	if n%2 == 1 {
-		return vals[n/2]
-	}
-	return (vals[n/2-1] + vals[n/2]) / 2
 }
 
 var nan = math.NaN()
@@ -528,20 +361,21 @@ func (w *Warehouse) HasMetric(ctx context.Context, keyPath string) (bool, error)
 	return true, nil
 }
 
-// PingWeek is one week's pings of a source: how many there are and the
-// highest id, which change whenever a ping of the week is stored, so that
-// what was computed from the week can be kept until they do.
+// PingWeek is one week's pings of a source: how many there are and their
+// lowest and highest ids. The count changes whenever a ping of the week
+// is stored, so that what was computed from the week can be kept until it
+// does; the ids bound where the week's values lie.
 type PingWeek struct {
-	Week  string
-	Pings int
-	MaxID int64
+	Week         string
+	Pings        int
+	MinID, MaxID int64
 }
 
 // PingWeekStamps returns the weeks of r with pings of source, oldest
-// first, each with its count and highest id.
+// first, each with its count and lowest and highest ids.
 func (w *Warehouse) PingWeekStamps(ctx context.Context, source string, r Weeks) ([]PingWeek, error) {
 	from, to := r.args()
-	rows, err := w.db.QueryContext(ctx, fmt.Sprintf(`SELECT week, COUNT(*), MAX(id) FROM pings WHERE source = %s AND week >= %s AND week < %s
+	rows, err := w.db.QueryContext(ctx, fmt.Sprintf(`SELECT week, COUNT(*), MIN(id), MAX(id) FROM pings WHERE source = %s AND week >= %s AND week < %s
 		GROUP BY week ORDER BY week`, w.d.ph(1), w.d.ph(2), w.d.ph(3)), source, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: weeks: %w", err)
@@ -550,7 +384,7 @@ func (w *Warehouse) PingWeekStamps(ctx context.Context, source string, r Weeks) 
 	var out []PingWeek
 	for rows.Next() {
 		var p PingWeek
-		if err := rows.Scan(&p.Week, &p.Pings, &p.MaxID); err != nil {
+		if err := rows.Scan(&p.Week, &p.Pings, &p.MinID, &p.MaxID); err != nil {
 			return nil, fmt.Errorf("warehouse: weeks: %w", err)
 		}
 		out = append(out, p)

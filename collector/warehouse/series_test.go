@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/usagekit/usagekit/collector/internal/warehousetest"
 	"github.com/usagekit/usagekit/collector/warehouse"
 )
 
@@ -110,6 +114,181 @@ func TestMetricSeries(t *testing.T) {
 	}
 }
 
+// TestMetricSeriesKept shows that a series is read from the weeks kept
+// by the read before, and that a week is computed again, alone, once a
+// ping of it is stored.
+func TestMetricSeriesKept(t *testing.T) {
+	ctx := context.Background()
+	var handled []error
+	var mu sync.Mutex
+	opt := warehouse.Options{ErrorHandler: func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		handled = append(handled, err)
+	}}
+	for name, w := range warehousetest.Open(t, opt) {
+		t.Run(name, func(t *testing.T) {
+			fillSeries(t, w)
+			series := func() *warehouse.Series {
+				t.Helper()
+				s, err := w.MetricSeries(ctx, "counts.issues", warehouse.SourcePing, warehouse.Weeks{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
+			first := series()
+			db := w.DB()
+			var kept int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM metric_weeks WHERE key_path = 'counts.issues'`).Scan(&kept); err != nil {
+				t.Fatal(err)
+			}
+			// Each of the three weeks: all, two versions, two tiers.
+			if kept != 15 {
+				t.Errorf("%d rows kept for counts.issues, want 15", kept)
+			}
+			// A kept week is read as kept: changed behind the
+			// warehouse's back, the change shows.
+			if _, err := db.ExecContext(ctx, `UPDATE metric_weeks SET total = 12345 WHERE week = '2026-W45' AND split = ''`); err != nil {
+				t.Fatal(err)
+			}
+			if got := series(); got.Weeks[0].Total != 12345 || differ(first.Weeks[1:], got.Weeks[1:]) != "" || differ(first.ByVersion, got.ByVersion) != "" {
+				t.Errorf("the second read did not read the kept weeks: %+v", got.Weeks)
+			}
+			// A ping of W45 and one of a new week: W45 is computed again
+			// (the change is gone, d counted), W46 and W47 stay kept.
+			for _, p := range []warehouse.Ping{
+				seriesPing(t, "d", "2026-W45", 2, "17.3", "ultimate", 100),
+				seriesPing(t, "d", "2026-W48", 2, "17.3", "ultimate", 200),
+			} {
+				if _, err := w.StorePing(ctx, p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.ExecContext(ctx, `UPDATE metric_weeks SET total = 54321 WHERE week = '2026-W46' AND split = ''`); err != nil {
+				t.Fatal(err)
+			}
+			got := series()
+			want := []warehouse.WeekStat{
+				{Week: "2026-W45", Total: 115, Median: 10, Instances: 3},
+				{Week: "2026-W46", Total: 54321, Median: 11.5, Instances: 2, Failed: 1},
+				first.Weeks[2],
+				{Week: "2026-W48", Total: 200, Median: 200, Instances: 1},
+			}
+			if diff := differ(want, got.Weeks); diff != "" {
+				t.Errorf("after pings of W45 and W48:\n%s", diff)
+			}
+			wantVersions := "17.1 17.2 17.3"
+			if names := groupNames(got.ByVersion); names != wantVersions || len(got.ByVersion[2].Weeks) != 4 || got.ByVersion[2].Weeks[1].Instances != 0 {
+				t.Errorf("versions after pings of W45 and W48: %s %+v, want %s", names, got.ByVersion, wantVersions)
+			}
+
+			// Readers at once agree, whoever keeps the weeks.
+			if _, err := w.StorePing(ctx, seriesPing(t, "e", "2026-W48", 3, "17.3", "free", 1)); err != nil {
+				t.Fatal(err)
+			}
+			var g errgroup.Group
+			results := make([]*warehouse.Series, 8)
+			for i := range results {
+				g.Go(func() error {
+					var err error
+					results[i], err = w.MetricSeries(ctx, "counts.issues", warehouse.SourcePing, warehouse.Weeks{})
+					return err
+				})
+			}
+			if err := g.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range results[1:] {
+				if diff := differ(results[0], r); diff != "" {
+					t.Errorf("concurrent reads differ:\n%s", diff)
+				}
+			}
+			if w48 := results[0].Weeks[3]; w48.Instances != 2 || w48.Total != 201 {
+				t.Errorf("W48 after e's ping: %+v", w48)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(handled) != 0 {
+				t.Errorf("errors handled: %v", handled)
+			}
+		})
+	}
+}
+
+func TestKeepSeries(t *testing.T) {
+	ctx := context.Background()
+	for name, w := range open(t) {
+		t.Run(name, func(t *testing.T) {
+			fillSeries(t, w)
+			if err := w.KeepSeries(ctx, warehouse.SourcePing, []string{"counts.issues", "counts.nothing"}); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := w.DB().QueryContext(ctx, `SELECT key_path, COUNT(*) FROM metric_weeks GROUP BY key_path ORDER BY key_path`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var got []string
+			for rows.Next() {
+				var kp string
+				var n int
+				if err := rows.Scan(&kp, &n); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, fmt.Sprintf("%s %d", kp, n))
+			}
+			// counts.nothing: one row a week, with no instance.
+			if diff := differ([]string{"counts.issues 15", "counts.nothing 3"}, got); diff != "" {
+				t.Errorf("rows kept:\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestMetricSeriesNotKept shows that a series is read when what was read
+// cannot be kept, and that the failure goes to the error handler.
+func TestMetricSeriesNotKept(t *testing.T) {
+	ctx := context.Background()
+	var handled []error
+	opt := warehouse.Options{ErrorHandler: func(err error) { handled = append(handled, err) }}
+	refuse := map[string]string{
+		warehouse.SQLite: `CREATE TRIGGER refuse BEFORE INSERT ON metric_weeks BEGIN SELECT RAISE(ABORT, 'read-only'); END`,
+		warehouse.Postgres: `CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'read-only'; END $$;
+			CREATE TRIGGER refuse BEFORE INSERT ON metric_weeks FOR EACH ROW EXECUTE FUNCTION refuse()`,
+	}
+	for name, w := range warehousetest.Open(t, opt) {
+		t.Run(name, func(t *testing.T) {
+			handled = nil
+			fillSeries(t, w)
+			if _, err := w.DB().ExecContext(ctx, refuse[name]); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				s, err := w.MetricSeries(ctx, "counts.issues", warehouse.SourcePing, warehouse.Weeks{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s.Weeks[1].Total != 23 || s.Weeks[1].Instances != 2 {
+					t.Errorf("W46 of a series not kept: %+v", s.Weeks[1])
+				}
+			}
+			const want = "warehouse: keeping the series of counts.issues from 2026-W45 to 2026-W47: "
+			if len(handled) != 2 || !strings.HasPrefix(handled[0].Error(), want) || !strings.Contains(handled[0].Error(), "read-only") {
+				t.Errorf("errors handled: %v, want two starting %q", handled, want)
+			}
+		})
+	}
+}
+
+func groupNames(gs []warehouse.Group) string {
+	var names []string
+	for _, g := range gs {
+		names = append(names, g.Name)
+	}
+	return strings.Join(names, " ")
+}
+
 func ws(total, median float64, instances, failed int) warehouse.WeekStat {
 	return warehouse.WeekStat{Total: total, Median: median, Instances: instances, Failed: failed}
 }
@@ -137,7 +316,7 @@ func TestTotalsAndAdoption(t *testing.T) {
 			}
 			// Ids in the order fillSeries stores them: a's four, b's
 			// three, c's two.
-			wantStamps := []warehouse.PingWeek{{"2026-W45", 2, 5}, {"2026-W46", 4, 8}, {"2026-W47", 3, 9}}
+			wantStamps := []warehouse.PingWeek{{"2026-W45", 2, 1, 5}, {"2026-W46", 4, 2, 8}, {"2026-W47", 3, 4, 9}}
 			if diff := differ(wantStamps, stamps); diff != "" {
 				t.Errorf("PingWeekStamps:\n%s", diff)
 			}

@@ -43,14 +43,19 @@ type Options struct {
 	// Now is the clock, for received_at and first/last seen. Default
 	// time.Now.
 	Now func() time.Time
+	// ErrorHandler hears about failures that do not fail the call they
+	// happen in: keeping a metric's computed weeks for the next read
+	// (the series read is returned all the same). Default: none.
+	ErrorHandler func(error)
 }
 
 // Warehouse is an opened, migrated warehouse. It is safe for concurrent
 // use.
 type Warehouse struct {
-	db  *sql.DB
-	d   dialect
-	now func() time.Time
+	db      *sql.DB
+	d       dialect
+	now     func() time.Time
+	onError func(error)
 }
 
 // Open opens the warehouse at dsn — "sqlite:PATH" (the file is created) or
@@ -102,7 +107,7 @@ func New(ctx context.Context, db *sql.DB, dialect string, opt Options) (*Warehou
 	if err := migrate(ctx, db, dialect); err != nil {
 		return nil, err
 	}
-	return &Warehouse{db: db, d: d, now: opt.Now}, nil
+	return &Warehouse{db: db, d: d, now: opt.Now, onError: opt.ErrorHandler}, nil
 }
 
 // migrate applies the dialect's migrations not applied yet.
