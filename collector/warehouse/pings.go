@@ -1,13 +1,11 @@
 package warehouse
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -108,7 +106,7 @@ func (w *Warehouse) StorePings(ctx context.Context, ps []Ping) ([]Stored, error)
 
 // storePing stores one ping within tx.
 func (w *Warehouse) storePing(ctx context.Context, tx *sql.Tx, p Ping) (Stored, error) {
-	doc, f, err := parsePing(p.Payload)
+	f, values, err := parsePing(p.Payload)
 	if err != nil {
 		return Stored{}, err
 	}
@@ -119,7 +117,6 @@ func (w *Warehouse) storePing(ctx context.Context, tx *sql.Tx, p Ping) (Stored, 
 	if err != nil {
 		return Stored{}, fmt.Errorf("warehouse: encoding problems: %w", err)
 	}
-	values := flatten(doc)
 	st := Stored{UUID: f.uuid, RecordedAt: f.recordedAt}
 	now := w.now()
 	err = func() error {
@@ -200,67 +197,10 @@ func (w *Warehouse) insertValues(ctx context.Context, tx *sql.Tx, id int64, valu
 	return nil
 }
 
-// parsePing decodes a payload and reads its instance facts.
-func parsePing(payload []byte) (map[string]any, facts, error) {
-	var doc map[string]any
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil || doc == nil {
-		return nil, facts{}, fmt.Errorf("%w: the payload is not a JSON object", ErrBadPing)
-	}
-	var f facts
-	f.uuid, _ = doc["uuid"].(string)
-	if strings.TrimSpace(f.uuid) == "" {
-		return nil, facts{}, fieldErr(ErrBadPing, "uuid", "uuid: want the instance's UUID, a string")
-	}
-	at, _ := doc["recorded_at"].(string)
-	t, err := time.Parse(time.RFC3339, at)
-	if err != nil {
-		return nil, facts{}, fieldErr(ErrBadPing, "recorded_at", "recorded_at %q: want an RFC 3339 time", at)
-	}
-	f.recordedAt = t.UTC()
-	f.hostname, _ = doc["hostname"].(string)
-	f.version, _ = doc["version"].(string)
-	f.edition, _ = doc["edition"].(string)
-	if f.edition == "" {
-		f.edition, _ = doc["license_plan"].(string)
-	}
-	return doc, f, nil
-}
-
 // metricValue is one number of a ping.
 type metricValue struct {
 	keyPath string
 	value   float64
-}
-
-// flatten lists the numbers of a payload by key_path, in key_path order;
-// booleans count as 1 and 0, so that a setting's share of instances is a
-// mean. Strings, lists and nulls are not numbers.
-func flatten(doc map[string]any) []metricValue {
-	var out []metricValue
-	var walk func(prefix string, v any)
-	walk = func(prefix string, v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				p := k
-				if prefix != "" {
-					p = prefix + "." + k
-				}
-				walk(p, e)
-			}
-		case json.Number:
-			if f, err := x.Float64(); err == nil {
-				out = append(out, metricValue{prefix, f})
-			}
-		case bool:
-			out = append(out, metricValue{prefix, map[bool]float64{true: 1, false: 0}[x]})
-		}
-	}
-	walk("", doc)
-	slices.SortFunc(out, func(a, b metricValue) int { return strings.Compare(a.keyPath, b.keyPath) })
-	return out
 }
 
 // StoreMetadata stores the metadata an instance sends after its ping, the
