@@ -88,11 +88,25 @@ func (w *Warehouse) StorePing(ctx context.Context, p Ping) (Stored, error) {
 // StorePings stores many pings in one transaction, as StorePing stores
 // one: all of them, or, on an error, none.
 func (w *Warehouse) StorePings(ctx context.Context, ps []Ping) ([]Stored, error) {
+	// Every payload is read, and its key paths given ids, before the
+	// transaction: a bad ping costs the database nothing, and the
+	// transaction holds its connection only for writing.
+	parsed := make([]parsedPing, len(ps))
+	for i, p := range ps {
+		var err error
+		parsed[i].Ping = p
+		if parsed[i].facts, parsed[i].values, err = parsePing(p.Payload); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.keyIDs(ctx, parsed); err != nil {
+		return nil, err
+	}
 	out := make([]Stored, len(ps))
 	err := w.inTx(ctx, func(tx *sql.Tx) error {
-		for i, p := range ps {
+		for i := range parsed {
 			var err error
-			if out[i], err = w.storePing(ctx, tx, p); err != nil {
+			if out[i], err = w.storePing(ctx, tx, &parsed[i]); err != nil {
 				return err
 			}
 		}
@@ -104,14 +118,19 @@ func (w *Warehouse) StorePings(ctx context.Context, ps []Ping) ([]Stored, error)
 	return out, nil
 }
 
-// storePing stores one ping within tx.
-func (w *Warehouse) storePing(ctx context.Context, tx *sql.Tx, p Ping) (Stored, error) {
-	f, values, err := parsePing(p.Payload)
-	if err != nil {
-		return Stored{}, err
-	}
-	if p.Source == "" {
-		p.Source = SourcePing
+// parsedPing is a ping with what parsePing read of it.
+type parsedPing struct {
+	Ping
+	facts  facts
+	values []metricValue
+}
+
+// storePing stores one ping, its key ids set, within tx.
+func (w *Warehouse) storePing(ctx context.Context, tx *sql.Tx, p *parsedPing) (Stored, error) {
+	f := p.facts
+	source := p.Source
+	if source == "" {
+		source = SourcePing
 	}
 	problems, err := json.Marshal(append([]string{}, p.Problems...))
 	if err != nil {
@@ -119,26 +138,23 @@ func (w *Warehouse) storePing(ctx context.Context, tx *sql.Tx, p Ping) (Stored, 
 	}
 	st := Stored{UUID: f.uuid, RecordedAt: f.recordedAt}
 	now := w.now()
-	err = func() error {
-		if err := w.upsertInstance(ctx, tx, f, now); err != nil {
-			return err
-		}
-		d := w.d
-		q := fmt.Sprintf(`INSERT INTO pings (uuid, recorded_at, week, received_at, version, edition, source, payload, problems)
-			VALUES (%s) ON CONFLICT (uuid, recorded_at) DO NOTHING RETURNING id`, d.list(1, 9))
-		err := tx.QueryRowContext(ctx, q, f.uuid, d.ts(f.recordedAt), keys.WeekOf(f.recordedAt).String(), d.ts(now),
-			f.version, f.edition, p.Source, d.jsonArg(p.Payload), d.jsonArg(problems)).Scan(&st.ID)
-		if errors.Is(err, sql.ErrNoRows) {
-			st.Duplicate = true
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("warehouse: storing ping %s/%s: %w", f.uuid, f.recordedAt.Format(time.RFC3339), err)
-		}
-		st.Values = len(values)
-		return w.insertValues(ctx, tx, st.ID, values)
-	}()
-	return st, err
+	if err := w.upsertInstance(ctx, tx, f, now); err != nil {
+		return st, err
+	}
+	d := w.d
+	q := fmt.Sprintf(`INSERT INTO pings (uuid, recorded_at, week, received_at, version, edition, source, payload, problems)
+		VALUES (%s) ON CONFLICT (uuid, recorded_at) DO NOTHING RETURNING id`, d.list(1, 9))
+	err = tx.QueryRowContext(ctx, q, f.uuid, d.ts(f.recordedAt), keys.WeekOf(f.recordedAt).String(), d.ts(now),
+		f.version, f.edition, source, d.jsonArg(p.Payload), d.jsonArg(problems)).Scan(&st.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		st.Duplicate = true
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("warehouse: storing ping %s/%s: %w", f.uuid, f.recordedAt.Format(time.RFC3339), err)
+	}
+	st.Values = len(p.values)
+	return st, w.insertValues(ctx, tx, st.ID, p.values)
 }
 
 // upsertInstance records the instance, its facts taken from its latest
@@ -159,21 +175,21 @@ func (w *Warehouse) upsertInstance(ctx context.Context, tx *sql.Tx, f facts, now
 	return nil
 }
 
-// valueBatch is how many metric values one INSERT carries.
+// valueBatch is how many metric values one INSERT carries on SQLite.
 const valueBatch = 500
 
-// insertValues writes a ping's metric values: on PostgreSQL in one
-// statement whose two arrays hold them all, on SQLite many rows a
-// statement.
+// insertValues writes a ping's metric values, their key ids set: on
+// PostgreSQL in one statement whose two arrays hold them all, on SQLite
+// many rows a statement.
 func (w *Warehouse) insertValues(ctx context.Context, tx *sql.Tx, id int64, values []metricValue) error {
 	d := w.d
 	if d.name == Postgres {
-		paths, nums := make([]string, len(values)), make([]float64, len(values))
+		ids, nums := make([]int32, len(values)), make([]float64, len(values))
 		for i, v := range values {
-			paths[i], nums[i] = v.keyPath, v.value
+			ids[i], nums[i] = v.id, v.value
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO metric_values (ping_id, key_path, value)
-			SELECT $1, k, v FROM unnest($2::text[], $3::float8[]) AS u(k, v)`, id, paths, nums); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO metric_key_values (key_id, ping_id, value)
+			SELECT k, $1, v FROM unnest($2::int4[], $3::float8[]) AS u(k, v)`, id, ids, nums); err != nil {
 			return fmt.Errorf("warehouse: storing the values of ping %d: %w", id, err)
 		}
 		return nil
@@ -181,14 +197,14 @@ func (w *Warehouse) insertValues(ctx context.Context, tx *sql.Tx, id int64, valu
 	for start := 0; start < len(values); start += valueBatch {
 		chunk := values[start:min(start+valueBatch, len(values))]
 		var b strings.Builder
-		b.WriteString("INSERT INTO metric_values (ping_id, key_path, value) VALUES ")
+		b.WriteString("INSERT INTO metric_key_values (key_id, ping_id, value) VALUES ")
 		args := make([]any, 0, 3*len(chunk))
 		for i, v := range chunk {
 			if i > 0 {
 				b.WriteByte(',')
 			}
 			b.WriteString("(" + d.list(3*i+1, 3) + ")")
-			args = append(args, id, v.keyPath, v.value)
+			args = append(args, v.id, id, v.value)
 		}
 		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("warehouse: storing the values of ping %d: %w", id, err)
@@ -197,9 +213,11 @@ func (w *Warehouse) insertValues(ctx context.Context, tx *sql.Tx, id int64, valu
 	return nil
 }
 
-// metricValue is one number of a ping.
+// metricValue is one number of a ping: its key path, the key's id in
+// metric_keys (0 until keyIDs sets it) and the value.
 type metricValue struct {
 	keyPath string
+	id      int32
 	value   float64
 }
 

@@ -48,9 +48,10 @@ type Options struct {
 // Warehouse is an opened, migrated warehouse. It is safe for concurrent
 // use.
 type Warehouse struct {
-	db  *sql.DB
-	d   dialect
-	now func() time.Time
+	db   *sql.DB
+	d    dialect
+	now  func() time.Time
+	keys keyCache
 }
 
 // Open opens the warehouse at dsn — "sqlite:PATH" (the file is created) or
