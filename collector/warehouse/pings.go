@@ -103,6 +103,15 @@ func (w *Warehouse) StorePings(ctx context.Context, ps []Ping) ([]Stored, error)
 		return nil, err
 	}
 	out := make([]Stored, len(ps))
+	if len(parsed) == 1 && w.d.name == Postgres {
+		// One statement is a transaction of its own: no BEGIN and COMMIT
+		// round trips.
+		var err error
+		if out[0], err = w.storePing(ctx, w.db, &parsed[0]); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 	err := w.inTx(ctx, func(tx *sql.Tx) error {
 		for i := range parsed {
 			var err error
@@ -125,8 +134,41 @@ type parsedPing struct {
 	values []metricValue
 }
 
-// storePing stores one ping, its key ids set, within tx.
-func (w *Warehouse) storePing(ctx context.Context, tx *sql.Tx, p *parsedPing) (Stored, error) {
+// querier is a database or a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// upsertInstance is the statement that records an instance, its facts
+// taken from its latest ping, with the placeholders of uuid, hostname,
+// version, edition, first_seen and last_seen to fill in.
+const upsertInstance = `INSERT INTO instances (uuid, hostname, version, edition, first_seen, last_seen) VALUES (%s)
+	ON CONFLICT (uuid) DO UPDATE SET
+		hostname = CASE WHEN excluded.last_seen >= instances.last_seen THEN excluded.hostname ELSE instances.hostname END,
+		version = CASE WHEN excluded.last_seen >= instances.last_seen THEN excluded.version ELSE instances.version END,
+		edition = CASE WHEN excluded.last_seen >= instances.last_seen THEN excluded.edition ELSE instances.edition END,
+		first_seen = CASE WHEN excluded.first_seen < instances.first_seen THEN excluded.first_seen ELSE instances.first_seen END,
+		last_seen = CASE WHEN excluded.last_seen > instances.last_seen THEN excluded.last_seen ELSE instances.last_seen END`
+
+// insertPing is the statement that stores a ping unless it is stored
+// already, returning its id then, with its columns' placeholders to fill
+// in.
+const insertPing = `INSERT INTO pings (uuid, recorded_at, week, received_at, version, edition, source, payload, problems)
+	VALUES (%s) ON CONFLICT (uuid, recorded_at) DO NOTHING RETURNING id`
+
+// storePingPostgres stores a ping, its instance and its values in one
+// statement, whose parts see and wait for each other as the statements of
+// a transaction do: the values are stored only with a new ping.
+var storePingPostgres = `WITH instance AS (` + fmt.Sprintf(upsertInstance, "$1, $2, $3, $4, $5, $5") + `),
+	ping AS (` + fmt.Sprintf(insertPing, "$1, $5, $6, $7, $3, $4, $8, $9, $10") + `),
+	vals AS (INSERT INTO metric_key_values (key_id, ping_id, value)
+		SELECT k, ping.id, v FROM ping, unnest($11::int4[], $12::float8[]) AS u(k, v))
+	SELECT id FROM ping`
+
+// storePing stores one ping, its key ids set: on PostgreSQL in one
+// statement, on SQLite in several, which q, a transaction, holds together.
+func (w *Warehouse) storePing(ctx context.Context, q querier, p *parsedPing) (Stored, error) {
 	f := p.facts
 	source := p.Source
 	if source == "" {
@@ -138,14 +180,23 @@ func (w *Warehouse) storePing(ctx context.Context, tx *sql.Tx, p *parsedPing) (S
 	}
 	st := Stored{UUID: f.uuid, RecordedAt: f.recordedAt}
 	now := w.now()
-	if err := w.upsertInstance(ctx, tx, f, now); err != nil {
-		return st, err
-	}
 	d := w.d
-	q := fmt.Sprintf(`INSERT INTO pings (uuid, recorded_at, week, received_at, version, edition, source, payload, problems)
-		VALUES (%s) ON CONFLICT (uuid, recorded_at) DO NOTHING RETURNING id`, d.list(1, 9))
-	err = tx.QueryRowContext(ctx, q, f.uuid, d.ts(f.recordedAt), keys.WeekOf(f.recordedAt).String(), d.ts(now),
-		f.version, f.edition, source, d.jsonArg(p.Payload), d.jsonArg(problems)).Scan(&st.ID)
+	week := keys.WeekOf(f.recordedAt).String()
+	if d.name == Postgres {
+		ids, nums := make([]int32, len(p.values)), make([]float64, len(p.values))
+		for i, v := range p.values {
+			ids[i], nums[i] = v.id, v.value
+		}
+		err = q.QueryRowContext(ctx, storePingPostgres, f.uuid, f.hostname, f.version, f.edition, d.ts(f.recordedAt),
+			week, d.ts(now), source, d.jsonArg(p.Payload), d.jsonArg(problems), ids, nums).Scan(&st.ID)
+	} else {
+		if _, err := q.ExecContext(ctx, fmt.Sprintf(upsertInstance, d.list(1, 6)),
+			f.uuid, f.hostname, f.version, f.edition, d.ts(f.recordedAt), d.ts(f.recordedAt)); err != nil {
+			return st, fmt.Errorf("warehouse: storing instance %s: %w", f.uuid, err)
+		}
+		err = q.QueryRowContext(ctx, fmt.Sprintf(insertPing, d.list(1, 9)), f.uuid, d.ts(f.recordedAt), week, d.ts(now),
+			f.version, f.edition, source, d.jsonArg(p.Payload), d.jsonArg(problems)).Scan(&st.ID)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		st.Duplicate = true
 		return st, nil
@@ -154,46 +205,19 @@ func (w *Warehouse) storePing(ctx context.Context, tx *sql.Tx, p *parsedPing) (S
 		return st, fmt.Errorf("warehouse: storing ping %s/%s: %w", f.uuid, f.recordedAt.Format(time.RFC3339), err)
 	}
 	st.Values = len(p.values)
-	return st, w.insertValues(ctx, tx, st.ID, p.values)
-}
-
-// upsertInstance records the instance, its facts taken from its latest
-// ping.
-func (w *Warehouse) upsertInstance(ctx context.Context, tx *sql.Tx, f facts, now time.Time) error {
-	d := w.d
-	q := fmt.Sprintf(`INSERT INTO instances (uuid, hostname, version, edition, first_seen, last_seen) VALUES (%s)
-		ON CONFLICT (uuid) DO UPDATE SET
-			hostname = CASE WHEN excluded.last_seen >= instances.last_seen THEN excluded.hostname ELSE instances.hostname END,
-			version = CASE WHEN excluded.last_seen >= instances.last_seen THEN excluded.version ELSE instances.version END,
-			edition = CASE WHEN excluded.last_seen >= instances.last_seen THEN excluded.edition ELSE instances.edition END,
-			first_seen = CASE WHEN excluded.first_seen < instances.first_seen THEN excluded.first_seen ELSE instances.first_seen END,
-			last_seen = CASE WHEN excluded.last_seen > instances.last_seen THEN excluded.last_seen ELSE instances.last_seen END`,
-		d.list(1, 6))
-	if _, err := tx.ExecContext(ctx, q, f.uuid, f.hostname, f.version, f.edition, d.ts(f.recordedAt), d.ts(f.recordedAt)); err != nil {
-		return fmt.Errorf("warehouse: storing instance %s: %w", f.uuid, err)
+	if d.name == SQLite {
+		err = w.insertValues(ctx, q, st.ID, p.values)
 	}
-	return nil
+	return st, err
 }
 
 // valueBatch is how many metric values one INSERT carries on SQLite.
 const valueBatch = 500
 
-// insertValues writes a ping's metric values, their key ids set: on
-// PostgreSQL in one statement whose two arrays hold them all, on SQLite
-// many rows a statement.
-func (w *Warehouse) insertValues(ctx context.Context, tx *sql.Tx, id int64, values []metricValue) error {
+// insertValues writes a ping's metric values on SQLite, their key ids
+// set, many rows a statement.
+func (w *Warehouse) insertValues(ctx context.Context, q querier, id int64, values []metricValue) error {
 	d := w.d
-	if d.name == Postgres {
-		ids, nums := make([]int32, len(values)), make([]float64, len(values))
-		for i, v := range values {
-			ids[i], nums[i] = v.id, v.value
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO metric_key_values (key_id, ping_id, value)
-			SELECT k, $1, v FROM unnest($2::int4[], $3::float8[]) AS u(k, v)`, id, ids, nums); err != nil {
-			return fmt.Errorf("warehouse: storing the values of ping %d: %w", id, err)
-		}
-		return nil
-	}
 	for start := 0; start < len(values); start += valueBatch {
 		chunk := values[start:min(start+valueBatch, len(values))]
 		var b strings.Builder
@@ -206,7 +230,7 @@ func (w *Warehouse) insertValues(ctx context.Context, tx *sql.Tx, id int64, valu
 			b.WriteString("(" + d.list(3*i+1, 3) + ")")
 			args = append(args, v.id, id, v.value)
 		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("warehouse: storing the values of ping %d: %w", id, err)
 		}
 	}
