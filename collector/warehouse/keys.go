@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 )
 
@@ -30,14 +29,14 @@ func (w *Warehouse) keyIDs(ctx context.Context, pings []parsedPing) error {
 	var missing []string
 	w.keys.mu.RLock()
 	for i := range pings {
-		vs := pings[i].values
-		for j := range vs {
-			if id, ok := w.keys.ids[vs[j].keyPath]; ok {
-				vs[j].id = id
-			} else {
-				vs[j].id = 0
-				missing = append(missing, vs[j].keyPath)
+		v := pings[i].values
+		v.ids = v.ids[:0]
+		for j := range v.vals {
+			id, ok := w.keys.ids[string(v.path(j))] // the conversion, in a lookup, copies nothing
+			if !ok {
+				missing = append(missing, v.keyPath(j))
 			}
+			v.ids = append(v.ids, id) // 0, no id, when missing
 		}
 	}
 	w.keys.mu.RUnlock()
@@ -53,14 +52,13 @@ func (w *Warehouse) keyIDs(ctx context.Context, pings []parsedPing) error {
 		return err
 	}
 	for i := range pings {
-		vs := pings[i].values
-		for j := range vs {
-			if vs[j].id == 0 {
-				id, ok := found[vs[j].keyPath]
-				if !ok {
-					return fmt.Errorf("warehouse: key path %q has no id after adding it", vs[j].keyPath)
+		v := pings[i].values
+		for j, id := range v.ids {
+			if id == 0 {
+				var ok bool
+				if v.ids[j], ok = found[string(v.path(j))]; !ok {
+					return fmt.Errorf("warehouse: key path %q has no id after adding it", v.path(j))
 				}
-				vs[j].id = id
 			}
 		}
 	}
@@ -73,8 +71,7 @@ func (w *Warehouse) keyIDs(ctx context.Context, pings []parsedPing) error {
 		if len(w.keys.ids) >= maxCachedKeys {
 			break
 		}
-		// A copy: the key path is a slice of a whole payload's paths.
-		w.keys.ids[strings.Clone(k)] = id
+		w.keys.ids[k] = id
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -25,12 +26,28 @@ var errSyntax = errors.New("warehouse: not JSON")
 // walking them would give (a later member of an object replaces an earlier
 // one of the same name; booleans count as 1 and 0; strings, lists and
 // nulls are not numbers), without building the maps: a ping of 2,000
-// metrics is 2,000 numbers, not 2,000 map entries and boxed values.
-func parsePing(payload []byte) (facts, []metricValue, error) {
-	s := scanner{data: payload}
+// metrics is 2,000 numbers, not 2,000 map entries and boxed values. The
+// numbers are in buffers reused from ping to ping: release them when done.
+func parsePing(payload []byte) (facts, *pingValues, error) {
+	s := scanners.Get().(*scanner)
+	s.reset(payload)
+	f, err := s.ping()
+	if err != nil {
+		s.release()
+		return facts{}, nil, err
+	}
+	return f, &s.pingValues, nil
+}
+
+// scanners are scanners with their buffers, reused: a ping of 2,000
+// metrics would otherwise allocate some 400 kB of them.
+var scanners = sync.Pool{New: func() any { return new(scanner) }}
+
+// ping reads the payload.
+func (s *scanner) ping() (facts, error) {
 	s.space()
 	if s.i >= len(s.data) || s.data[s.i] != '{' {
-		return facts{}, nil, fmt.Errorf("%w: the payload is not a JSON object", ErrBadPing)
+		return facts{}, fmt.Errorf("%w: the payload is not a JSON object", ErrBadPing)
 	}
 	err := s.object(0)
 	if err == nil {
@@ -39,24 +56,79 @@ func parsePing(payload []byte) (facts, []metricValue, error) {
 			err = errSyntax
 		}
 	}
+	if errors.Is(err, errPathsTooLong) {
+		return facts{}, fmt.Errorf("%w: its key paths come to over %d times its size", ErrBadPing, maxPathsRatio)
+	}
 	if err != nil {
-		return facts{}, nil, fmt.Errorf("%w: the payload is not a JSON object", ErrBadPing)
+		return facts{}, fmt.Errorf("%w: the payload is not a JSON object", ErrBadPing)
 	}
 	var f facts
 	f.uuid, f.hostname, f.version, f.edition = s.facts[factUUID], s.facts[factHostname], s.facts[factVersion], s.facts[factEdition]
 	if strings.TrimSpace(f.uuid) == "" {
-		return facts{}, nil, fieldErr(ErrBadPing, "uuid", "uuid: want the instance's UUID, a string")
+		return facts{}, fieldErr(ErrBadPing, "uuid", "uuid: want the instance's UUID, a string")
 	}
 	at := s.facts[factRecordedAt]
 	t, err := time.Parse(time.RFC3339, at)
 	if err != nil {
-		return facts{}, nil, fieldErr(ErrBadPing, "recorded_at", "recorded_at %q: want an RFC 3339 time", at)
+		return facts{}, fieldErr(ErrBadPing, "recorded_at", "recorded_at %q: want an RFC 3339 time", at)
 	}
 	f.recordedAt = t.UTC()
 	if f.edition == "" {
 		f.edition = s.facts[factLicensePlan]
 	}
-	return f, s.values(), nil
+	s.finish()
+	return f, nil
+}
+
+// pingValues are the numbers of a ping by key path, sorted, each path
+// once.
+type pingValues struct {
+	// paths holds the key paths end to end.
+	paths []byte
+	vals  []metricValue
+	// ids are the keys' ids in metric_keys, once keyIDs set them, and
+	// nums the numbers, each beside its value in vals.
+	ids  []int32
+	nums []float64
+	s    *scanner
+}
+
+// metricValue is one number of a ping, its key path at paths[start:end].
+type metricValue struct {
+	start, end int32
+	value      float64
+}
+
+// len is the number of values.
+func (v *pingValues) len() int { return len(v.vals) }
+
+// path is the key path of the i-th value, in the buffer: valid until
+// release.
+func (v *pingValues) path(i int) []byte { return v.paths[v.vals[i].start:v.vals[i].end] }
+
+// keyPath is the key path of the i-th value, copied.
+func (v *pingValues) keyPath(i int) string { return string(v.path(i)) }
+
+// release gives the buffers back for another ping.
+func (v *pingValues) release() { v.s.release() }
+
+// maxPooled is the largest buffer kept for another ping: one ping of
+// unusual size does not hold its memory for good.
+const maxPooled = 1 << 20
+
+func (s *scanner) reset(payload []byte) {
+	*s = scanner{
+		data: payload, path: s.path[:0], members: s.members[:0], dead: s.dead[:0],
+		pingValues: pingValues{paths: s.paths[:0], vals: s.vals[:0], ids: s.ids[:0], nums: s.nums[:0], s: s},
+	}
+}
+
+func (s *scanner) release() {
+	if cap(s.paths) > maxPooled || cap(s.vals) > maxPooled/16 || cap(s.members) > maxPooled/32 {
+		return
+	}
+	s.data = nil // not the caller's payload
+	scanners.Put(s)
 }
 
 // The instance facts a ping's top level carries, as strings.
@@ -74,14 +146,11 @@ var factNames = [numFacts]string{"uuid", "recorded_at", "hostname", "version", "
 
 // scanner walks a JSON document's bytes.
 type scanner struct {
+	pingValues
 	data []byte
 	i    int
 	// path is the key path of the member being read.
 	path []byte
-	// paths holds the key paths of vals end to end; each val holds where
-	// its path ends.
-	paths []byte
-	vals  []scannedValue
 	// dead are ranges of vals whose member a later one of the same name
 	// replaced.
 	dead [][2]int
@@ -89,11 +158,6 @@ type scanner struct {
 	// object's above its parent's.
 	members []member
 	facts   [numFacts]string
-}
-
-type scannedValue struct {
-	end   int
-	value float64
 }
 
 // member is an object's member already read: its name and the range of
@@ -232,22 +296,34 @@ func (s *scanner) value(depth int, name []byte) error {
 			return errSyntax
 		}
 		s.i += len(word)
-		s.add(n)
-		return nil
+		return s.add(n)
 	case c == '-', c >= '0' && c <= '9':
 		n, ok, err := s.number()
 		if err == nil && ok {
-			s.add(n)
+			err = s.add(n)
 		}
 		return err
 	}
 	return s.skip(depth)
 }
 
+// maxPathsRatio bounds the key paths of a payload, end to end, by its
+// size: a group's name is in every key path under it, and a long name
+// over many members would otherwise take memory without end.
+const maxPathsRatio = 16
+
+// errPathsTooLong is a payload over maxPathsRatio.
+var errPathsTooLong = errors.New("warehouse: key paths too long")
+
 // add records a number at s.path.
-func (s *scanner) add(n float64) {
+func (s *scanner) add(n float64) error {
+	if len(s.paths)+len(s.path) > maxPathsRatio*len(s.data)+4096 {
+		return errPathsTooLong
+	}
+	start := int32(len(s.paths))
 	s.paths = append(s.paths, s.path...)
-	s.vals = append(s.vals, scannedValue{end: len(s.paths), value: n})
+	s.vals = append(s.vals, metricValue{start: start, end: int32(len(s.paths)), value: n})
+	return nil
 }
 
 // skip reads past a value that holds no numbers of the payload: null, a
@@ -432,46 +508,40 @@ func (s *scanner) number() (n float64, ok bool, err error) {
 	return f, perr == nil, nil
 }
 
-// values returns the numbers read, by key path, sorted, each path once:
+// finish leaves the numbers read sorted by key path, each path once:
 // members replaced by a later one of the same name left out, and of two
 // values at one path (a name holding a dot beside a group: {"a.b": 1,
-// "a": {"b": 2}}) the later one kept. The paths share one string.
-func (s *scanner) values() []metricValue {
-	all := string(s.paths)
-	out := make([]metricValue, 0, len(s.vals))
-	var drop []bool
+// "a": {"b": 2}}) the later one kept.
+func (s *scanner) finish() {
 	if len(s.dead) > 0 {
 		// Ranges nest (a member replaced within one replaced later):
-		// sorted, each value is marked once however deep the nesting.
-		drop = make([]bool, len(s.vals))
+		// sorted, each value is looked at once however deep the nesting.
 		slices.SortFunc(s.dead, func(a, b [2]int) int { return a[0] - b[0] })
-		marked := 0
+		w, next := 0, 0
 		for _, d := range s.dead {
-			for k := max(d[0], marked); k < d[1]; k++ {
-				drop[k] = true
+			if d[0] > next {
+				w += copy(s.vals[w:], s.vals[next:d[0]])
 			}
-			marked = max(marked, d[1])
+			next = max(next, d[1])
 		}
+		w += copy(s.vals[w:], s.vals[next:])
+		s.vals = s.vals[:w]
 	}
-	start := 0
-	for k, v := range s.vals {
-		if drop == nil || !drop[k] {
-			out = append(out, metricValue{keyPath: all[start:v.end], value: v.value})
-		}
-		start = v.end
-	}
-	cmp := func(a, b metricValue) int { return strings.Compare(a.keyPath, b.keyPath) }
-	if !slices.IsSortedFunc(out, cmp) {
-		slices.SortStableFunc(out, cmp)
+	cmp := func(a, b metricValue) int { return bytes.Compare(s.paths[a.start:a.end], s.paths[b.start:b.end]) }
+	if !slices.IsSortedFunc(s.vals, cmp) {
+		slices.SortStableFunc(s.vals, cmp)
 	}
 	// Of equal paths, sorted stably, the last is the later in the payload.
 	w := 0
-	for k := range out {
-		if k+1 < len(out) && out[k+1].keyPath == out[k].keyPath {
+	for k := range s.vals {
+		if k+1 < len(s.vals) && cmp(s.vals[k], s.vals[k+1]) == 0 {
 			continue
 		}
-		out[w] = out[k]
+		s.vals[w] = s.vals[k]
 		w++
 	}
-	return out[:w]
+	s.vals = s.vals[:w]
+	for _, v := range s.vals {
+		s.nums = append(s.nums, v.value)
+	}
 }

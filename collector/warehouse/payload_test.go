@@ -34,9 +34,10 @@ func TestParsePing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer values.release()
 			var got []string
-			for _, v := range values {
-				got = append(got, fmt.Sprintf("%s=%g", v.keyPath, v.value))
+			for i := range values.len() {
+				got = append(got, fmt.Sprintf("%s=%g", values.keyPath(i), values.nums[i]))
 			}
 			if g := strings.Join(got, " "); g != tt.want {
 				t.Errorf("got  %s\nwant %s", g, tt.want)
@@ -91,6 +92,8 @@ func TestParsePingRejects(t *testing.T) {
 		{`{"uuid": "a1", "uuid": null, "recorded_at": "2026-11-25T12:00:00Z"}`, "warehouse: bad ping: uuid: want the instance's UUID, a string"},
 		{`{"uuid": "a", "recorded_at": "yesterday"}`, `warehouse: bad ping: recorded_at "yesterday": want an RFC 3339 time`},
 		{`{"uuid": "a1", "recorded_at": "2026-11-25T12:00:00Z", "d": ` + deep + `}`, notObject},
+		{`{"uuid": "a1", "recorded_at": "2026-11-25T12:00:00Z", "` + strings.Repeat("g", 5000) + `": {` + manyLeaves(200) + `}}`,
+			"warehouse: bad ping: its key paths come to over 16 times its size"},
 	} {
 		_, _, err := parsePing([]byte(tt.payload))
 		if !errors.Is(err, ErrBadPing) || err == nil || err.Error() != tt.want {
@@ -99,6 +102,38 @@ func TestParsePingRejects(t *testing.T) {
 	}
 	if _, _, err := parsePing([]byte(`{"uuid": "a1", "recorded_at": "2026-11-25T12:00:00Z", "d": ` + deep[len(`{"a":`):len(deep)-1] + `}`)); err != nil {
 		t.Errorf("%d levels: %v", maxDepth, err)
+	}
+}
+
+// manyLeaves is n members of numbers.
+func manyLeaves(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, `"m%d": %d`, i, i)
+	}
+	return b.String()
+}
+
+// TestParsePingReuse: buffers reused from a ping carry nothing of it into
+// the next.
+func TestParsePingReuse(t *testing.T) {
+	for range 3 {
+		_, values, err := parsePing([]byte(`{"uuid": "a1", "recorded_at": "2026-11-25T12:00:00Z", "edition": "EE", "a": {"x": 1, "y": 2, "x": 3}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		values.release()
+		f, values, err := parsePing([]byte(`{"uuid": "b2", "recorded_at": "2026-11-25T12:00:00Z", "b": 4}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.edition != "" || values.len() != 1 || values.keyPath(0) != "b" || values.nums[0] != 4 {
+			t.Errorf("edition %q, %d values", f.edition, values.len())
+		}
+		values.release()
 	}
 }
 
@@ -169,11 +204,14 @@ func FuzzParsePing(f *testing.F) {
 		}
 		walk("", obj)
 		gotMap := map[string]float64{}
-		for _, v := range got {
-			gotMap[v.keyPath] = v.value
+		var paths []string
+		for i := range got.len() {
+			gotMap[got.keyPath(i)] = got.nums[i]
+			paths = append(paths, got.keyPath(i))
 		}
-		if !slices.IsSortedFunc(got, func(a, b metricValue) int { return strings.Compare(a.keyPath, b.keyPath) }) || len(gotMap) != len(got) {
-			t.Errorf("values not sorted once by key path: %v", got)
+		got.release()
+		if !slices.IsSorted(paths) || len(gotMap) != len(paths) {
+			t.Errorf("values not sorted once by key path: %v", paths)
 		}
 		if twice {
 			if !slices.Equal(slices.Sorted(maps.Keys(gotMap)), slices.Sorted(maps.Keys(want))) {
@@ -205,8 +243,10 @@ func BenchmarkParsePing(b *testing.B) {
 	b.SetBytes(int64(len(payload)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, values, err := parsePing(payload); err != nil || len(values) != 2000 {
-			b.Fatal(len(values), err)
+		_, values, err := parsePing(payload)
+		if err != nil || values.len() != 2000 {
+			b.Fatal(err)
 		}
+		values.release()
 	}
 }

@@ -91,13 +91,18 @@ func (w *Warehouse) StorePings(ctx context.Context, ps []Ping) ([]Stored, error)
 	// Every payload is read, and its key paths given ids, before the
 	// transaction: a bad ping costs the database nothing, and the
 	// transaction holds its connection only for writing.
-	parsed := make([]parsedPing, len(ps))
-	for i, p := range ps {
-		var err error
-		parsed[i].Ping = p
-		if parsed[i].facts, parsed[i].values, err = parsePing(p.Payload); err != nil {
+	parsed := make([]parsedPing, 0, len(ps))
+	defer func() {
+		for _, p := range parsed {
+			p.values.release()
+		}
+	}()
+	for _, p := range ps {
+		f, values, err := parsePing(p.Payload)
+		if err != nil {
 			return nil, err
 		}
+		parsed = append(parsed, parsedPing{Ping: p, facts: f, values: values})
 	}
 	if err := w.keyIDs(ctx, parsed); err != nil {
 		return nil, err
@@ -131,7 +136,7 @@ func (w *Warehouse) StorePings(ctx context.Context, ps []Ping) ([]Stored, error)
 type parsedPing struct {
 	Ping
 	facts  facts
-	values []metricValue
+	values *pingValues
 }
 
 // querier is a database or a transaction.
@@ -183,12 +188,8 @@ func (w *Warehouse) storePing(ctx context.Context, q querier, p *parsedPing) (St
 	d := w.d
 	week := keys.WeekOf(f.recordedAt).String()
 	if d.name == Postgres {
-		ids, nums := make([]int32, len(p.values)), make([]float64, len(p.values))
-		for i, v := range p.values {
-			ids[i], nums[i] = v.id, v.value
-		}
 		err = q.QueryRowContext(ctx, storePingPostgres, f.uuid, f.hostname, f.version, f.edition, d.ts(f.recordedAt),
-			week, d.ts(now), source, d.jsonArg(p.Payload), d.jsonArg(problems), ids, nums).Scan(&st.ID)
+			week, d.ts(now), source, d.jsonArg(p.Payload), d.jsonArg(problems), p.values.ids, p.values.nums).Scan(&st.ID)
 	} else {
 		if _, err := q.ExecContext(ctx, fmt.Sprintf(upsertInstance, d.list(1, 6)),
 			f.uuid, f.hostname, f.version, f.edition, d.ts(f.recordedAt), d.ts(f.recordedAt)); err != nil {
@@ -204,7 +205,7 @@ func (w *Warehouse) storePing(ctx context.Context, q querier, p *parsedPing) (St
 	if err != nil {
 		return st, fmt.Errorf("warehouse: storing ping %s/%s: %w", f.uuid, f.recordedAt.Format(time.RFC3339), err)
 	}
-	st.Values = len(p.values)
+	st.Values = p.values.len()
 	if d.name == SQLite {
 		err = w.insertValues(ctx, q, st.ID, p.values)
 	}
@@ -216,33 +217,25 @@ const valueBatch = 500
 
 // insertValues writes a ping's metric values on SQLite, their key ids
 // set, many rows a statement.
-func (w *Warehouse) insertValues(ctx context.Context, q querier, id int64, values []metricValue) error {
+func (w *Warehouse) insertValues(ctx context.Context, q querier, id int64, values *pingValues) error {
 	d := w.d
-	for start := 0; start < len(values); start += valueBatch {
-		chunk := values[start:min(start+valueBatch, len(values))]
+	for start := 0; start < values.len(); start += valueBatch {
+		end := min(start+valueBatch, values.len())
 		var b strings.Builder
 		b.WriteString("INSERT INTO metric_key_values (key_id, ping_id, value) VALUES ")
-		args := make([]any, 0, 3*len(chunk))
-		for i, v := range chunk {
-			if i > 0 {
+		args := make([]any, 0, 3*(end-start))
+		for i := start; i < end; i++ {
+			if i > start {
 				b.WriteByte(',')
 			}
-			b.WriteString("(" + d.list(3*i+1, 3) + ")")
-			args = append(args, v.id, id, v.value)
+			b.WriteString("(" + d.list(3*(i-start)+1, 3) + ")")
+			args = append(args, values.ids[i], id, values.nums[i])
 		}
 		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("warehouse: storing the values of ping %d: %w", id, err)
 		}
 	}
 	return nil
-}
-
-// metricValue is one number of a ping: its key path, the key's id in
-// metric_keys (0 until keyIDs sets it) and the value.
-type metricValue struct {
-	keyPath string
-	id      int32
-	value   float64
 }
 
 // StoreMetadata stores the metadata an instance sends after its ping, the
