@@ -14,6 +14,7 @@
 package intake
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/subtle"
@@ -125,7 +126,15 @@ func refuse(status int, field, format string, a ...any) *problem {
 }
 
 // handler is an endpoint's work on a checked body; it returns the reply.
+// The body is reused once the handler returns: what it keeps, it copies.
 type handler func(ctx context.Context, r *http.Request, body []byte) (any, *problem)
+
+// bodies are buffers for request bodies, reused: a ping is some 40 kB.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest body buffer kept for another request, so
+// that one large batch does not hold its memory for good.
+const maxPooledBody = 1 << 20
 
 // guard runs the checks every intake endpoint shares — token, rate,
 // content type, size, gzip — then h, and writes the reply or the refusal.
@@ -135,7 +144,14 @@ func (in *Intake) guard(k kind, h handler) http.Handler {
 		reply, p := in.admit(r)
 		var body []byte
 		if p == nil {
-			body, p = in.read(r)
+			buf := bodies.Get().(*bytes.Buffer)
+			defer func() {
+				if buf.Cap() <= maxPooledBody {
+					buf.Reset()
+					bodies.Put(buf)
+				}
+			}()
+			body, p = in.read(r, buf)
 		}
 		if p == nil {
 			reply, p = h(r.Context(), r, body)
@@ -183,9 +199,9 @@ func (in *Intake) validToken(token string) bool {
 	return ok
 }
 
-// read takes the body: JSON only, at most MaxBody as sent and MaxDecoded
-// after gzip.
-func (in *Intake) read(r *http.Request) ([]byte, *problem) {
+// read takes the body into buf: JSON only, at most MaxBody as sent and
+// MaxDecoded after gzip.
+func (in *Intake) read(r *http.Request, buf *bytes.Buffer) ([]byte, *problem) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 			return nil, refuse(http.StatusUnsupportedMediaType, "Content-Type", "Content-Type %q: want application/json", ct)
@@ -195,7 +211,7 @@ func (in *Intake) read(r *http.Request) ([]byte, *problem) {
 		return nil, refuse(http.StatusRequestEntityTooLarge, "", "the body is %d bytes; the limit is %d", r.ContentLength, in.opt.MaxBody)
 	}
 	var src io.Reader = http.MaxBytesReader(nil, r.Body, in.opt.MaxBody)
-	limit := in.opt.MaxBody
+	limit, plain := in.opt.MaxBody, true
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 	case "gzip":
@@ -204,11 +220,16 @@ func (in *Intake) read(r *http.Request) ([]byte, *problem) {
 			return nil, refuse(http.StatusBadRequest, "Content-Encoding", "the body is not gzip: %v", err)
 		}
 		defer zr.Close()
-		src, limit = zr, in.opt.MaxDecoded
+		src, limit, plain = zr, in.opt.MaxDecoded, false
 	default:
 		return nil, refuse(http.StatusUnsupportedMediaType, "Content-Encoding", "Content-Encoding %q: want gzip or none", enc)
 	}
-	body, err := io.ReadAll(io.LimitReader(src, limit+1))
+	if plain && r.ContentLength > 0 {
+		// The body is as long as it says (at most MaxBody): read at once.
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(src, limit+1))
+	body := buf.Bytes()
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):

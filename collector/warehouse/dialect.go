@@ -36,11 +36,13 @@ type dialect struct {
 
 var dialects = map[string]dialect{
 	Postgres: {
-		name:    Postgres,
-		ph:      func(n int) string { return "$" + strconv.Itoa(n) },
-		ts:      func(t time.Time) any { return t.UTC() },
-		scanTS:  scanTime,
-		jsonArg: func(b []byte) any { return string(b) },
+		name:   Postgres,
+		ph:     func(n int) string { return "$" + strconv.Itoa(n) },
+		ts:     func(t time.Time) any { return t.UTC() },
+		scanTS: scanTime,
+		// The bytes themselves: pgx sends them as the JSON text, with no
+		// copy to a string (a ping's payload is some 40 kB).
+		jsonArg: func(b []byte) any { return b },
 		// Keys are cast: -> and ->> also take an integer, and a bare
 		// parameter would leave PostgreSQL to guess which.
 		propText: func(key string) string { return "(properties ->> CAST(" + key + " AS text))" },

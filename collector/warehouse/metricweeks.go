@@ -187,11 +187,12 @@ func (w *Warehouse) computeWeeks(ctx context.Context, keyPath, source string, st
 		lo, hi = min(lo, st.MinID), max(hi, st.MaxID)
 	}
 	// The ids bound the scan of the metric's values to the stale weeks'
-	// pings: the current week alone is a few thousand rows, not every
-	// week's.
+	// pings (on PostgreSQL by the values' block range index on ping_id):
+	// the current week alone is a thousand rows, not every week's.
 	d := w.d
-	q := fmt.Sprintf(`SELECT p.id, p.week, p.uuid, p.recorded_at, p.version, p.edition, v.value FROM metric_values v JOIN pings p ON p.id = v.ping_id
-		WHERE v.key_path = %s AND v.ping_id >= %s AND v.ping_id <= %s AND p.source = %s AND p.week >= %s AND p.week <= %s`,
+	q := fmt.Sprintf(`SELECT p.id, p.week, p.uuid, p.recorded_at, p.version, p.edition, v.value FROM metric_key_values v JOIN pings p ON p.id = v.ping_id
+		WHERE v.key_id = (SELECT id FROM metric_keys WHERE key_path = %s) AND v.ping_id >= %s AND v.ping_id <= %s
+			AND p.source = %s AND p.week >= %s AND p.week <= %s`,
 		d.ph(1), d.ph(2), d.ph(3), d.ph(4), d.ph(5), d.ph(6))
 	rows, err := w.db.QueryContext(ctx, q, keyPath, lo, hi, source, stale[0].Week, stale[len(stale)-1].Week)
 	if err != nil {

@@ -1,13 +1,11 @@
 package warehouse
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -90,11 +88,39 @@ func (w *Warehouse) StorePing(ctx context.Context, p Ping) (Stored, error) {
 // StorePings stores many pings in one transaction, as StorePing stores
 // one: all of them, or, on an error, none.
 func (w *Warehouse) StorePings(ctx context.Context, ps []Ping) ([]Stored, error) {
+	// Every payload is read, and its key paths given ids, before the
+	// transaction: a bad ping costs the database nothing, and the
+	// transaction holds its connection only for writing.
+	parsed := make([]parsedPing, 0, len(ps))
+	defer func() {
+		for _, p := range parsed {
+			p.values.release()
+		}
+	}()
+	for _, p := range ps {
+		f, values, err := parsePing(p.Payload)
+		if err != nil {
+			return nil, err
+		}
+		parsed = append(parsed, parsedPing{Ping: p, facts: f, values: values})
+	}
+	if err := w.keyIDs(ctx, parsed); err != nil {
+		return nil, err
+	}
 	out := make([]Stored, len(ps))
+	if len(parsed) == 1 && w.d.name == Postgres {
+		// One statement is a transaction of its own: no BEGIN and COMMIT
+		// round trips.
+		var err error
+		if out[0], err = w.storePing(ctx, w.db, &parsed[0]); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 	err := w.inTx(ctx, func(tx *sql.Tx) error {
-		for i, p := range ps {
+		for i := range parsed {
 			var err error
-			if out[i], err = w.storePing(ctx, tx, p); err != nil {
+			if out[i], err = w.storePing(ctx, tx, &parsed[i]); err != nil {
 				return err
 			}
 		}
@@ -106,161 +132,110 @@ func (w *Warehouse) StorePings(ctx context.Context, ps []Ping) ([]Stored, error)
 	return out, nil
 }
 
-// storePing stores one ping within tx.
-func (w *Warehouse) storePing(ctx context.Context, tx *sql.Tx, p Ping) (Stored, error) {
-	doc, f, err := parsePing(p.Payload)
-	if err != nil {
-		return Stored{}, err
-	}
-	if p.Source == "" {
-		p.Source = SourcePing
+// parsedPing is a ping with what parsePing read of it.
+type parsedPing struct {
+	Ping
+	facts  facts
+	values *pingValues
+}
+
+// querier is a database or a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// upsertInstance is the statement that records an instance, its facts
+// taken from its latest ping, with the placeholders of uuid, hostname,
+// version, edition, first_seen and last_seen to fill in.
+const upsertInstance = `INSERT INTO instances (uuid, hostname, version, edition, first_seen, last_seen) VALUES (%s)
+	ON CONFLICT (uuid) DO UPDATE SET
+		hostname = CASE WHEN excluded.last_seen >= instances.last_seen THEN excluded.hostname ELSE instances.hostname END,
+		version = CASE WHEN excluded.last_seen >= instances.last_seen THEN excluded.version ELSE instances.version END,
+		edition = CASE WHEN excluded.last_seen >= instances.last_seen THEN excluded.edition ELSE instances.edition END,
+		first_seen = CASE WHEN excluded.first_seen < instances.first_seen THEN excluded.first_seen ELSE instances.first_seen END,
+		last_seen = CASE WHEN excluded.last_seen > instances.last_seen THEN excluded.last_seen ELSE instances.last_seen END`
+
+// insertPing is the statement that stores a ping unless it is stored
+// already, returning its id then, with its columns' placeholders to fill
+// in.
+const insertPing = `INSERT INTO pings (uuid, recorded_at, week, received_at, version, edition, source, payload, problems)
+	VALUES (%s) ON CONFLICT (uuid, recorded_at) DO NOTHING RETURNING id`
+
+// storePingPostgres stores a ping, its instance and its values in one
+// statement, whose parts see and wait for each other as the statements of
+// a transaction do: the values are stored only with a new ping.
+var storePingPostgres = `WITH instance AS (` + fmt.Sprintf(upsertInstance, "$1, $2, $3, $4, $5, $5") + `),
+	ping AS (` + fmt.Sprintf(insertPing, "$1, $5, $6, $7, $3, $4, $8, $9, $10") + `),
+	vals AS (INSERT INTO metric_key_values (key_id, ping_id, value)
+		SELECT k, ping.id, v FROM ping, unnest($11::int4[], $12::float8[]) AS u(k, v))
+	SELECT id FROM ping`
+
+// storePing stores one ping, its key ids set: on PostgreSQL in one
+// statement, on SQLite in several, which q, a transaction, holds together.
+func (w *Warehouse) storePing(ctx context.Context, q querier, p *parsedPing) (Stored, error) {
+	f := p.facts
+	source := p.Source
+	if source == "" {
+		source = SourcePing
 	}
 	problems, err := json.Marshal(append([]string{}, p.Problems...))
 	if err != nil {
 		return Stored{}, fmt.Errorf("warehouse: encoding problems: %w", err)
 	}
-	values := flatten(doc)
 	st := Stored{UUID: f.uuid, RecordedAt: f.recordedAt}
 	now := w.now()
-	err = func() error {
-		if err := w.upsertInstance(ctx, tx, f, now); err != nil {
-			return err
+	d := w.d
+	week := keys.WeekOf(f.recordedAt).String()
+	if d.name == Postgres {
+		err = q.QueryRowContext(ctx, storePingPostgres, f.uuid, f.hostname, f.version, f.edition, d.ts(f.recordedAt),
+			week, d.ts(now), source, d.jsonArg(p.Payload), d.jsonArg(problems), p.values.ids, p.values.nums).Scan(&st.ID)
+	} else {
+		if _, err := q.ExecContext(ctx, fmt.Sprintf(upsertInstance, d.list(1, 6)),
+			f.uuid, f.hostname, f.version, f.edition, d.ts(f.recordedAt), d.ts(f.recordedAt)); err != nil {
+			return st, fmt.Errorf("warehouse: storing instance %s: %w", f.uuid, err)
 		}
-		d := w.d
-		q := fmt.Sprintf(`INSERT INTO pings (uuid, recorded_at, week, received_at, version, edition, source, payload, problems)
-			VALUES (%s) ON CONFLICT (uuid, recorded_at) DO NOTHING RETURNING id`, d.list(1, 9))
-		err := tx.QueryRowContext(ctx, q, f.uuid, d.ts(f.recordedAt), keys.WeekOf(f.recordedAt).String(), d.ts(now),
-			f.version, f.edition, p.Source, d.jsonArg(p.Payload), d.jsonArg(problems)).Scan(&st.ID)
-		if errors.Is(err, sql.ErrNoRows) {
-			st.Duplicate = true
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("warehouse: storing ping %s/%s: %w", f.uuid, f.recordedAt.Format(time.RFC3339), err)
-		}
-		st.Values = len(values)
-		return w.insertValues(ctx, tx, st.ID, values)
-	}()
+		err = q.QueryRowContext(ctx, fmt.Sprintf(insertPing, d.list(1, 9)), f.uuid, d.ts(f.recordedAt), week, d.ts(now),
+			f.version, f.edition, source, d.jsonArg(p.Payload), d.jsonArg(problems)).Scan(&st.ID)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		st.Duplicate = true
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("warehouse: storing ping %s/%s: %w", f.uuid, f.recordedAt.Format(time.RFC3339), err)
+	}
+	st.Values = p.values.len()
+	if d.name == SQLite {
+		err = w.insertValues(ctx, q, st.ID, p.values)
+	}
 	return st, err
 }
 
-// upsertInstance records the instance, its facts taken from its latest
-// ping.
-func (w *Warehouse) upsertInstance(ctx context.Context, tx *sql.Tx, f facts, now time.Time) error {
-	d := w.d
-	q := fmt.Sprintf(`INSERT INTO instances (uuid, hostname, version, edition, first_seen, last_seen) VALUES (%s)
-		ON CONFLICT (uuid) DO UPDATE SET
-			hostname = CASE WHEN excluded.last_seen >= instances.last_seen THEN excluded.hostname ELSE instances.hostname END,
-			version = CASE WHEN excluded.last_seen >= instances.last_seen THEN excluded.version ELSE instances.version END,
-			edition = CASE WHEN excluded.last_seen >= instances.last_seen THEN excluded.edition ELSE instances.edition END,
-			first_seen = CASE WHEN excluded.first_seen < instances.first_seen THEN excluded.first_seen ELSE instances.first_seen END,
-			last_seen = CASE WHEN excluded.last_seen > instances.last_seen THEN excluded.last_seen ELSE instances.last_seen END`,
-		d.list(1, 6))
-	if _, err := tx.ExecContext(ctx, q, f.uuid, f.hostname, f.version, f.edition, d.ts(f.recordedAt), d.ts(f.recordedAt)); err != nil {
-		return fmt.Errorf("warehouse: storing instance %s: %w", f.uuid, err)
-	}
-	return nil
-}
-
-// valueBatch is how many metric values one INSERT carries.
+// valueBatch is how many metric values one INSERT carries on SQLite.
 const valueBatch = 500
 
-// insertValues writes a ping's metric values: on PostgreSQL in one
-// statement whose two arrays hold them all, on SQLite many rows a
-// statement.
-func (w *Warehouse) insertValues(ctx context.Context, tx *sql.Tx, id int64, values []metricValue) error {
+// insertValues writes a ping's metric values on SQLite, their key ids
+// set, many rows a statement.
+func (w *Warehouse) insertValues(ctx context.Context, q querier, id int64, values *pingValues) error {
 	d := w.d
-	if d.name == Postgres {
-		paths, nums := make([]string, len(values)), make([]float64, len(values))
-		for i, v := range values {
-			paths[i], nums[i] = v.keyPath, v.value
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO metric_values (ping_id, key_path, value)
-			SELECT $1, k, v FROM unnest($2::text[], $3::float8[]) AS u(k, v)`, id, paths, nums); err != nil {
-			return fmt.Errorf("warehouse: storing the values of ping %d: %w", id, err)
-		}
-		return nil
-	}
-	for start := 0; start < len(values); start += valueBatch {
-		chunk := values[start:min(start+valueBatch, len(values))]
+	for start := 0; start < values.len(); start += valueBatch {
+		end := min(start+valueBatch, values.len())
 		var b strings.Builder
-		b.WriteString("INSERT INTO metric_values (ping_id, key_path, value) VALUES ")
-		args := make([]any, 0, 3*len(chunk))
-		for i, v := range chunk {
-			if i > 0 {
+		b.WriteString("INSERT INTO metric_key_values (key_id, ping_id, value) VALUES ")
+		args := make([]any, 0, 3*(end-start))
+		for i := start; i < end; i++ {
+			if i > start {
 				b.WriteByte(',')
 			}
-			b.WriteString("(" + d.list(3*i+1, 3) + ")")
-			args = append(args, id, v.keyPath, v.value)
+			b.WriteString("(" + d.list(3*(i-start)+1, 3) + ")")
+			args = append(args, values.ids[i], id, values.nums[i])
 		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("warehouse: storing the values of ping %d: %w", id, err)
 		}
 	}
 	return nil
-}
-
-// parsePing decodes a payload and reads its instance facts.
-func parsePing(payload []byte) (map[string]any, facts, error) {
-	var doc map[string]any
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil || doc == nil {
-		return nil, facts{}, fmt.Errorf("%w: the payload is not a JSON object", ErrBadPing)
-	}
-	var f facts
-	f.uuid, _ = doc["uuid"].(string)
-	if strings.TrimSpace(f.uuid) == "" {
-		return nil, facts{}, fieldErr(ErrBadPing, "uuid", "uuid: want the instance's UUID, a string")
-	}
-	at, _ := doc["recorded_at"].(string)
-	t, err := time.Parse(time.RFC3339, at)
-	if err != nil {
-		return nil, facts{}, fieldErr(ErrBadPing, "recorded_at", "recorded_at %q: want an RFC 3339 time", at)
-	}
-	f.recordedAt = t.UTC()
-	f.hostname, _ = doc["hostname"].(string)
-	f.version, _ = doc["version"].(string)
-	f.edition, _ = doc["edition"].(string)
-	if f.edition == "" {
-		f.edition, _ = doc["license_plan"].(string)
-	}
-	return doc, f, nil
-}
-
-// metricValue is one number of a ping.
-type metricValue struct {
-	keyPath string
-	value   float64
-}
-
-// flatten lists the numbers of a payload by key_path, in key_path order;
-// booleans count as 1 and 0, so that a setting's share of instances is a
-// mean. Strings, lists and nulls are not numbers.
-func flatten(doc map[string]any) []metricValue {
-	var out []metricValue
-	var walk func(prefix string, v any)
-	walk = func(prefix string, v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				p := k
-				if prefix != "" {
-					p = prefix + "." + k
-				}
-				walk(p, e)
-			}
-		case json.Number:
-			if f, err := x.Float64(); err == nil {
-				out = append(out, metricValue{prefix, f})
-			}
-		case bool:
-			out = append(out, metricValue{prefix, map[bool]float64{true: 1, false: 0}[x]})
-		}
-	}
-	walk("", doc)
-	slices.SortFunc(out, func(a, b metricValue) int { return strings.Compare(a.keyPath, b.keyPath) })
-	return out
 }
 
 // StoreMetadata stores the metadata an instance sends after its ping, the

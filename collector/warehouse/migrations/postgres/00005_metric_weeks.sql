@@ -27,6 +27,15 @@ CREATE TABLE metric_weeks (
 -- index alone, not from the pings' rows.
 CREATE INDEX pings_source_week ON pings (source, week, id);
 
+-- A week's values are read by their pings' ids (the weeks that changed
+-- since a series was kept): values are stored in the order of their
+-- pings, so a block range index on ping_id finds them, at the cost of a
+-- summary per 128 pages, not an entry per row. Each range is summarized
+-- when it fills (autosummarize), or the newest weeks, unsummarized until
+-- a vacuum, would be read whole.
+CREATE INDEX metric_key_values_ping_id ON metric_key_values USING brin (ping_id) WITH (autosummarize = on);
+
 -- +goose Down
+DROP INDEX metric_key_values_ping_id;
 DROP INDEX pings_source_week;
 DROP TABLE metric_weeks;
