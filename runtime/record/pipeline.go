@@ -151,8 +151,12 @@ type Pipeline struct {
 }
 
 type shard struct {
-	mu      sync.Mutex
-	buf     []byte
+	mu sync.Mutex
+	// cur is the block being filled, full the filled ones, oldest first;
+	// bytes is the frames they hold.
+	cur     []byte
+	full    [][]byte
+	bytes   int64
 	records int
 	ids     IDSource
 	added   uint64
@@ -220,16 +224,32 @@ func (p *Pipeline) Add(name string, r *event.Record, at time.Time) {
 	budget := p.budget.Share()
 	sh.mu.Lock()
 	sh.added++
-	start := len(sh.buf)
-	sh.buf = appendFrame(sh.buf, sh.ids.New(at), at, name, r)
-	if p.loop.Closed() || len(sh.buf)-start > p.opts.MaxRecordBytes || int64(len(sh.buf)) > budget {
-		sh.buf = sh.buf[:start]
+	// The frame is written straight into the block's free space; append
+	// moves it to an array of its own only when it does not fit, which
+	// is then the block's last frame.
+	tail := sh.cur[len(sh.cur):]
+	frame := appendFrame(tail, sh.ids.New(at), at, name, r)
+	size := len(frame)
+	if p.loop.Closed() || size > p.opts.MaxRecordBytes || sh.bytes+int64(size) > budget {
 		sh.dropped++
 		sh.mu.Unlock()
 		return
 	}
+	if cap(frame) == cap(tail) {
+		sh.cur = sh.cur[:len(sh.cur)+size]
+	} else {
+		if len(sh.cur) > 0 {
+			sh.full = append(sh.full, sh.cur)
+		}
+		if size <= blockSize {
+			sh.cur = append(newBlock(), frame...)
+		} else {
+			sh.full, sh.cur = append(sh.full, frame), nil
+		}
+	}
+	sh.bytes += int64(size)
 	sh.records++
-	kick := sh.records >= p.kickRecords || int64(len(sh.buf)) > budget/2
+	kick := sh.records >= p.kickRecords || sh.bytes > budget/2
 	sh.mu.Unlock()
 	if kick {
 		p.loop.Kick()
@@ -244,7 +264,7 @@ func (p *Pipeline) Stats() Stats {
 		sh.mu.Lock()
 		s.Added += sh.added
 		s.Dropped += sh.dropped
-		s.PendingBytes += int64(len(sh.buf))
+		s.PendingBytes += sh.bytes
 		sh.mu.Unlock()
 	}
 	f := &p.flushing
@@ -293,7 +313,7 @@ type flusher struct {
 	ctx     Context
 	ctxJSON []byte
 	ids     IDSource
-	taken   [][]byte // shard buffers swapped out, reused as the next spares
+	taken   [][]byte // blocks taken from the shards, back to the pool once copied
 	arena   strings.Builder
 	// eventGroup and groups sort a flush's frames by event.
 	eventGroup map[string]int
@@ -318,13 +338,18 @@ func (f *flusher) init(opts Options) {
 	f.names = newPseudonyms(opts.Secret, opts.RawIdentifiers)
 	f.ctx = opts.Context
 	f.ctxJSON = appendContext(nil, &opts.Context)
-	f.taken = make([][]byte, numShards)
 	f.eventGroup = make(map[string]int)
 }
 
-// maxKept bounds the capacity of a shard buffer kept between flushes, so
-// a burst does not pin its memory.
-const maxKept = 4 << 20
+// blockSize is the size of the blocks shards keep frames in. Blocks come
+// from a pool and go back once a flush has copied their frames, so adding
+// a record never grows or copies a buffer, and a burst leaves no large
+// buffer behind. A frame larger than a block gets an array of its own.
+const blockSize = 64 << 10
+
+var blocks = sync.Pool{New: func() any { return new([blockSize]byte) }}
+
+func newBlock() []byte { return blocks.Get().(*[blockSize]byte)[:0] }
 
 // Flush delivers every record added so far, after the batches kept from
 // failed sends: batches of at most MaxBatchRecords, each within
@@ -392,22 +417,31 @@ func (p *Pipeline) gather() ([]heldBatch, int64) {
 	f := &p.flushing
 	var shardDrops uint64
 	total := 0
+	f.taken = f.taken[:0]
 	for i := range p.shards {
 		sh := &p.shards[i]
 		sh.mu.Lock()
-		sh.buf, f.taken[i] = f.taken[i][:0], sh.buf
+		f.taken = append(f.taken, sh.full...)
+		clear(sh.full)
+		sh.full = sh.full[:0]
+		if len(sh.cur) > 0 {
+			f.taken = append(f.taken, sh.cur)
+			sh.cur = nil
+		}
+		total += int(sh.bytes)
+		sh.bytes = 0
 		sh.records = 0
 		shardDrops += sh.dropped
 		sh.mu.Unlock()
-		total += len(f.taken[i])
 	}
 	f.arena.Reset()
 	f.arena.Grow(total)
 	f.groupByEvent()
 	for i, b := range f.taken {
-		if cap(b) > maxKept {
-			f.taken[i] = nil
+		if cap(b) == blockSize {
+			blocks.Put((*[blockSize]byte)(b[:blockSize]))
 		}
+		f.taken[i] = nil
 	}
 	frames := f.arena.String()
 	f.arena = strings.Builder{} // frames now owns the bytes
@@ -456,7 +490,7 @@ func (f *flusher) groupByEvent() {
 		f.groups[i] = f.groups[i][:0]
 	}
 	n := 0
-	for sh, b := range f.taken {
+	for blk, b := range f.taken {
 		for pos := 0; pos < len(b); {
 			size := int(uint32(b[pos]) | uint32(b[pos+1])<<8 | uint32(b[pos+2])<<16 | uint32(b[pos+3])<<24)
 			name := eventOf(b[pos:])
@@ -469,19 +503,19 @@ func (f *flusher) groupByEvent() {
 					f.groups = append(f.groups, nil)
 				}
 			}
-			f.groups[g] = append(f.groups[g], frameRef{shard: sh, pos: pos, size: size})
+			f.groups[g] = append(f.groups[g], frameRef{block: blk, pos: pos, size: size})
 			pos += size
 		}
 	}
 	for _, g := range f.groups[:n] {
 		for _, r := range g {
-			f.arena.Write(f.taken[r.shard][r.pos : r.pos+r.size])
+			f.arena.Write(f.taken[r.block][r.pos : r.pos+r.size])
 		}
 	}
 }
 
-// frameRef locates a frame in a taken shard buffer.
-type frameRef struct{ shard, pos, size int }
+// frameRef locates a frame in a taken block.
+type frameRef struct{ block, pos, size int }
 
 // eventOf returns the event name of the frame at the start of b.
 func eventOf(b []byte) []byte {
