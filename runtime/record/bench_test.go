@@ -36,9 +36,10 @@ func BenchmarkEncode(b *testing.B) {
 	for done := 0; done < b.N; done += n {
 		recs, props, fe = recs[:0], props[:0], fe[:0]
 		rd := frameReader{s: s}
+		ids := rd.lookup(names, nil)
 		for rd.pos < len(s) {
 			recs = append(recs, Record{})
-			props, fe = rd.decode(&recs[len(recs)-1], names, &ctx, props, fe)
+			ids, props, fe = rd.decode(&recs[len(recs)-1], ids, &ctx, props, fe)
 		}
 		bt := &Batch{Records: recs, ctxJSON: appendContext(nil, &ctx)}
 		out = out[:0]

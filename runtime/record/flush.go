@@ -60,6 +60,7 @@ type flusher struct {
 	order      []int32
 	frameGroup []int32
 	window     []inflight
+	idents     []string // a batch's identifiers, looked up before decoding
 	recs       []Record
 	props      []Property
 	fe         []string
@@ -287,9 +288,11 @@ func (p *Pipeline) start(ctx context.Context, hb heldBatch) (in inflight) {
 	f := &p.flushing
 	f.recs, f.props, f.fe = f.recs[:0], f.props[:0], f.fe[:0]
 	rd := frameReader{s: hb.frames}
+	f.idents = rd.lookup(f.names, f.idents[:0])
+	ids := f.idents
 	for rd.pos < len(rd.s) {
 		f.recs = append(f.recs, Record{})
-		f.props, f.fe = rd.decode(&f.recs[len(f.recs)-1], f.names, &f.ctx, f.props, f.fe)
+		ids, f.props, f.fe = rd.decode(&f.recs[len(f.recs)-1], ids, &f.ctx, f.props, f.fe)
 	}
 	b := &Batch{ID: hb.id, Records: f.recs, ctxJSON: f.ctxJSON}
 	in.hb = hb

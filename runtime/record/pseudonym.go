@@ -34,34 +34,42 @@ var kindNames = [...]string{"user", "project", "namespace"}
 const (
 	maxPseudonyms = 1 << 17
 	slabBits      = 10
+	slabMask      = 1<<slabBits - 1
 )
 
 // pseudonyms computes identifiers for records, with a cache: an HMAC
 // costs about a microsecond and the same users come back all the time.
 // With 100,000 users the cache is larger than the processor's caches, so
 // what a lookup costs is its memory misses: a slot in a small table of
-// indexes, then one entry holding the key and the pseudonym's text, which
-// the record's JSON reads next (a Go map of strings touched its control
-// word, its slot and the string's bytes, about 280 ns a record here).
-// Used by one flush at a time.
+// indexes, the entry's key, and the line of its text, which the record's
+// JSON reads next (a Go map of strings cost about 280 ns a record here).
+// The flush looks up a whole batch before decoding it (see
+// frameReader.lookup), so the misses of many lookups overlap. Used by one
+// flush at a time.
 type pseudonyms struct {
 	raw   bool
 	mac   hash.Hash
 	slots []uint32 // open addressing: 0 empty, else 1 + the entry's index
-	slabs [][]pseudoEntry
+	slabs []*pseudoSlab
 	n     int
 	msg   []byte
 	sum   []byte
+	touch byte
 }
 
-// pseudoEntry is one cached pseudonym. An entry is written once, before
-// the string that shows its text exists, and never again: slabs are not
-// reused, so strings handed out stay valid and unchanged.
-type pseudoEntry struct {
+// pseudoSlab holds cached pseudonyms: keys apart from texts, so that a
+// text is one cache line. An entry is written once, before the string
+// that shows its text exists, and never again: slabs are not reused, so
+// strings handed out stay valid and unchanged.
+type pseudoSlab struct {
+	keys  [1 << slabBits]pseudoKey
+	texts [1 << slabBits][64]byte
+}
+
+type pseudoKey struct {
 	id   int64
 	kind byte
 	len  byte
-	text [64]byte
 }
 
 func newPseudonyms(secret []byte, raw bool) *pseudonyms {
@@ -81,28 +89,35 @@ func (p *pseudonyms) reset() {
 	p.n = 0
 }
 
-func (p *pseudonyms) entry(v uint32) *pseudoEntry {
-	return &p.slabs[(v-1)>>slabBits][(v-1)&(1<<slabBits-1)]
-}
-
 // slot finds the slot of (kind, id): the one holding it, or the empty one
 // where it goes.
 func (p *pseudonyms) slot(kind byte, id int64) (i uint64, found bool) {
 	mask := uint64(len(p.slots) - 1)
 	i = (uint64(id)*0x9E3779B97F4A7C15 ^ uint64(kind)) * 0xBF58476D1CE4E5B9 >> 32 & mask
 	for ; p.slots[i] != 0; i = (i + 1) & mask {
-		if e := p.entry(p.slots[i]); e.id == id && e.kind == kind {
+		v := p.slots[i] - 1
+		if k := &p.slabs[v>>slabBits].keys[v&slabMask]; k.id == id && k.kind == kind {
 			return i, true
 		}
 	}
 	return i, false
 }
 
+// text is the string of entry v (a slot's value).
+func (p *pseudonyms) text(v uint32) string {
+	v--
+	sl := p.slabs[v>>slabBits]
+	return unsafe.String(&sl.texts[v&slabMask][0], int(sl.keys[v&slabMask].len))
+}
+
 func (p *pseudonyms) of(kind byte, id int64) string {
 	i, found := p.slot(kind, id)
 	if found {
-		e := p.entry(p.slots[i])
-		return unsafe.String(&e.text[0], int(e.len))
+		s := p.text(p.slots[i])
+		// Reading a byte brings the text's line in now, while other
+		// lookups of the batch are under way, not later in the encoder.
+		p.touch ^= s[0]
+		return s
 	}
 	switch {
 	case p.n == maxPseudonyms:
@@ -114,28 +129,29 @@ func (p *pseudonyms) of(kind byte, id int64) string {
 		p.slots = make([]uint32, 2*len(old))
 		for _, v := range old {
 			if v != 0 {
-				e := p.entry(v)
-				j, _ := p.slot(e.kind, e.id)
+				k := &p.slabs[(v-1)>>slabBits].keys[(v-1)&slabMask]
+				j, _ := p.slot(k.kind, k.id)
 				p.slots[j] = v
 			}
 		}
 		i, _ = p.slot(kind, id)
 	}
-	if p.n&(1<<slabBits-1) == 0 {
-		p.slabs = append(p.slabs, make([]pseudoEntry, 1<<slabBits))
+	if p.n&slabMask == 0 {
+		p.slabs = append(p.slabs, new(pseudoSlab))
 	}
-	e := &p.slabs[p.n>>slabBits][p.n&(1<<slabBits-1)]
-	e.id, e.kind = id, kind
+	sl := p.slabs[p.n>>slabBits]
+	k, text := &sl.keys[p.n&slabMask], &sl.texts[p.n&slabMask]
+	k.id, k.kind = id, kind
 	if p.raw {
-		e.len = byte(len(strconv.AppendInt(e.text[:0], id, 10)))
+		k.len = byte(len(strconv.AppendInt(text[:0], id, 10)))
 	} else {
 		p.msg = strconv.AppendInt(append(append(p.msg[:0], kindNames[kind]...), ':'), id, 10)
 		p.mac.Reset()
 		p.mac.Write(p.msg)
 		p.sum = p.mac.Sum(p.sum[:0])
-		e.len = byte(hex.Encode(e.text[:], p.sum))
+		k.len = byte(hex.Encode(text[:], p.sum))
 	}
 	p.n++
 	p.slots[i] = uint32(p.n)
-	return unsafe.String(&e.text[0], int(e.len))
+	return p.text(uint32(p.n))
 }
