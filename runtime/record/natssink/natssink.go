@@ -80,6 +80,7 @@ type Sink struct {
 	index    map[string]int    // event -> its place in order
 	runs     [][]run           // per event of order, its runs of records
 	free     [][]byte          // batch buffers no message holds any more
+	largest  int               // bytes of the largest batch so far
 }
 
 // run is records from..to-1 of a batch, all of one event: the pipeline
@@ -185,6 +186,11 @@ func (s *Sink) SendAsync(_ context.Context, b *record.Batch) func(context.Contex
 	if n := len(s.free); n > 0 {
 		p.buf, s.free = s.free[n-1], s.free[:n-1]
 	}
+	if cap(p.buf) < s.largest {
+		// Sized at once: growing by doubling copies the buffer and touches
+		// fresh memory several times, which costs more than the encoding.
+		p.buf = make([]byte, 0, s.largest+s.largest/8)
+	}
 	p.err = s.publish(b, p)
 	return p.wait
 }
@@ -220,6 +226,7 @@ func (s *Sink) publish(b *record.Batch, p *publishing) error {
 		}
 	}
 	p.buf = body
+	s.largest = max(s.largest, len(body))
 	return nil
 }
 
