@@ -26,6 +26,7 @@ func BenchmarkEncode(b *testing.B) {
 	}
 	s := string(frames)
 	names := newPseudonyms([]byte("0123456789abcdef0123"), false)
+	strs := newInterner()
 	ctx := Context{InstanceUUID: "c0ffee00-0000-4000-8000-000000000001", AppName: "bench", AppVersion: "1.0", Environment: "production", Host: "web-1"}
 	recs := make([]Record, 0, n)
 	var props []Property
@@ -39,7 +40,7 @@ func BenchmarkEncode(b *testing.B) {
 		ids := rd.lookup(names, nil)
 		for rd.pos < len(s) {
 			recs = append(recs, Record{})
-			ids, props, fe = rd.decode(&recs[len(recs)-1], ids, &ctx, props, fe)
+			ids, props, fe = rd.decode(&recs[len(recs)-1], ids, strs, &ctx, props, fe)
 		}
 		bt := &Batch{Records: recs, ctxJSON: appendContext(nil, &ctx)}
 		out = out[:0]

@@ -2,8 +2,10 @@ package record
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/usagekit/usagekit/runtime/event"
@@ -150,9 +152,9 @@ func appendAny(dst []byte, v any) []byte {
 	return appendAny(dst, "(unsupported "+reflect.TypeOf(v).String()+")")
 }
 
-// frameReader decodes frames from a string that holds many: the strings of
-// the records it makes are substrings of it, so decoding allocates nothing
-// but the properties' backing array, which is shared by a whole batch.
+// frameReader decodes frames from a string that holds many. The strings of
+// the records it makes come from an interner, not from the frames, so the
+// flush can reuse the frames' memory once their batch is delivered.
 type frameReader struct {
 	s   string
 	pos int
@@ -220,15 +222,16 @@ func (f *frameReader) lookup(ps *pseudonyms, ids []string) []string {
 }
 
 // decode reads the frame at f.pos into r, taking its identifiers from
-// ids (made by lookup), appending its properties to props and its feature
-// namespaces to names; it returns what is left of ids and both slices.
-func (f *frameReader) decode(r *Record, ids []string, ctx *Context, props []Property, names []string) ([]string, []Property, []string) {
+// ids (made by lookup), its strings from in, appending its properties to
+// props and its feature namespaces to names; it returns what is left of
+// ids and both slices.
+func (f *frameReader) decode(r *Record, ids []string, in *interner, ctx *Context, props []Property, names []string) ([]string, []Property, []string) {
 	f.pos += 4
 	copy(r.ID[:], f.s[f.pos:f.pos+16])
 	f.pos += 16
 	r.OccurredAt = time.Unix(0, int64(f.u64())).UTC()
 	flags := f.u8()
-	r.Event = f.str()
+	r.Event = in.get(f.str())
 	r.Identifiers = Identifiers{}
 	if flags&hasUser != 0 {
 		r.Identifiers.User, ids = ids[0], ids[1:]
@@ -252,17 +255,17 @@ func (f *frameReader) decode(r *Record, ids []string, ctx *Context, props []Prop
 	}
 	start := len(props)
 	if flags&hasLabel != 0 {
-		props = append(props, Property{Name: "label", Value: StringValue(f.str())})
+		props = append(props, Property{Name: "label", Value: StringValue(in.get(f.str()))})
 	}
 	if flags&hasProperty != 0 {
-		props = append(props, Property{Name: "property", Value: StringValue(f.str())})
+		props = append(props, Property{Name: "property", Value: StringValue(in.get(f.str()))})
 	}
 	if flags&hasValue != 0 {
 		props = append(props, Property{Name: "value", Value: FloatValue(math.Float64frombits(f.u64()))})
 	}
 	if flags&hasCustom != 0 {
 		for n := f.uvarint(); n > 0; n-- {
-			name := f.str()
+			name := in.get(f.str())
 			var v Value
 			switch Kind(f.u8()) {
 			case KindInt:
@@ -272,7 +275,7 @@ func (f *frameReader) decode(r *Record, ids []string, ctx *Context, props []Prop
 			case KindBool:
 				v = BoolValue(f.u8() == 1)
 			default:
-				v = StringValue(f.str())
+				v = StringValue(in.get(f.str()))
 			}
 			props = append(props, Property{Name: name, Value: v})
 		}
@@ -280,4 +283,25 @@ func (f *frameReader) decode(r *Record, ids []string, ctx *Context, props []Prop
 	r.Properties = props[start:len(props):len(props)]
 	r.Context = *ctx
 	return ids, props, names
+}
+
+// interner gives the strings of decoded records: names and values repeat
+// (events, property names, labels, enum values), so a string seen lately
+// is handed out again, and only a new one is copied. A slot is picked by
+// a hash of the bytes; a collision replaces it. Strings handed out are
+// copies, never the frames' memory, so they stay valid after the flush
+// writes over that memory.
+type interner struct {
+	seed  maphash.Seed
+	slots [1 << 12]string
+}
+
+func newInterner() *interner { return &interner{seed: maphash.MakeSeed()} }
+
+func (in *interner) get(b string) string {
+	slot := &in.slots[maphash.String(in.seed, b)&(1<<12-1)]
+	if *slot != b {
+		*slot = strings.Clone(b)
+	}
+	return *slot
 }

@@ -513,3 +513,38 @@ func (p *panicking) SendAsync(ctx context.Context, b *record.Batch) func(context
 	}
 	return p.asyncSink.SendAsync(ctx, b)
 }
+
+// The flush reuses the memory of delivered frames; the records a sink saw
+// must not change when it does (a sink that keeps a record past Send
+// breaks the contract, but must not see another record's text).
+func TestRecordsOutliveTheirFlush(t *testing.T) {
+	sink := &memSink{}
+	p, _ := record.New(sink, record.Options{RawIdentifiers: true, FlushInterval: -1, MaxBatchRecords: 100})
+	ctx := context.Background()
+	for round := range 5 {
+		for i := range 1000 {
+			n := round*1000 + i
+			r := event.Record{User: event.UserID(n), Label: fmt.Sprintf("label-%d", n),
+				Custom: []event.Prop{{Name: fmt.Sprintf("prop_%d", n%50), Value: fmt.Sprintf("value-%d", n)}}}
+			p.Add(fmt.Sprintf("event_%d", n%30), &r, time.Now())
+		}
+		if err := p.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs := sink.records()
+	if len(recs) != 5000 {
+		t.Fatalf("%d records, want 5000", len(recs))
+	}
+	for _, r := range recs {
+		var n int
+		fmt.Sscan(r.Identifiers.User, &n)
+		want := []record.Property{{Name: "label", Value: record.StringValue(fmt.Sprintf("label-%d", n))},
+			{Name: fmt.Sprintf("prop_%d", n%50), Value: record.StringValue(fmt.Sprintf("value-%d", n))}}
+		if r.Event != fmt.Sprintf("event_%d", n%30) || !slices.EqualFunc(r.Properties, want, func(a, b record.Property) bool {
+			return a.Name == b.Name && a.Value.Equal(b.Value)
+		}) {
+			t.Fatalf("user %d: record changed after its flush: %s %+v", n, r.Event, r.Properties)
+		}
+	}
+}
