@@ -2,8 +2,10 @@ package record
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/usagekit/usagekit/runtime/event"
@@ -150,9 +152,9 @@ func appendAny(dst []byte, v any) []byte {
 	return appendAny(dst, "(unsupported "+reflect.TypeOf(v).String()+")")
 }
 
-// frameReader decodes frames from a string that holds many: the strings of
-// the records it makes are substrings of it, so decoding allocates nothing
-// but the properties' backing array, which is shared by a whole batch.
+// frameReader decodes frames from a string that holds many. The strings of
+// the records it makes come from an interner, not from the frames, so the
+// flush can reuse the frames' memory once their batch is delivered.
 type frameReader struct {
 	s   string
 	pos int
@@ -196,45 +198,74 @@ func frameLen(s string, pos int) int {
 	return int(uint32(s[pos]) | uint32(s[pos+1])<<8 | uint32(s[pos+2])<<16 | uint32(s[pos+3])<<24)
 }
 
-// decode reads the frame at f.pos into r, appending its properties to
-// props and its feature namespaces to names; it returns both slices.
-func (f *frameReader) decode(r *Record, ps *pseudonyms, ctx *Context, props []Property, names []string) ([]Property, []string) {
+// lookup appends the identifiers of every frame in f.s to ids, in the
+// order decode takes them, pseudonymized by ps. Looking up a batch's
+// identifiers in a loop of their own lets the processor overlap their
+// cache misses, which decoding record by record would take one at a time.
+func (f *frameReader) lookup(ps *pseudonyms, ids []string) []string {
+	for pos := 0; pos < len(f.s); pos += frameLen(f.s, pos) {
+		fr := frameReader{s: f.s, pos: pos + frameHeader - 1}
+		flags := fr.u8()
+		fr.str()
+		for kind, flag := range [...]byte{hasUser, hasProject, hasNamespace} {
+			if flags&flag != 0 {
+				ids = append(ids, ps.of(byte(kind), int64(fr.u64())))
+			}
+		}
+		if flags&hasFeature != 0 {
+			for n := fr.uvarint(); n > 0; n-- {
+				ids = append(ids, ps.of(kindNamespace, int64(fr.u64())))
+			}
+		}
+	}
+	return ids
+}
+
+// decode reads the frame at f.pos into r, taking its identifiers from
+// ids (made by lookup), its strings from in, appending its properties to
+// props and its feature namespaces to names; it returns what is left of
+// ids and both slices.
+func (f *frameReader) decode(r *Record, ids []string, in *interner, ctx *Context, props []Property, names []string) ([]string, []Property, []string) {
 	f.pos += 4
 	copy(r.ID[:], f.s[f.pos:f.pos+16])
 	f.pos += 16
 	r.OccurredAt = time.Unix(0, int64(f.u64())).UTC()
 	flags := f.u8()
-	r.Event = f.str()
+	r.Event = in.get(f.str())
 	r.Identifiers = Identifiers{}
 	if flags&hasUser != 0 {
-		r.Identifiers.User = ps.of(kindUser, int64(f.u64()))
+		r.Identifiers.User, ids = ids[0], ids[1:]
+		f.pos += 8
 	}
 	if flags&hasProject != 0 {
-		r.Identifiers.Project = ps.of(kindProject, int64(f.u64()))
+		r.Identifiers.Project, ids = ids[0], ids[1:]
+		f.pos += 8
 	}
 	if flags&hasNamespace != 0 {
-		r.Identifiers.Namespace = ps.of(kindNamespace, int64(f.u64()))
+		r.Identifiers.Namespace, ids = ids[0], ids[1:]
+		f.pos += 8
 	}
 	if flags&hasFeature != 0 {
+		n := int(f.uvarint())
 		start := len(names)
-		for n := f.uvarint(); n > 0; n-- {
-			names = append(names, ps.of(kindNamespace, int64(f.u64())))
-		}
+		names = append(names, ids[:n]...)
+		ids = ids[n:]
+		f.pos += 8 * n
 		r.Identifiers.FeatureEnabledByNamespaces = names[start:len(names):len(names)]
 	}
 	start := len(props)
 	if flags&hasLabel != 0 {
-		props = append(props, Property{Name: "label", Value: StringValue(f.str())})
+		props = append(props, Property{Name: "label", Value: StringValue(in.get(f.str()))})
 	}
 	if flags&hasProperty != 0 {
-		props = append(props, Property{Name: "property", Value: StringValue(f.str())})
+		props = append(props, Property{Name: "property", Value: StringValue(in.get(f.str()))})
 	}
 	if flags&hasValue != 0 {
 		props = append(props, Property{Name: "value", Value: FloatValue(math.Float64frombits(f.u64()))})
 	}
 	if flags&hasCustom != 0 {
 		for n := f.uvarint(); n > 0; n-- {
-			name := f.str()
+			name := in.get(f.str())
 			var v Value
 			switch Kind(f.u8()) {
 			case KindInt:
@@ -244,12 +275,33 @@ func (f *frameReader) decode(r *Record, ps *pseudonyms, ctx *Context, props []Pr
 			case KindBool:
 				v = BoolValue(f.u8() == 1)
 			default:
-				v = StringValue(f.str())
+				v = StringValue(in.get(f.str()))
 			}
 			props = append(props, Property{Name: name, Value: v})
 		}
 	}
 	r.Properties = props[start:len(props):len(props)]
 	r.Context = *ctx
-	return props, names
+	return ids, props, names
+}
+
+// interner gives the strings of decoded records: names and values repeat
+// (events, property names, labels, enum values), so a string seen lately
+// is handed out again, and only a new one is copied. A slot is picked by
+// a hash of the bytes; a collision replaces it. Strings handed out are
+// copies, never the frames' memory, so they stay valid after the flush
+// writes over that memory.
+type interner struct {
+	seed  maphash.Seed
+	slots [1 << 12]string
+}
+
+func newInterner() *interner { return &interner{seed: maphash.MakeSeed()} }
+
+func (in *interner) get(b string) string {
+	slot := &in.slots[maphash.String(in.seed, b)&(1<<12-1)]
+	if *slot != b {
+		*slot = strings.Clone(b)
+	}
+	return *slot
 }

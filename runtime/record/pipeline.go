@@ -2,13 +2,10 @@ package record
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/usagekit/usagekit/runtime/event"
@@ -40,6 +37,23 @@ var (
 // once. Errors wrapping ErrRejected drop the batch instead.
 type Sink interface {
 	Send(ctx context.Context, b *Batch) error
+}
+
+// AsyncSink is a Sink that delivers a batch while the pipeline prepares
+// the next: a remote store then works on one batch while the pipeline
+// decodes and encodes the following ones, instead of each waiting for the
+// other. A Pipeline calls SendAsync instead of Send when its sink has it.
+type AsyncSink interface {
+	Sink
+	// SendAsync starts delivering b and returns as soon as it no longer
+	// needs b (what it sends is encoded), with a function that waits for
+	// the delivery within ctx and returns what Send would have. The
+	// pipeline calls each wait once, in the order the batches were
+	// started, from the goroutine that calls SendAsync, with a few
+	// batches (maxInFlight) started and not yet waited for. A wait called
+	// with a context already done may return its error at once; the
+	// batch is then sent again, like any failed one.
+	SendAsync(ctx context.Context, b *Batch) (wait func(ctx context.Context) error)
 }
 
 // SinkFunc is a function as a Sink.
@@ -151,14 +165,28 @@ type Pipeline struct {
 }
 
 type shard struct {
-	mu      sync.Mutex
-	buf     []byte
+	mu sync.Mutex
+	// cur is the block being filled, full the filled ones, oldest first;
+	// bytes is the frames they hold.
+	cur     []byte
+	full    [][]byte
+	bytes   int64
 	records int
 	ids     IDSource
 	added   uint64
 	dropped uint64
 	_       [64]byte // keeps neighbouring shards' locks off one cache line
 }
+
+// blockSize is the size of the blocks shards keep frames in. Blocks come
+// from a pool and go back once a flush has copied their frames, so adding
+// a record never grows or copies a buffer, and a burst leaves no large
+// buffer behind. A frame larger than a block gets an array of its own.
+const blockSize = 64 << 10
+
+var blocks = sync.Pool{New: func() any { return new([blockSize]byte) }}
+
+func newBlock() []byte { return blocks.Get().(*[blockSize]byte)[:0] }
 
 // New returns a pipeline that delivers to sink; it sends in the background
 // until Close. It fails with ErrOptions when the options leave
@@ -220,16 +248,32 @@ func (p *Pipeline) Add(name string, r *event.Record, at time.Time) {
 	budget := p.budget.Share()
 	sh.mu.Lock()
 	sh.added++
-	start := len(sh.buf)
-	sh.buf = appendFrame(sh.buf, sh.ids.New(at), at, name, r)
-	if p.loop.Closed() || len(sh.buf)-start > p.opts.MaxRecordBytes || int64(len(sh.buf)) > budget {
-		sh.buf = sh.buf[:start]
+	// The frame is written straight into the block's free space; append
+	// moves it to an array of its own only when it does not fit, which
+	// is then the block's last frame.
+	tail := sh.cur[len(sh.cur):]
+	frame := appendFrame(tail, sh.ids.New(at), at, name, r)
+	size := len(frame)
+	if p.loop.Closed() || size > p.opts.MaxRecordBytes || sh.bytes+int64(size) > budget {
 		sh.dropped++
 		sh.mu.Unlock()
 		return
 	}
+	if cap(frame) == cap(tail) {
+		sh.cur = sh.cur[:len(sh.cur)+size]
+	} else {
+		if len(sh.cur) > 0 {
+			sh.full = append(sh.full, sh.cur)
+		}
+		if size <= blockSize {
+			sh.cur = append(newBlock(), frame...)
+		} else {
+			sh.full, sh.cur = append(sh.full, frame), nil
+		}
+	}
+	sh.bytes += int64(size)
 	sh.records++
-	kick := sh.records >= p.kickRecords || int64(len(sh.buf)) > budget/2
+	kick := sh.records >= p.kickRecords || sh.bytes > budget/2
 	sh.mu.Unlock()
 	if kick {
 		p.loop.Kick()
@@ -244,7 +288,7 @@ func (p *Pipeline) Stats() Stats {
 		sh.mu.Lock()
 		s.Added += sh.added
 		s.Dropped += sh.dropped
-		s.PendingBytes += int64(len(sh.buf))
+		s.PendingBytes += sh.bytes
 		sh.mu.Unlock()
 	}
 	f := &p.flushing
@@ -277,261 +321,4 @@ func (p *Pipeline) Close(ctx context.Context) error {
 		return nil
 	}
 	return fmt.Errorf("record: close: %d records not delivered: %w", n, err)
-}
-
-// heldBatch is a batch whose send failed, kept to be sent again as it was.
-type heldBatch struct {
-	id      ID
-	frames  string
-	records int
-}
-
-// flusher is the state of the one flush running at a time.
-type flusher struct {
-	mu      sync.Mutex
-	names   *pseudonyms
-	ctx     Context
-	ctxJSON []byte
-	ids     IDSource
-	taken   [][]byte // shard buffers swapped out, reused as the next spares
-	arena   strings.Builder
-	// eventGroup and groups sort a flush's frames by event.
-	eventGroup map[string]int
-	groups     [][]frameRef
-	recs       []Record
-	props      []Property
-	fe         []string
-	held       []heldBatch
-	drops      backlog.Drops
-	failing    atomic.Bool
-
-	statMu    sync.Mutex
-	sent      uint64
-	retried   uint64
-	dropped   uint64
-	rejected  uint64
-	errors    uint64
-	heldBytes int64
-}
-
-func (f *flusher) init(opts Options) {
-	f.names = newPseudonyms(opts.Secret, opts.RawIdentifiers)
-	f.ctx = opts.Context
-	f.ctxJSON = appendContext(nil, &opts.Context)
-	f.taken = make([][]byte, numShards)
-	f.eventGroup = make(map[string]int)
-}
-
-// maxKept bounds the capacity of a shard buffer kept between flushes, so
-// a burst does not pin its memory.
-const maxKept = 4 << 20
-
-// Flush delivers every record added so far, after the batches kept from
-// failed sends: batches of at most MaxBatchRecords, each within
-// WriteTimeout and all within ctx. On failure the batches not yet
-// delivered are kept (within MaxPendingBytes) for the next flush and the
-// error is returned; callers of Add never see it.
-func (p *Pipeline) Flush(ctx context.Context) error {
-	f := &p.flushing
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	batches, bytes := p.gather()
-	if len(batches) == 0 {
-		return nil
-	}
-	p.budget.Hold(bytes)
-	var sendErr error
-	for i, hb := range batches {
-		err := p.send(ctx, hb)
-		switch {
-		case err == nil:
-			f.statMu.Lock()
-			f.sent += uint64(hb.records)
-			f.heldBytes -= int64(len(hb.frames))
-			f.statMu.Unlock()
-		case errors.Is(err, ErrRejected):
-			f.statMu.Lock()
-			f.dropped += uint64(hb.records)
-			f.rejected += uint64(hb.records)
-			f.heldBytes -= int64(len(hb.frames))
-			f.statMu.Unlock()
-			p.reports.Report(reportDrop, fmt.Errorf("%w: %d records rejected by the sink: %w", ErrDropped, hb.records, err))
-		default:
-			f.held = append(f.held[:0], batches[i:]...)
-			sendErr = err
-		}
-		if sendErr != nil {
-			break
-		}
-	}
-	f.statMu.Lock()
-	defer f.statMu.Unlock()
-	if sendErr == nil {
-		f.held = f.held[:0]
-		f.heldBytes = 0
-		f.failing.Store(false)
-		p.budget.Hold(0)
-		return nil
-	}
-	f.errors++
-	f.failing.Store(true)
-	var n int
-	for _, hb := range f.held {
-		n += hb.records
-	}
-	p.budget.Hold(f.heldBytes)
-	err := fmt.Errorf("%w: %d records kept for the next flush: %w", ErrSend, n, sendErr)
-	p.reports.Report(reportSend, err)
-	return err
-}
-
-// gather swaps the shards' buffers out and cuts their frames into
-// batches, after the batches kept from failed sends, and reports drops.
-// It returns the batches and the bytes they hold.
-func (p *Pipeline) gather() ([]heldBatch, int64) {
-	f := &p.flushing
-	var shardDrops uint64
-	total := 0
-	for i := range p.shards {
-		sh := &p.shards[i]
-		sh.mu.Lock()
-		sh.buf, f.taken[i] = f.taken[i][:0], sh.buf
-		sh.records = 0
-		shardDrops += sh.dropped
-		sh.mu.Unlock()
-		total += len(f.taken[i])
-	}
-	f.arena.Reset()
-	f.arena.Grow(total)
-	f.groupByEvent()
-	for i, b := range f.taken {
-		if cap(b) > maxKept {
-			f.taken[i] = nil
-		}
-	}
-	frames := f.arena.String()
-	f.arena = strings.Builder{} // frames now owns the bytes
-
-	batches := f.held
-	f.held = nil
-	f.statMu.Lock()
-	var retried int
-	for _, hb := range batches {
-		retried += hb.records
-	}
-	f.retried += uint64(retried)
-	if limit := p.budget.Limit(); f.heldBytes+int64(len(frames)) > limit {
-		// Only reachable when shards filled before the budget shrank;
-		// the shares normally keep new records within what is left.
-		f.dropped += uint64(countFrames(frames))
-		frames = ""
-	}
-	f.heldBytes += int64(len(frames))
-	bytes := f.heldBytes
-	allDrops := shardDrops + f.dropped
-	f.statMu.Unlock()
-	f.drops.Report(&p.reports, reportDrop, allDrops, func(n uint64) error {
-		return fmt.Errorf("%w: %d records since the last report: pending records reached %d bytes, a record was over %d bytes, the sink rejected a batch, or records came after Close",
-			ErrDropped, n, p.opts.MaxPendingBytes, p.opts.MaxRecordBytes)
-	})
-	now := time.Now()
-	for pos := 0; pos < len(frames); {
-		start, n := pos, 0
-		for pos < len(frames) && n < p.opts.MaxBatchRecords {
-			pos += frameLen(frames, pos)
-			n++
-		}
-		batches = append(batches, heldBatch{id: f.ids.New(now), frames: frames[start:pos], records: n})
-	}
-	return batches, bytes
-}
-
-// groupByEvent writes the taken frames into the arena grouped by event,
-// in the order events first appear: a batch then holds few events, and a
-// sink that sends each event on its own (a subject per event) fills
-// large messages instead of one small message per event and batch.
-func (f *flusher) groupByEvent() {
-	clear(f.eventGroup)
-	for i := range f.groups {
-		f.groups[i] = f.groups[i][:0]
-	}
-	n := 0
-	for sh, b := range f.taken {
-		for pos := 0; pos < len(b); {
-			size := int(uint32(b[pos]) | uint32(b[pos+1])<<8 | uint32(b[pos+2])<<16 | uint32(b[pos+3])<<24)
-			name := eventOf(b[pos:])
-			g, ok := f.eventGroup[string(name)] // no allocation: a lookup converts in place
-			if !ok {
-				g = n
-				n++
-				f.eventGroup[string(name)] = g
-				if g == len(f.groups) {
-					f.groups = append(f.groups, nil)
-				}
-			}
-			f.groups[g] = append(f.groups[g], frameRef{shard: sh, pos: pos, size: size})
-			pos += size
-		}
-	}
-	for _, g := range f.groups[:n] {
-		for _, r := range g {
-			f.arena.Write(f.taken[r.shard][r.pos : r.pos+r.size])
-		}
-	}
-}
-
-// frameRef locates a frame in a taken shard buffer.
-type frameRef struct{ shard, pos, size int }
-
-// eventOf returns the event name of the frame at the start of b.
-func eventOf(b []byte) []byte {
-	n, k := binary.Uvarint(b[frameHeader:])
-	start := frameHeader + k
-	return b[start : start+int(n)]
-}
-
-func countFrames(s string) int {
-	n := 0
-	for pos := 0; pos < len(s); pos += frameLen(s, pos) {
-		n++
-	}
-	return n
-}
-
-// send decodes one batch and hands it to the sink within WriteTimeout; a
-// panicking sink counts as a failed send.
-func (p *Pipeline) send(ctx context.Context, hb heldBatch) (err error) {
-	f := &p.flushing
-	f.recs, f.props, f.fe = f.recs[:0], f.props[:0], f.fe[:0]
-	rd := frameReader{s: hb.frames}
-	for rd.pos < len(rd.s) {
-		f.recs = append(f.recs, Record{})
-		f.props, f.fe = rd.decode(&f.recs[len(f.recs)-1], f.names, &f.ctx, f.props, f.fe)
-	}
-	b := &Batch{ID: hb.id, Records: f.recs, ctxJSON: f.ctxJSON}
-	sctx, cancel := context.WithTimeout(ctx, p.opts.WriteTimeout)
-	defer cancel()
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("record: sink panicked: %v", v)
-		}
-	}()
-	return p.sink.Send(sctx, b)
-}
-
-// abandonHeld gives up the kept batches (Close ran out of time) and
-// counts their records as dropped.
-func (p *Pipeline) abandonHeld() int64 {
-	f := &p.flushing
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.statMu.Lock()
-	defer f.statMu.Unlock()
-	var n int64
-	for _, hb := range f.held {
-		n += int64(hb.records)
-	}
-	f.dropped += uint64(n)
-	f.held, f.heldBytes = nil, 0
-	return n
 }

@@ -388,3 +388,163 @@ func TestBackground(t *testing.T) {
 		t.Errorf("stats %+v, %d delivered", s, len(got))
 	}
 }
+
+// asyncSink is an AsyncSink whose waits answer as told, batch by batch
+// in the order started; the batches it keeps are those whose wait
+// returned nil.
+type asyncSink struct {
+	memSink
+	started []record.ID
+	outcome func(n int, ctx context.Context) error // n counts SendAsync calls
+}
+
+func (s *asyncSink) SendAsync(_ context.Context, b *record.Batch) func(context.Context) error {
+	n := len(s.started)
+	s.started = append(s.started, b.ID)
+	var buf []byte
+	for i := range b.Records {
+		buf = append(b.AppendJSON(buf, i), '\n')
+	}
+	sent := sentBatch{id: b.ID, records: slices.Clone(b.Records), json: string(buf)}
+	return func(ctx context.Context) error {
+		err := s.outcome(n, ctx)
+		if err == nil {
+			s.batches = append(s.batches, sent)
+		}
+		return err
+	}
+}
+
+// With an AsyncSink several batches are in flight. When one fails, it
+// and the later ones that did not arrive are kept in order and sent
+// again with their ids and bytes; the later ones that did arrive are not.
+func TestAsyncSinkKeepsWhatFailed(t *testing.T) {
+	down := errors.New("no acknowledgement")
+	sink := &asyncSink{}
+	sink.outcome = func(n int, ctx context.Context) error {
+		switch n {
+		case 1:
+			if ctx.Err() != nil {
+				return errors.New("batch 1 waited for with a context already done")
+			}
+			return down
+		case 3, 4:
+			if ctx.Err() == nil {
+				return errors.New("a batch after a failure waited for with a live context")
+			}
+			return ctx.Err()
+		}
+		return nil
+	}
+	p, err := record.New(sink, record.Options{Secret: secret, FlushInterval: -1, MaxBatchRecords: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range 14 { // 7 batches: 0..3 started, 0 done, 4 started, 1 fails
+		addIssue(p, event.UserID(i+1), time.Now())
+	}
+	err = p.Flush(ctx)
+	if want := "record: send failed: 10 records kept for the next flush: no acknowledgement"; err == nil || err.Error() != want {
+		t.Fatalf("flush: %v, want %s", err, want)
+	}
+	if len(sink.started) != 5 || len(sink.batches) != 2 {
+		t.Fatalf("%d batches started, %d arrived; want 5 and 2 (0 and 2)", len(sink.started), len(sink.batches))
+	}
+	first := map[record.ID]string{}
+	for _, b := range sink.batches {
+		first[b.id] = b.json
+	}
+	failed := []record.ID{sink.started[1], sink.started[3], sink.started[4]}
+	sink.outcome = func(int, context.Context) error { return nil }
+	sink.batches = nil
+	sink.started = nil
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.batches) != 5 || !slices.Equal(sink.started[:3], failed) {
+		t.Fatalf("resent %v, want %v then the two never started", sink.started, failed)
+	}
+	for _, b := range sink.batches {
+		if _, ok := first[b.id]; ok {
+			t.Errorf("batch %s arrived before and was sent again", b.id)
+		}
+	}
+	if s := p.Stats(); s.Sent != 14 || s.Retried != 10 || s.Pending != 0 || s.SendErrors != 1 || s.PendingBytes != 0 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+// A sink that panics while starting or waiting fails the send; the
+// batch is kept and sent again.
+func TestAsyncSinkPanics(t *testing.T) {
+	for _, where := range []string{"SendAsync", "wait"} {
+		sink := &asyncSink{}
+		sink.outcome = func(n int, _ context.Context) error {
+			if n == 0 && where == "wait" {
+				panic("wait exploded")
+			}
+			return nil
+		}
+		p, _ := record.New(&panicking{asyncSink: sink, armed: where == "SendAsync"}, record.Options{Secret: secret, FlushInterval: -1})
+		addIssue(p, 1, time.Now())
+		if err := p.Flush(context.Background()); err == nil || !strings.Contains(err.Error(), "sink panicked") {
+			t.Errorf("%s: flush: %v", where, err)
+		}
+		if err := p.Flush(context.Background()); err != nil {
+			t.Errorf("%s: second flush: %v", where, err)
+		}
+		if s := p.Stats(); s.Sent != 1 || s.SendErrors != 1 || s.Retried != 1 {
+			t.Errorf("%s: stats %+v", where, s)
+		}
+	}
+}
+
+// panicking panics in its first SendAsync when armed.
+type panicking struct {
+	*asyncSink
+	armed bool
+}
+
+func (p *panicking) SendAsync(ctx context.Context, b *record.Batch) func(context.Context) error {
+	if p.armed {
+		p.armed = false
+		panic("SendAsync exploded")
+	}
+	return p.asyncSink.SendAsync(ctx, b)
+}
+
+// The flush reuses the memory of delivered frames; the records a sink saw
+// must not change when it does (a sink that keeps a record past Send
+// breaks the contract, but must not see another record's text).
+func TestRecordsOutliveTheirFlush(t *testing.T) {
+	sink := &memSink{}
+	p, _ := record.New(sink, record.Options{RawIdentifiers: true, FlushInterval: -1, MaxBatchRecords: 100})
+	ctx := context.Background()
+	for round := range 5 {
+		for i := range 1000 {
+			n := round*1000 + i
+			r := event.Record{User: event.UserID(n), Label: fmt.Sprintf("label-%d", n),
+				Custom: []event.Prop{{Name: fmt.Sprintf("prop_%d", n%50), Value: fmt.Sprintf("value-%d", n)}}}
+			p.Add(fmt.Sprintf("event_%d", n%30), &r, time.Now())
+		}
+		if err := p.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs := sink.records()
+	if len(recs) != 5000 {
+		t.Fatalf("%d records, want 5000", len(recs))
+	}
+	for _, r := range recs {
+		var n int
+		fmt.Sscan(r.Identifiers.User, &n)
+		want := []record.Property{{Name: "label", Value: record.StringValue(fmt.Sprintf("label-%d", n))},
+			{Name: fmt.Sprintf("prop_%d", n%50), Value: record.StringValue(fmt.Sprintf("value-%d", n))}}
+		if r.Event != fmt.Sprintf("event_%d", n%30) || !slices.EqualFunc(r.Properties, want, func(a, b record.Property) bool {
+			return a.Name == b.Name && a.Value.Equal(b.Value)
+		}) {
+			t.Fatalf("user %d: record changed after its flush: %s %+v", n, r.Event, r.Properties)
+		}
+	}
+}

@@ -85,7 +85,9 @@ type Options struct {
 	// Sink, when set, receives every tracked record.
 	Sink Sink
 	// Records, when set, receives every tracked event as a record (the
-	// SaaS path: see package record), stamped by Now. Close closes it
+	// SaaS path: see package record), stamped by Now. With the default
+	// clock the stamp reads the monotonic clock alone, from a reading of
+	// the system clock at most a second old (see stampClock). Close closes it
 	// after the last flush, so every record tracked before Close is
 	// delivered.
 	Records *record.Pipeline
@@ -125,7 +127,9 @@ type Tracker struct {
 	current   atomic.Pointer[weekSpan]
 	weekMu    sync.Mutex
 	weekTimer *time.Timer
-	loop      backlog.Loop
+	// stamp times records with the default clock; nil with Options.Now.
+	stamp *stampClock
+	loop  backlog.Loop
 
 	sinkPanics atomic.Uint64
 	flushing   flusher // guarded by its own mutex
@@ -167,6 +171,7 @@ func New(opts Options) *Tracker {
 	}
 	if coarse {
 		t.followWeek()
+		t.stamp = &stampClock{}
 	}
 	for i := range t.shards {
 		t.shards[i].cur = newState()
@@ -214,7 +219,13 @@ func (t *Tracker) track(ctx context.Context, d *event.Descriptor, r *event.Recor
 		t.forward(ctx, d, r)
 	}
 	if forward && t.opts.Records != nil {
-		t.opts.Records.Add(d.Name, r, t.now())
+		var at time.Time
+		if t.stamp != nil {
+			at = t.stamp.now()
+		} else {
+			at = t.now()
+		}
+		t.opts.Records.Add(d.Name, r, at)
 	}
 	var wk int32
 	if w := t.current.Load(); w != nil {
@@ -287,6 +298,25 @@ func (t *Tracker) forward(ctx context.Context, d *event.Descriptor, r *event.Rec
 		}
 	}()
 	t.opts.Sink.Event(ctx, d.Name, rc)
+}
+
+// stampClock is the system clock for record stamps, read the cheap way:
+// the wall time of its last reading plus the monotonic time since. That
+// is one clock read instead of time.Now's two (about 30 ns against 60-80
+// on a 2-core VM, a fifth of a Track call with records). The reading is
+// renewed once it is a second old, or when the monotonic clock says it
+// lies in the future, so a step of the wall clock shows within a second.
+type stampClock struct{ base atomic.Pointer[time.Time] }
+
+func (c *stampClock) now() time.Time {
+	if b := c.base.Load(); b != nil {
+		if d := time.Since(*b); d >= 0 && d < time.Second {
+			return b.Add(d)
+		}
+	}
+	t := time.Now()
+	c.base.Store(&t)
+	return t
 }
 
 // weekSpan caches the current ISO week so the hot path compares two

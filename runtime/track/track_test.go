@@ -419,3 +419,28 @@ func TestRecords(t *testing.T) {
 		t.Errorf("pipeline stats %+v", s)
 	}
 }
+
+// The stamp clock agrees with the system clock, never goes back within a
+// reading, and renews a reading that is a second old or in the future.
+func TestStampClock(t *testing.T) {
+	var c stampClock
+	before := time.Now()
+	a := c.now()
+	b := c.now()
+	after := time.Now()
+	if a.Before(before) || b.Before(a) || after.Before(b) {
+		t.Errorf("stamps %v, %v outside [%v, %v] or out of order", a, b, before, after)
+	}
+	for _, base := range []time.Time{
+		time.Now().Add(-2 * time.Second),   // over a second old
+		time.Now().Add(time.Second),        // in the future by the monotonic clock
+		time.Now().Add(time.Hour).Round(0), // the wall clock stepped back an hour
+	} {
+		c.base.Store(&base)
+		before = time.Now()
+		got := c.now()
+		if d := got.Sub(before); d < 0 || d > time.Second {
+			t.Errorf("from a reading of %v: stamp %v, %v after the system clock", base, got, d)
+		}
+	}
+}

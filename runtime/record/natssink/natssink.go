@@ -66,8 +66,10 @@ type Options struct {
 	MaxMessageBytes int
 }
 
-// Sink publishes batches to JetStream. Send is called by one pipeline
-// goroutine at a time.
+// Sink publishes batches to JetStream. It is a record.AsyncSink: the
+// pipeline encodes and publishes the next batches while JetStream stores
+// and acknowledges the last ones. Send, SendAsync and the waits they
+// return are called by one pipeline goroutine at a time.
 type Sink struct {
 	js      jetstream.JetStream
 	subject string
@@ -75,12 +77,28 @@ type Sink struct {
 
 	subjects map[string]string // event -> subject, built once per event
 	order    []string          // events of the batch in first-seen order
-	groups   map[string][]int  // event -> record indexes in the batch
-	bufs     [][]byte          // message bodies, reused once acknowledged
-	futures  []jetstream.PubAckFuture
+	index    map[string]int    // event -> its place in order
+	runs     [][]run           // per event of order, its runs of records
+	free     [][]byte          // batch buffers no message holds any more
+	largest  int               // bytes of the largest batch so far
 }
 
-var _ record.Sink = (*Sink)(nil)
+// run is records from..to-1 of a batch, all of one event: the pipeline
+// hands records grouped by event, so a batch has few runs.
+type run struct{ from, to int }
+
+// publishing is one batch's messages, published and not all acknowledged.
+type publishing struct {
+	sink    *Sink
+	buf     []byte // the messages' bodies, one after the other
+	futures []jetstream.PubAckFuture
+	err     error // publishing failed
+}
+
+var (
+	_ record.Sink      = (*Sink)(nil)
+	_ record.AsyncSink = (*Sink)(nil)
+)
 
 // New checks or creates the stream on nc's JetStream and returns a sink
 // publishing to it. The sink keeps its own JetStream context, so its
@@ -116,7 +134,7 @@ func New(ctx context.Context, nc *nats.Conn, opts Options) (*Sink, error) {
 	}
 	return &Sink{
 		js: js, subject: opts.Subject, maxBody: maxBody,
-		subjects: map[string]string{}, groups: map[string][]int{},
+		subjects: map[string]string{}, index: map[string]int{},
 	}, nil
 }
 
@@ -158,78 +176,122 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, opts Options) err
 // acknowledge every message. Message ids depend only on the batch id and
 // its records, so sending the batch again stores nothing twice.
 func (s *Sink) Send(ctx context.Context, b *record.Batch) error {
-	clear(s.groups)
-	s.order = s.order[:0]
-	for i := range b.Records {
-		ev := b.Records[i].Event
-		g, ok := s.groups[ev]
-		if !ok {
-			s.order = append(s.order, ev)
-		}
-		s.groups[ev] = append(g, i)
+	return s.SendAsync(ctx, b)(ctx)
+}
+
+// SendAsync publishes the batch as Send does and returns without waiting
+// for the acknowledgements: the function it returns waits for them.
+func (s *Sink) SendAsync(_ context.Context, b *record.Batch) func(context.Context) error {
+	p := &publishing{sink: s}
+	if n := len(s.free); n > 0 {
+		p.buf, s.free = s.free[n-1], s.free[:n-1]
 	}
-	s.futures = s.futures[:0]
+	if cap(p.buf) < s.largest {
+		// Sized at once: growing by doubling copies the buffer and touches
+		// fresh memory several times, which costs more than the encoding.
+		p.buf = make([]byte, 0, s.largest+s.largest/8)
+	}
+	p.err = s.publish(b, p)
+	return p.wait
+}
+
+// publish encodes the batch's records into p.buf, one event after the
+// other, and publishes a message whenever the next record would take it
+// over maxBody. A message holds a slice of p.buf: when append moves the
+// buffer to a larger array, the messages keep the old one, which is never
+// written again.
+func (s *Sink) publish(b *record.Batch, p *publishing) error {
+	s.group(b)
 	prefix := b.ID.String() + "."
-	nbuf := 0
-	publish := func(ev string, body []byte, n int) error {
-		m := &nats.Msg{Subject: s.subjectOf(ev), Data: body, Header: nats.Header{}}
-		m.Header.Set(jetstream.MsgIDHeader, prefix+strconv.Itoa(len(s.futures)))
-		m.Header.Set(HeaderRecords, strconv.Itoa(n))
-		f, err := s.js.PublishMsgAsync(m)
-		if err != nil {
-			return err
-		}
-		s.futures = append(s.futures, f)
-		return nil
-	}
-	var err error
-	for _, ev := range s.order {
-		body, n := s.buf(nbuf), 0
-		for _, i := range s.groups[ev] {
-			mark := len(body)
-			body = b.AppendJSON(body, i)
-			body = append(body, '\n')
-			if len(body) > s.maxBody && n > 0 {
-				if err = publish(ev, body[:mark], n); err != nil {
-					break
+	body := p.buf[:0]
+	for g, ev := range s.order {
+		start, n := len(body), 0
+		for _, r := range s.runs[g] {
+			for i := r.from; i < r.to; i++ {
+				mark := len(body)
+				body = append(b.AppendJSON(body, i), '\n')
+				if len(body)-start > s.maxBody && n > 0 {
+					if err := s.publishMsg(p, ev, prefix, body[start:mark], n); err != nil {
+						return err
+					}
+					start, n = mark, 0
 				}
-				s.bufs[nbuf] = body[:0] // the message owns it until acknowledged
-				nbuf++
-				body = append(s.buf(nbuf), body[mark:]...)
-				n = 0
+				n++
 			}
-			n++
 		}
-		if err == nil && n > 0 {
-			err = publish(ev, body, n)
-			s.bufs[nbuf] = body[:0]
-			nbuf++
-		}
-		if err != nil {
-			break
+		if n > 0 {
+			if err := s.publishMsg(p, ev, prefix, body[start:], n); err != nil {
+				return err
+			}
 		}
 	}
-	if err == nil {
-		err = s.wait(ctx)
-	}
-	if err != nil {
-		// Unacknowledged messages may still be published again by the
-		// client; their bodies must not be reused.
-		s.bufs = nil
-		if errors.Is(err, nats.ErrMaxPayload) {
-			return fmt.Errorf("natssink: %w: %w", record.ErrRejected, err)
-		}
-		return fmt.Errorf("natssink: %w", err)
-	}
+	p.buf = body
+	s.largest = max(s.largest, len(body))
 	return nil
 }
 
-// buf returns message buffer i, emptied.
-func (s *Sink) buf(i int) []byte {
-	for len(s.bufs) <= i {
-		s.bufs = append(s.bufs, make([]byte, 0, s.maxBody+64<<10))
+func (s *Sink) publishMsg(p *publishing, ev, prefix string, body []byte, n int) error {
+	m := &nats.Msg{Subject: s.subjectOf(ev), Data: body[:len(body):len(body)], Header: nats.Header{}}
+	m.Header.Set(jetstream.MsgIDHeader, prefix+strconv.Itoa(len(p.futures)))
+	m.Header.Set(HeaderRecords, strconv.Itoa(n))
+	f, err := s.js.PublishMsgAsync(m)
+	if err != nil {
+		return err
 	}
-	return s.bufs[i][:0]
+	p.futures = append(p.futures, f)
+	return nil
+}
+
+// group sorts the batch's records into runs of one event, events in the
+// order they first appear.
+func (s *Sink) group(b *record.Batch) {
+	clear(s.index)
+	s.order = s.order[:0]
+	for i := range b.Records {
+		ev := b.Records[i].Event
+		if i > 0 && ev == b.Records[i-1].Event {
+			rs := s.runs[s.index[ev]]
+			rs[len(rs)-1].to = i + 1
+			continue
+		}
+		g, ok := s.index[ev]
+		if !ok {
+			g = len(s.order)
+			s.index[ev] = g
+			s.order = append(s.order, ev)
+			if g == len(s.runs) {
+				s.runs = append(s.runs, nil)
+			}
+			s.runs[g] = s.runs[g][:0]
+		}
+		s.runs[g] = append(s.runs[g], run{i, i + 1})
+	}
+}
+
+// wait waits for every acknowledgement of the batch. Its buffer is reused
+// only once all are in: an unacknowledged message may still be published
+// again by the client.
+func (p *publishing) wait(ctx context.Context) error {
+	err := p.err
+	for _, f := range p.futures {
+		if err != nil {
+			break
+		}
+		select {
+		case <-f.Ok():
+		case err = <-f.Err():
+		case <-ctx.Done():
+			err = fmt.Errorf("waiting for %d acknowledgements: %w", len(p.futures), ctx.Err())
+		}
+	}
+	if err == nil {
+		p.sink.free = append(p.sink.free, p.buf[:0])
+		return nil
+	}
+	if errors.Is(err, nats.ErrMaxPayload) {
+		return fmt.Errorf("natssink: %w: %w", record.ErrRejected, err)
+	}
+	return fmt.Errorf("natssink: %w", err)
 }
 
 func (s *Sink) subjectOf(ev string) string {
@@ -250,18 +312,4 @@ func (s *Sink) subjectOf(ev string) string {
 	sub := s.subject + "." + string(tok)
 	s.subjects[ev] = sub
 	return sub
-}
-
-// wait waits for every future of this Send.
-func (s *Sink) wait(ctx context.Context) error {
-	for _, f := range s.futures {
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			return err
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %d acknowledgements: %w", len(s.futures), ctx.Err())
-		}
-	}
-	return nil
 }
