@@ -93,6 +93,12 @@ func TestIntakeRefuses(t *testing.T) {
 					`{"error":"uuid: want the instance's UUID, a string","field":"uuid"}`},
 				{"bad recorded_at", request{path: "/usage_data", body: []byte(`{"uuid": "a", "recorded_at": "now"}`)}, 400,
 					`{"error":"recorded_at \"now\": want an RFC 3339 time","field":"recorded_at"}`},
+				// A week's values have a partition of their own: a sender's
+				// clock cannot make one for every week of a century.
+				{"recorded_at long ago", request{path: "/usage_data", body: []byte(`{"uuid": "a", "recorded_at": "2016-11-25T12:00:00Z"}`)}, 400,
+					`{"error":"recorded_at 2016-11-25T12:00:00Z: want a time within ten years before the collector's clock (2026-11-26T08:00:00Z) and a week after it","field":"recorded_at"}`},
+				{"recorded_at ahead", request{path: "/usage_data", body: []byte(`{"uuid": "a", "recorded_at": "2026-12-03T08:00:01Z"}`)}, 400,
+					`{"error":"recorded_at 2026-12-03T08:00:01Z: want a time within ten years before the collector's clock (2026-11-26T08:00:00Z) and a week after it","field":"recorded_at"}`},
 				{"not JSON", request{path: "/usage_data", body: []byte(goodPing), headers: map[string]string{"Content-Type": "text/plain"}}, 415,
 					`{"error":"Content-Type \"text/plain\": want application/json","field":"Content-Type"}`},
 				{"unknown encoding", request{path: "/usage_data", body: []byte(goodPing), headers: map[string]string{"Content-Encoding": "br"}}, 415,

@@ -186,15 +186,30 @@ func (w *Warehouse) computeWeeks(ctx context.Context, keyPath, source string, st
 		index[st.Week] = int32(i)
 		lo, hi = min(lo, st.MinID), max(hi, st.MaxID)
 	}
-	// The ids bound the scan of the metric's values to the stale weeks'
-	// pings (on PostgreSQL by the values' block range index on ping_id):
-	// the current week alone is a thousand rows, not every week's.
+	// The weeks and ids bound the scan of the metric's values to the stale
+	// weeks' pings: the current week alone is a thousand rows, not every
+	// week's.
 	d := w.d
 	q := fmt.Sprintf(`SELECT p.id, p.week, p.uuid, p.recorded_at, p.version, p.edition, v.value FROM metric_key_values v JOIN pings p ON p.id = v.ping_id
 		WHERE v.key_id = (SELECT id FROM metric_keys WHERE key_path = %s) AND v.ping_id >= %s AND v.ping_id <= %s
 			AND p.source = %s AND p.week >= %s AND p.week <= %s`,
 		d.ph(1), d.ph(2), d.ph(3), d.ph(4), d.ph(5), d.ph(6))
-	rows, err := w.db.QueryContext(ctx, q, keyPath, lo, hi, source, stale[0].Week, stale[len(stale)-1].Week)
+	args := []any{keyPath, lo, hi, source, stale[0].Week, stale[len(stale)-1].Week}
+	if d.name == Postgres {
+		// The weeks' partitions alone (SQLite finds the ids in its
+		// primary key, key then ping).
+		first, err := ParseWeek(stale[0].Week)
+		if err != nil {
+			return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
+		}
+		last, err := ParseWeek(stale[len(stale)-1].Week)
+		if err != nil {
+			return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
+		}
+		q += ` AND v.week >= $7 AND v.week <= $8`
+		args = append(args, weekNumber(first), weekNumber(last))
+	}
+	rows, err := w.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: series of %s: %w", keyPath, err)
 	}

@@ -103,8 +103,14 @@ func (w *Warehouse) StorePings(ctx context.Context, ps []Ping) ([]Stored, error)
 			return nil, err
 		}
 		parsed = append(parsed, parsedPing{Ping: p, facts: f, values: values})
+		if err := checkRecordedAt(f.recordedAt, w.now()); err != nil {
+			return nil, err
+		}
 	}
 	if err := w.keyIDs(ctx, parsed); err != nil {
+		return nil, err
+	}
+	if err := w.ensureValueWeeks(ctx, parsed); err != nil {
 		return nil, err
 	}
 	out := make([]Stored, len(ps))
@@ -167,8 +173,8 @@ const insertPing = `INSERT INTO pings (uuid, recorded_at, week, received_at, ver
 // a transaction do: the values are stored only with a new ping.
 var storePingPostgres = `WITH instance AS (` + fmt.Sprintf(upsertInstance, "$1, $2, $3, $4, $5, $5") + `),
 	ping AS (` + fmt.Sprintf(insertPing, "$1, $5, $6, $7, $3, $4, $8, $9, $10") + `),
-	vals AS (INSERT INTO metric_key_values (key_id, ping_id, value)
-		SELECT k, ping.id, v FROM ping, unnest($11::int4[], $12::float8[]) AS u(k, v))
+	vals AS (INSERT INTO metric_key_values (key_id, week, ping_id, value)
+		SELECT k, $13, ping.id, v FROM ping, unnest($11::int4[], $12::float8[]) AS u(k, v))
 	SELECT id FROM ping`
 
 // storePing stores one ping, its key ids set: on PostgreSQL in one
@@ -186,10 +192,11 @@ func (w *Warehouse) storePing(ctx context.Context, q querier, p *parsedPing) (St
 	st := Stored{UUID: f.uuid, RecordedAt: f.recordedAt}
 	now := w.now()
 	d := w.d
-	week := keys.WeekOf(f.recordedAt).String()
+	wk := keys.WeekOf(f.recordedAt)
+	week := wk.String()
 	if d.name == Postgres {
 		err = q.QueryRowContext(ctx, storePingPostgres, f.uuid, f.hostname, f.version, f.edition, d.ts(f.recordedAt),
-			week, d.ts(now), source, d.jsonArg(p.Payload), d.jsonArg(problems), p.values.ids, p.values.nums).Scan(&st.ID)
+			week, d.ts(now), source, d.jsonArg(p.Payload), d.jsonArg(problems), p.values.ids, p.values.nums, weekNumber(wk)).Scan(&st.ID)
 	} else {
 		if _, err := q.ExecContext(ctx, fmt.Sprintf(upsertInstance, d.list(1, 6)),
 			f.uuid, f.hostname, f.version, f.edition, d.ts(f.recordedAt), d.ts(f.recordedAt)); err != nil {

@@ -61,6 +61,7 @@ type Warehouse struct {
 	now     func() time.Time
 	onError func(error)
 	keys    keyCache
+	weeks   valueWeeks
 }
 
 // Open opens the warehouse at dsn — "sqlite:PATH" (the file is created) or
