@@ -91,14 +91,7 @@ func benchWarehouse(b *testing.B) *warehouse.Warehouse {
 		// A ping's values together, pings in order, as the intake
 		// stores them: the pings are the loop's outer side (sorting
 		// 208 M rows instead would take longer than the fill).
-		{`DO $$
-			DECLARE wk integer;
-			BEGIN
-				FOR wk IN SELECT DISTINCT (substr(week, 1, 4) || substr(week, 7, 2))::integer FROM pings LOOP
-					EXECUTE format('CREATE TABLE metric_key_values_%s_w%s PARTITION OF metric_key_values FOR VALUES IN (%s)',
-						wk / 100, lpad((wk % 100)::text, 2, '0'), wk);
-				END LOOP;
-			END $$`, nil},
+		{`SELECT metric_key_values_week(wk) FROM (SELECT DISTINCT (substr(week, 1, 4) || substr(week, 7, 2))::integer AS wk FROM pings) weeks`, nil},
 		{`INSERT INTO metric_key_values (key_id, week, ping_id, value)
 			SELECT k.id, (substr(p.week, 1, 4) || substr(p.week, 7, 2))::integer, p.id, CASE WHEN (p.id + m) % 97 = 0 THEN -1 ELSE (p.id * 31 + m * 7) % 1000 END
 			FROM pings p, generate_series(1, $1::int) m JOIN metric_keys k ON k.key_path = 'bench.metric_' || m`, []any{metrics}},

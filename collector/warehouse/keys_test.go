@@ -125,7 +125,8 @@ func TestMetricKeysMigration(t *testing.T) {
 }
 
 // TestKeyIDsAcrossCollectors: collectors sharing a warehouse add the same
-// new key paths at once; each key path gets one id, which all of them use.
+// new key paths, and on PostgreSQL the same week's partition, at once; each
+// key path gets one id, which all of them use.
 func TestKeyIDsAcrossCollectors(t *testing.T) {
 	ctx := context.Background()
 	dsns := map[string]string{

@@ -57,13 +57,12 @@ func (w *Warehouse) ensureValueWeeks(ctx context.Context, pings []parsedPing) er
 		if known {
 			continue
 		}
-		name := fmt.Sprintf("metric_key_values_%d_w%02d", wk.Year, wk.Week)
-		if _, err := w.db.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF metric_key_values FOR VALUES IN (%d)`, name, n)); err != nil {
-			// Two collectors creating one partition at once: the loser's
-			// error is fine when the partition now exists.
-			var exists bool
-			if w.db.QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&exists) != nil || !exists {
-				return fmt.Errorf("warehouse: creating partition %s: %w", name, err)
+		// Two collectors making one partition at once: the loser's
+		// error is a name taken, and a second try finds the partition.
+		q := `SELECT metric_key_values_week($1)`
+		if _, err := w.db.ExecContext(ctx, q, n); err != nil {
+			if _, err := w.db.ExecContext(ctx, q, n); err != nil {
+				return fmt.Errorf("warehouse: creating the partition of %s: %w", wk, err)
 			}
 		}
 		w.weeks.mu.Lock()

@@ -46,17 +46,17 @@ CREATE TABLE metric_key_values (
     value   double precision NOT NULL
 ) PARTITION BY LIST (week);
 CREATE INDEX metric_key_values_key_id ON metric_key_values (key_id);
+-- metric_key_values_week makes the partition of a week (year * 100 + week)
+-- unless it exists: the one place its name is spelled.
 -- +goose StatementBegin
-DO $$
-DECLARE wk integer;
+CREATE FUNCTION metric_key_values_week(wk integer) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    FOR wk IN SELECT DISTINCT (substr(week, 1, 4) || substr(week, 7, 2))::integer FROM pings LOOP
-        EXECUTE format('CREATE TABLE metric_key_values_%s_w%s PARTITION OF metric_key_values FOR VALUES IN (%s)',
-            wk / 100, lpad((wk % 100)::text, 2, '0'), wk);
-    END LOOP;
+    EXECUTE format('CREATE TABLE IF NOT EXISTS metric_key_values_%s_w%s PARTITION OF metric_key_values FOR VALUES IN (%s)',
+        wk / 100, lpad((wk % 100)::text, 2, '0'), wk);
 END
 $$;
 -- +goose StatementEnd
+SELECT metric_key_values_week(wk) FROM (SELECT DISTINCT (substr(week, 1, 4) || substr(week, 7, 2))::integer AS wk FROM pings) weeks;
 INSERT INTO metric_key_values (key_id, week, ping_id, value)
     SELECT v.key_id, (substr(p.week, 1, 4) || substr(p.week, 7, 2))::integer, v.ping_id, v.value
     FROM metric_key_values_unpartitioned v JOIN pings p ON p.id = v.ping_id;
@@ -73,8 +73,7 @@ BEGIN
     IF wk IS NULL THEN
         RAISE EXCEPTION 'metric_values: no ping %', NEW.ping_id;
     END IF;
-    EXECUTE format('CREATE TABLE IF NOT EXISTS metric_key_values_%s_w%s PARTITION OF metric_key_values FOR VALUES IN (%s)',
-        wk / 100, lpad((wk % 100)::text, 2, '0'), wk);
+    PERFORM metric_key_values_week(wk);
     INSERT INTO metric_keys (key_path) VALUES (NEW.key_path) ON CONFLICT (key_path) DO NOTHING;
     INSERT INTO metric_key_values (key_id, week, ping_id, value)
         SELECT id, wk, NEW.ping_id, NEW.value FROM metric_keys WHERE key_path = NEW.key_path;
@@ -95,6 +94,7 @@ CREATE TABLE metric_key_values_unpartitioned (
 INSERT INTO metric_key_values_unpartitioned SELECT key_id, ping_id, value FROM metric_key_values;
 DROP TABLE metric_key_values;
 ALTER TABLE metric_key_values_unpartitioned RENAME TO metric_key_values;
+DROP FUNCTION metric_key_values_week(integer);
 CREATE INDEX metric_key_values_key_id ON metric_key_values (key_id);
 CREATE VIEW metric_values AS
     SELECT v.ping_id, k.key_path, v.value FROM metric_key_values v JOIN metric_keys k ON k.id = v.key_id;
