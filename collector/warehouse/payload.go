@@ -439,6 +439,14 @@ func (s *scanner) string() ([]byte, error) {
 	return nil, errSyntax
 }
 
+// skipDigits is the index after the run of decimal digits at j.
+func (s *scanner) skipDigits(j int) int {
+	for j < len(s.data) && s.data[j] >= '0' && s.data[j] <= '9' {
+		j++
+	}
+	return j
+}
+
 // skipString reads past a string, checking it as string does.
 func (s *scanner) skipString() error {
 	_, err := s.string()
@@ -458,9 +466,7 @@ func (s *scanner) number() (n float64, ok bool, err error) {
 	case j < len(s.data) && s.data[j] == '0':
 		j++
 	case j < len(s.data) && s.data[j] >= '1' && s.data[j] <= '9':
-		for j < len(s.data) && s.data[j] >= '0' && s.data[j] <= '9' {
-			j++
-		}
+		j = s.skipDigits(j)
 	default:
 		return 0, false, errSyntax
 	}
@@ -468,9 +474,7 @@ func (s *scanner) number() (n float64, ok bool, err error) {
 	if j < len(s.data) && s.data[j] == '.' {
 		j++
 		k := j
-		for j < len(s.data) && s.data[j] >= '0' && s.data[j] <= '9' {
-			j++
-		}
+		j = s.skipDigits(j)
 		if j == k {
 			return 0, false, errSyntax
 		}
@@ -482,9 +486,7 @@ func (s *scanner) number() (n float64, ok bool, err error) {
 			j++
 		}
 		k := j
-		for j < len(s.data) && s.data[j] >= '0' && s.data[j] <= '9' {
-			j++
-		}
+		j = s.skipDigits(j)
 		if j == k {
 			return 0, false, errSyntax
 		}
