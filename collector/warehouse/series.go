@@ -129,14 +129,39 @@ func (w *Warehouse) Totals(ctx context.Context, source string, r Weeks) (*Metric
 	if err != nil {
 		return nil, err
 	}
+	out := &MetricTotals{Weeks: weeks, KeyPaths: map[string][]WeekStat{}}
+	if len(weeks) == 0 {
+		return out, nil
+	}
+	sums := `SUM(CASE WHEN v.value <> -1 THEN v.value ELSE 0 END) AS total,
+			SUM(CASE WHEN v.value <> -1 THEN 1 ELSE 0 END) AS instances,
+			SUM(CASE WHEN v.value = -1 THEN 1 ELSE 0 END) AS failed`
 	q := `WITH ` + w.latestPings() + `
-		SELECT v.key_path, l.week,
-			SUM(CASE WHEN v.value <> -1 THEN v.value ELSE 0 END),
-			SUM(CASE WHEN v.value <> -1 THEN 1 ELSE 0 END),
-			SUM(CASE WHEN v.value = -1 THEN 1 ELSE 0 END)
+		SELECT v.key_path, l.week, ` + sums + `
 		FROM latest l JOIN metric_values v ON v.ping_id = l.id
 		GROUP BY v.key_path, l.week`
-	rows, err := w.db.QueryContext(ctx, q, source, from, to)
+	args := []any{source, from, to}
+	if w.d.name == Postgres {
+		// The weeks' partitions of the values alone, not every week's,
+		// and key paths joined to the sums, not to every value.
+		first, err := ParseWeek(weeks[0])
+		if err != nil {
+			return nil, fmt.Errorf("warehouse: totals: %w", err)
+		}
+		last, err := ParseWeek(weeks[len(weeks)-1])
+		if err != nil {
+			return nil, fmt.Errorf("warehouse: totals: %w", err)
+		}
+		q = `WITH ` + w.latestPings() + `
+		SELECT k.key_path, t.week, t.total, t.instances, t.failed FROM (
+			SELECT v.key_id, l.week, ` + sums + `
+			FROM latest l JOIN metric_key_values v ON v.ping_id = l.id
+			WHERE v.week >= $4 AND v.week <= $5
+			GROUP BY v.key_id, l.week) t
+		JOIN metric_keys k ON k.id = t.key_id`
+		args = append(args, weekNumber(first), weekNumber(last))
+	}
+	rows, err := w.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: totals: %w", err)
 	}
@@ -145,7 +170,6 @@ func (w *Warehouse) Totals(ctx context.Context, source string, r Weeks) (*Metric
 	for i, wk := range weeks {
 		index[wk] = i
 	}
-	out := &MetricTotals{Weeks: weeks, KeyPaths: map[string][]WeekStat{}}
 	for rows.Next() {
 		var kp, wk string
 		var st WeekStat
