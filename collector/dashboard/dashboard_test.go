@@ -47,36 +47,23 @@ func smallSet() *model.Set {
 	}
 }
 
-// ping is a ping of instance uuid in ISO week wk, recorded on its Tuesday
-// at hour h, with one value of counts.issues.
-func ping(t *testing.T, uuid, wk string, h int, version, edition string, issues float64) warehouse.Ping {
-	t.Helper()
-	week, err := warehouse.ParseWeek(wk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := week.Monday().AddDate(0, 0, 1).Add(time.Duration(h) * time.Hour)
-	return warehouse.Ping{Payload: fmt.Appendf(nil, `{"uuid": %q, "recorded_at": %q, "hostname": "%s.example.com", "version": %q, "edition": %q, "counts": {"issues": %v}}`,
-		uuid, at.Format(time.RFC3339), uuid, version, edition, issues)}
-}
-
 // fillSmall stores the small dataset: W45 a=10 b=5; W46 a=20 (after an
 // earlier 999 that it replaces) b=-1 c=3; W47 a=-1 b=7 c=4; a upgrades to
 // 17.2 in W47; a SaaS ping in W47; four create_issue records.
 func fillSmall(t *testing.T, w *warehouse.Warehouse) {
 	t.Helper()
-	saas := ping(t, "saas", "2026-W47", 1, "17.2", "ultimate", 1000)
+	saas := warehousetest.Ping(t, "saas", "2026-W47", 1, "17.2", "ultimate", 1000)
 	saas.Source = warehouse.SourceWarehouse
 	pings := []warehouse.Ping{
-		ping(t, "a", "2026-W45", 1, "17.1", "free", 10),
-		ping(t, "a", "2026-W46", 1, "17.1", "free", 999),
-		ping(t, "a", "2026-W46", 5, "17.1", "free", 20),
-		ping(t, "a", "2026-W47", 1, "17.2", "free", -1),
-		ping(t, "b", "2026-W45", 1, "17.2", "premium", 5),
-		ping(t, "b", "2026-W46", 1, "17.2", "premium", -1),
-		ping(t, "b", "2026-W47", 1, "17.2", "premium", 7),
-		ping(t, "c", "2026-W46", 1, "17.1", "premium", 3),
-		ping(t, "c", "2026-W47", 1, "17.1", "premium", 4),
+		warehousetest.Ping(t, "a", "2026-W45", 1, "17.1", "free", 10),
+		warehousetest.Ping(t, "a", "2026-W46", 1, "17.1", "free", 999),
+		warehousetest.Ping(t, "a", "2026-W46", 5, "17.1", "free", 20),
+		warehousetest.Ping(t, "a", "2026-W47", 1, "17.2", "free", -1),
+		warehousetest.Ping(t, "b", "2026-W45", 1, "17.2", "premium", 5),
+		warehousetest.Ping(t, "b", "2026-W46", 1, "17.2", "premium", -1),
+		warehousetest.Ping(t, "b", "2026-W47", 1, "17.2", "premium", 7),
+		warehousetest.Ping(t, "c", "2026-W46", 1, "17.1", "premium", 3),
+		warehousetest.Ping(t, "c", "2026-W47", 1, "17.1", "premium", 4),
 		saas,
 	}
 	ctx := context.Background()
@@ -354,13 +341,13 @@ func TestCatalogueSeesNewPings(t *testing.T) {
 		t.Fatalf("before: %s, want %s", got, want)
 	}
 	ctx := context.Background()
-	if _, err := w.StorePings(ctx, []warehouse.Ping{ping(t, "d", "2026-W47", 1, "17.2", "free", 100), ping(t, "d", "2026-W48", 1, "17.2", "free", 1000)}); err != nil {
+	if _, err := w.StorePings(ctx, []warehouse.Ping{warehousetest.Ping(t, "d", "2026-W47", 1, "17.2", "free", 100), warehousetest.Ping(t, "d", "2026-W48", 1, "17.2", "free", 1000)}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := latest(), "2026-W47 111 3 15 23 111"; got != want {
 		t.Errorf("after a ping of W47 and one of the current week: %s, want %s", got, want)
 	}
-	if _, err := w.StorePing(ctx, ping(t, "d", "2026-W46", 1, "17.2", "free", 7)); err != nil {
+	if _, err := w.StorePing(ctx, warehousetest.Ping(t, "d", "2026-W46", 1, "17.2", "free", 7)); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := latest(), "2026-W47 111 3 15 30 111"; got != want {
@@ -379,7 +366,7 @@ func TestBesideIntake(t *testing.T) {
 	}
 	defer c.Close()
 	h := c.Handler()
-	p := ping(t, "a", "2026-W45", 1, "17.1", "free", 10)
+	p := warehousetest.Ping(t, "a", "2026-W45", 1, "17.1", "free", 10)
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodPost, "/usage_data", bytes.NewReader(p.Payload))
 	req.Header.Set("Content-Type", "application/json")

@@ -15,19 +15,6 @@ import (
 	"github.com/usagekit/usagekit/collector/warehouse"
 )
 
-// seriesPing is a ping of instance uuid in ISO week wk (recorded on its
-// Tuesday at hour h) with one value of counts.issues.
-func seriesPing(t *testing.T, uuid, wk string, h int, version, edition string, issues float64) warehouse.Ping {
-	t.Helper()
-	week, err := warehouse.ParseWeek(wk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := week.Monday().AddDate(0, 0, 1).Add(time.Duration(h) * time.Hour)
-	return warehouse.Ping{Payload: fmt.Appendf(nil, `{"uuid": %q, "recorded_at": %q, "hostname": "%s.example.com", "version": %q, "edition": %q, "counts": {"issues": %v}}`,
-		uuid, at.Format(time.RFC3339), uuid, version, edition, issues)}
-}
-
 // fillSeries stores the small dataset the series tests read: three
 // instances over three weeks, with a second, earlier ping of a in W46 that
 // its later one replaces, failures (-1), an upgrade, and a SaaS ping that
@@ -35,17 +22,17 @@ func seriesPing(t *testing.T, uuid, wk string, h int, version, edition string, i
 func fillSeries(t *testing.T, w *warehouse.Warehouse) {
 	t.Helper()
 	pings := []warehouse.Ping{
-		seriesPing(t, "a", "2026-W45", 1, "17.1", "free", 10),
-		seriesPing(t, "a", "2026-W46", 1, "17.1", "free", 999),
-		seriesPing(t, "a", "2026-W46", 5, "17.1", "free", 20),
-		seriesPing(t, "a", "2026-W47", 1, "17.2", "free", -1),
-		seriesPing(t, "b", "2026-W45", 1, "17.2", "premium", 5),
-		seriesPing(t, "b", "2026-W46", 1, "17.2", "premium", -1),
-		seriesPing(t, "b", "2026-W47", 1, "17.2", "premium", 7),
-		seriesPing(t, "c", "2026-W46", 1, "17.1", "premium", 3),
-		seriesPing(t, "c", "2026-W47", 1, "17.1", "premium", 4),
+		warehousetest.Ping(t, "a", "2026-W45", 1, "17.1", "free", 10),
+		warehousetest.Ping(t, "a", "2026-W46", 1, "17.1", "free", 999),
+		warehousetest.Ping(t, "a", "2026-W46", 5, "17.1", "free", 20),
+		warehousetest.Ping(t, "a", "2026-W47", 1, "17.2", "free", -1),
+		warehousetest.Ping(t, "b", "2026-W45", 1, "17.2", "premium", 5),
+		warehousetest.Ping(t, "b", "2026-W46", 1, "17.2", "premium", -1),
+		warehousetest.Ping(t, "b", "2026-W47", 1, "17.2", "premium", 7),
+		warehousetest.Ping(t, "c", "2026-W46", 1, "17.1", "premium", 3),
+		warehousetest.Ping(t, "c", "2026-W47", 1, "17.1", "premium", 4),
 	}
-	saas := seriesPing(t, "saas", "2026-W47", 1, "17.2", "ultimate", 1000)
+	saas := warehousetest.Ping(t, "saas", "2026-W47", 1, "17.2", "ultimate", 1000)
 	saas.Source = warehouse.SourceWarehouse
 	if _, err := w.StorePings(context.Background(), append(pings, saas)); err != nil {
 		t.Fatal(err)
@@ -158,8 +145,8 @@ func TestMetricSeriesKept(t *testing.T) {
 			// A ping of W45 and one of a new week: W45 is computed again
 			// (the change is gone, d counted), W46 and W47 stay kept.
 			for _, p := range []warehouse.Ping{
-				seriesPing(t, "d", "2026-W45", 2, "17.3", "ultimate", 100),
-				seriesPing(t, "d", "2026-W48", 2, "17.3", "ultimate", 200),
+				warehousetest.Ping(t, "d", "2026-W45", 2, "17.3", "ultimate", 100),
+				warehousetest.Ping(t, "d", "2026-W48", 2, "17.3", "ultimate", 200),
 			} {
 				if _, err := w.StorePing(ctx, p); err != nil {
 					t.Fatal(err)
@@ -184,7 +171,7 @@ func TestMetricSeriesKept(t *testing.T) {
 			}
 
 			// Readers at once agree, whoever keeps the weeks.
-			if _, err := w.StorePing(ctx, seriesPing(t, "e", "2026-W48", 3, "17.3", "free", 1)); err != nil {
+			if _, err := w.StorePing(ctx, warehousetest.Ping(t, "e", "2026-W48", 3, "17.3", "free", 1)); err != nil {
 				t.Fatal(err)
 			}
 			var g errgroup.Group
@@ -350,7 +337,7 @@ func TestInstances(t *testing.T) {
 	for name, w := range open(t) {
 		t.Run(name, func(t *testing.T) {
 			fillSeries(t, w)
-			p := seriesPing(t, "c", "2026-W48", 1, "17.2", "premium", -1)
+			p := warehousetest.Ping(t, "c", "2026-W48", 1, "17.2", "premium", -1)
 			p.Problems = []string{"counts.issues: want a count"}
 			if _, err := w.StorePing(ctx, p); err != nil {
 				t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/usagekit/usagekit/collector/warehouse"
 	"github.com/usagekit/usagekit/internal/testservers"
@@ -75,4 +76,18 @@ func OpenPostgres(t testing.TB, opt warehouse.Options) *warehouse.Warehouse {
 	}
 	t.Cleanup(func() { w.Close() })
 	return w
+}
+
+// Ping is a ping of instance uuid in ISO week wk ("2026-W47"), recorded on
+// its Tuesday at hour h, with one value, issues, at counts.issues: the
+// weekly datasets of the series and dashboard tests are made of them.
+func Ping(t testing.TB, uuid, wk string, h int, version, edition string, issues float64) warehouse.Ping {
+	t.Helper()
+	week, err := warehouse.ParseWeek(wk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := week.Monday().AddDate(0, 0, 1).Add(time.Duration(h) * time.Hour)
+	return warehouse.Ping{Payload: fmt.Appendf(nil, `{"uuid": %q, "recorded_at": %q, "hostname": "%s.example.com", "version": %q, "edition": %q, "counts": {"issues": %v}}`,
+		uuid, at.Format(time.RFC3339), uuid, version, edition, issues)}
 }
