@@ -1,5 +1,6 @@
 // Package loader drains a JetStream stream of event records (as
-// runtime/record/natssink fills it: JSON lines, many records a message)
+// runtime/record/natssink fills it: JSON lines, many records a message,
+// Snappy-compressed or not)
 // into the warehouse through a durable pull consumer. Messages are
 // acknowledged only after the records they hold are committed, so delivery
 // is at least once; the warehouse keeps each record id once, so storage is
@@ -21,6 +22,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/usagekit/usagekit/collector/warehouse"
+	"github.com/usagekit/usagekit/runtime/record/natssink"
 )
 
 // Store is where records go: the warehouse.
@@ -186,7 +188,12 @@ func (l *Loader) fetch(ctx context.Context) (*batch, error) {
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, m := range got {
 		g.Go(func() error {
-			parsed[i], errs[i] = warehouse.ParseRecordLines(m.Data())
+			lines, err := natssink.Lines(m.Headers(), m.Data(), nil)
+			if err != nil {
+				errs[i] = err
+				return nil
+			}
+			parsed[i], errs[i] = warehouse.ParseRecordLines(lines)
 			return nil
 		})
 	}

@@ -265,8 +265,17 @@ func TestPoisonMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	subject := strings.TrimSuffix(s.CachedInfo().Config.Subjects[0], ">") + "create_issue"
-	for _, body := range []string{`not json`, `{"id": "x", "occurred_at": "2026-11-25T12:00:00Z", "event": "a"}`} {
-		if _, err := js.Publish(ctx, subject, []byte(body)); err != nil {
+	for _, m := range []struct{ body, encoding string }{
+		{`not json`, ""},
+		{`{"id": "x", "occurred_at": "2026-11-25T12:00:00Z", "event": "a"}`, ""},
+		{"\xff\xff\xff\xff\x0fsnappy of nothing", "snappy"},
+		{`{}`, "br"},
+	} {
+		msg := &nats.Msg{Subject: subject, Data: []byte(m.body), Header: nats.Header{}}
+		if m.encoding != "" {
+			msg.Header.Set(natssink.HeaderEncoding, m.encoding)
+		}
+		if _, err := js.PublishMsg(ctx, msg); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -284,12 +293,14 @@ func TestPoisonMessage(t *testing.T) {
 	want := []string{
 		"loader: message " + subject + " dropped: line 1: invalid character 'o' in literal null (expecting 'u')",
 		"loader: message " + subject + ` dropped: line 1: id "x": want a UUID`,
+		"loader: message " + subject + " dropped: natssink: unreadable message body: a snappy block of 22 bytes says it holds 4294967295, more than 8388608",
+		"loader: message " + subject + ` dropped: natssink: unreadable message body: Content-Encoding "br", want "snappy" or none`,
 	}
 	if strings.Join(reported, "\n") != strings.Join(want, "\n") {
 		t.Errorf("reported\n%s\nwant\n%s", strings.Join(reported, "\n"), strings.Join(want, "\n"))
 	}
-	if st := l.Stats(); st.Poison != 2 || st.Stored != 300 {
-		t.Errorf("stats %+v, want 2 poison messages and 300 records", st)
+	if st := l.Stats(); st.Poison != 4 || st.Stored != 300 {
+		t.Errorf("stats %+v, want 4 poison messages and 300 records", st)
 	}
 }
 

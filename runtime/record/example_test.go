@@ -14,7 +14,8 @@ import (
 // the sink prints what each record carries.
 func Example() {
 	sink := record.SinkFunc(func(_ context.Context, b *record.Batch) error {
-		for _, r := range b.Records {
+		for i := range b.Len() {
+			r := b.Record(i)
 			fmt.Println(r.Event, r.OccurredAt.Format(time.RFC3339), "user", r.Identifiers.User[:16]+"…")
 			for _, p := range r.Properties {
 				fmt.Printf("  %s = %v (%T)\n", p.Name, p.Value.Any(), p.Value.Any())

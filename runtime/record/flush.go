@@ -73,12 +73,8 @@ type flusher struct {
 	order      []int32
 	frameGroup []int32
 	window     []inflight
-	idents     []string // a batch's identifiers, looked up before decoding
-	strs       *interner
-	arenas     []*arena // free for reuse
-	recs       []Record
-	props      []Property
-	fe         []string
+	fb         frameBatch // the batch being sent
+	arenas     []*arena   // free for reuse
 	held       []heldBatch
 	drops      backlog.Drops
 	failing    atomic.Bool
@@ -97,7 +93,8 @@ func (f *flusher) init(opts Options) {
 	f.ctx = opts.Context
 	f.ctxJSON = appendContext(nil, &opts.Context)
 	f.eventGroup = make(map[string]int32)
-	f.strs = newInterner()
+	f.fb.in = newInterner()
+	f.fb.ctx = &f.ctx
 }
 
 // Flush delivers every record added so far, after the batches kept from
@@ -313,19 +310,12 @@ func eventOf(b []byte) []byte {
 	return b[start : start+int(n)]
 }
 
-// start decodes a batch and hands it to the sink within WriteTimeout; a
+// start prepares a batch and hands it to the sink within WriteTimeout; a
 // panicking sink counts as a failed send.
 func (p *Pipeline) start(ctx context.Context, hb heldBatch) (in inflight) {
 	f := &p.flushing
-	f.recs, f.props, f.fe = f.recs[:0], f.props[:0], f.fe[:0]
-	rd := frameReader{s: hb.frames}
-	f.idents = rd.lookup(f.names, f.idents[:0])
-	ids := f.idents
-	for rd.pos < len(rd.s) {
-		f.recs = append(f.recs, Record{})
-		ids, f.props, f.fe = rd.decode(&f.recs[len(f.recs)-1], ids, f.strs, &f.ctx, f.props, f.fe)
-	}
-	b := &Batch{ID: hb.id, Records: f.recs, ctxJSON: f.ctxJSON}
+	f.fb.prepare(hb.frames, f.names)
+	b := &Batch{ID: hb.id, fb: &f.fb, ctxJSON: f.ctxJSON}
 	in.hb = hb
 	in.ctx, in.cancel = context.WithTimeout(ctx, p.opts.WriteTimeout)
 	defer func() {

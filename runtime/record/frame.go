@@ -198,31 +198,8 @@ func frameLen(s string, pos int) int {
 	return int(uint32(s[pos]) | uint32(s[pos+1])<<8 | uint32(s[pos+2])<<16 | uint32(s[pos+3])<<24)
 }
 
-// lookup appends the identifiers of every frame in f.s to ids, in the
-// order decode takes them, pseudonymized by ps. Looking up a batch's
-// identifiers in a loop of their own lets the processor overlap their
-// cache misses, which decoding record by record would take one at a time.
-func (f *frameReader) lookup(ps *pseudonyms, ids []string) []string {
-	for pos := 0; pos < len(f.s); pos += frameLen(f.s, pos) {
-		fr := frameReader{s: f.s, pos: pos + frameHeader - 1}
-		flags := fr.u8()
-		fr.str()
-		for kind, flag := range [...]byte{hasUser, hasProject, hasNamespace} {
-			if flags&flag != 0 {
-				ids = append(ids, ps.of(byte(kind), int64(fr.u64())))
-			}
-		}
-		if flags&hasFeature != 0 {
-			for n := fr.uvarint(); n > 0; n-- {
-				ids = append(ids, ps.of(kindNamespace, int64(fr.u64())))
-			}
-		}
-	}
-	return ids
-}
-
 // decode reads the frame at f.pos into r, taking its identifiers from
-// ids (made by lookup), its strings from in, appending its properties to
+// ids (in the order frameBatch.prepare made them), its strings from in, appending its properties to
 // props and its feature namespaces to names; it returns what is left of
 // ids and both slices.
 func (f *frameReader) decode(r *Record, ids []string, in *interner, ctx *Context, props []Property, names []string) ([]string, []Property, []string) {
@@ -285,23 +262,35 @@ func (f *frameReader) decode(r *Record, ids []string, in *interner, ctx *Context
 	return ids, props, names
 }
 
-// interner gives the strings of decoded records: names and values repeat
-// (events, property names, labels, enum values), so a string seen lately
-// is handed out again, and only a new one is copied. A slot is picked by
-// a hash of the bytes; a collision replaces it. Strings handed out are
-// copies, never the frames' memory, so they stay valid after the flush
-// writes over that memory.
+// interner gives the strings of decoded records and their JSON form:
+// names and values repeat (events, property names, labels, enum values),
+// so a string seen lately is handed out again, and only a new one is
+// copied and escaped. A slot is picked by a hash of the bytes; a
+// collision replaces it. Strings handed out are copies, never the frames'
+// memory, so they stay valid after the flush writes over that memory.
 type interner struct {
 	seed  maphash.Seed
-	slots [1 << 12]string
+	slots [1 << 12]internSlot
+}
+
+type internSlot struct {
+	raw  string
+	json string // raw as a JSON string; "" in a slot never filled
 }
 
 func newInterner() *interner { return &interner{seed: maphash.MakeSeed()} }
 
-func (in *interner) get(b string) string {
-	slot := &in.slots[maphash.String(in.seed, b)&(1<<12-1)]
-	if *slot != b {
-		*slot = strings.Clone(b)
+func (in *interner) slot(b string) *internSlot {
+	s := &in.slots[maphash.String(in.seed, b)&(1<<12-1)]
+	if s.raw != b || s.json == "" {
+		s.raw = strings.Clone(b)
+		s.json = string(appendString(nil, b))
 	}
-	return *slot
+	return s
 }
+
+// get is b as a string of its own.
+func (in *interner) get(b string) string { return in.slot(b).raw }
+
+// json is b as a JSON string, quoted and escaped.
+func (in *interner) json(b string) string { return in.slot(b).json }

@@ -174,12 +174,25 @@ func appendTime(dst []byte, t time.Time) []byte {
 
 func appendDigits(dst []byte, n, width int) []byte {
 	var b [9]byte
-	for i := width - 1; i >= 0; i-- {
-		b[i] = byte('0' + n%10)
-		n /= 10
+	i := width
+	for ; i >= 2; i -= 2 {
+		q := n / 100
+		copy(b[i-2:i], digitPairs[n-q*100][:])
+		n = q
+	}
+	if i == 1 {
+		b[0] = byte('0' + n%10)
 	}
 	return append(dst, b[:width]...)
 }
+
+// digitPairs holds the two decimal digits of 0 to 99.
+var digitPairs = func() (t [100][2]byte) {
+	for i := range t {
+		t[i] = [2]byte{byte('0' + i/10), byte('0' + i%10)}
+	}
+	return t
+}()
 
 // safe marks the ASCII bytes a JSON string carries as they are.
 var safe = func() (s [utf8.RuneSelf]bool) {

@@ -49,7 +49,7 @@ func TestRecordJSON(t *testing.T) {
 		t.Errorf("empty record JSON\n got %s\nwant %s", got, want)
 	}
 	// A batch writes the same bytes with its context encoded once.
-	b := &Batch{Records: []Record{r}, ctxJSON: appendContext(nil, &r.Context)}
+	b := &Batch{records: []Record{r}, ctxJSON: appendContext(nil, &r.Context)}
 	if got := b.AppendJSON(nil, 0); !bytes.Equal(got, r.AppendJSON(nil)) {
 		t.Errorf("batch JSON differs:\n%s", got)
 	}

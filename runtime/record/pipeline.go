@@ -62,27 +62,6 @@ type SinkFunc func(ctx context.Context, b *Batch) error
 // Send calls f.
 func (f SinkFunc) Send(ctx context.Context, b *Batch) error { return f(ctx, b) }
 
-// Batch is records to deliver together. It and its records are valid only
-// during Send; a sink must not keep them.
-type Batch struct {
-	// ID identifies the batch across retries (a UUIDv7): sinks derive
-	// message ids and idempotency keys from it.
-	ID      ID
-	Records []Record
-	// ctxJSON is the records' shared context, encoded once.
-	ctxJSON []byte
-	times   timeCache
-}
-
-// NewBatch returns a batch of records, for sinks' tests and for sending
-// records made elsewhere.
-func NewBatch(id ID, records []Record) *Batch { return &Batch{ID: id, Records: records} }
-
-// AppendJSON appends the JSON form of record i to dst.
-func (b *Batch) AppendJSON(dst []byte, i int) []byte {
-	return appendRecord(dst, &b.Records[i], b.ctxJSON, &b.times)
-}
-
 // Options configure a Pipeline. Identifiers must be protected one way or
 // the other: set Secret, or RawIdentifiers to send them as they are. The
 // other fields' zero values work.

@@ -39,11 +39,12 @@ func (s *memSink) Send(_ context.Context, b *record.Batch) error {
 	defer s.mu.Unlock()
 	s.calls++
 	var buf []byte
-	recs := make([]record.Record, len(b.Records))
-	for i := range b.Records {
+	recs := make([]record.Record, b.Len())
+	for i := range b.Len() {
 		buf = append(b.AppendJSON(buf, i), '\n')
-		recs[i] = b.Records[i]
-		recs[i].Properties = slices.Clone(b.Records[i].Properties)
+		recs[i] = *b.Record(i)
+		recs[i].Properties = slices.Clone(recs[i].Properties)
+		recs[i].Identifiers.FeatureEnabledByNamespaces = slices.Clone(recs[i].Identifiers.FeatureEnabledByNamespaces)
 	}
 	s.batches = append(s.batches, sentBatch{b.ID, recs, string(buf)})
 	return s.fail
@@ -367,8 +368,8 @@ func TestBackground(t *testing.T) {
 		if calls == 1 {
 			panic("sink exploded")
 		}
-		for _, r := range b.Records {
-			got = append(got, r.ID)
+		for i := range b.Len() {
+			got = append(got, b.Record(i).ID)
 		}
 		return nil
 	})
@@ -402,10 +403,12 @@ func (s *asyncSink) SendAsync(_ context.Context, b *record.Batch) func(context.C
 	n := len(s.started)
 	s.started = append(s.started, b.ID)
 	var buf []byte
-	for i := range b.Records {
+	recs := make([]record.Record, b.Len())
+	for i := range b.Len() {
 		buf = append(b.AppendJSON(buf, i), '\n')
+		recs[i] = *b.Record(i)
 	}
-	sent := sentBatch{id: b.ID, records: slices.Clone(b.Records), json: string(buf)}
+	sent := sentBatch{id: b.ID, records: recs, json: string(buf)}
 	return func(ctx context.Context) error {
 		err := s.outcome(n, ctx)
 		if err == nil {

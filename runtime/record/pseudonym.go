@@ -3,10 +3,11 @@ package record
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"hash"
+	"slices"
 	"strconv"
-	"unsafe"
 )
 
 // Pseudonymize is the pseudonym of an identifier in records: the lowercase
@@ -29,47 +30,40 @@ const (
 
 var kindNames = [...]string{"user", "project", "namespace"}
 
-// maxPseudonyms bounds the cache: 2^17 entries of 80 bytes, in slabs of
-// 2^slabBits, and a table of up to twice as many 4-byte slots.
-const (
-	maxPseudonyms = 1 << 17
-	slabBits      = 10
-	slabMask      = 1<<slabBits - 1
-)
+// maxPseudonyms bounds the cache: at most 2^17 entries, in a table of up
+// to twice as many 64-byte slots (16 MiB).
+const maxPseudonyms = 1 << 17
 
 // pseudonyms computes identifiers for records, with a cache: an HMAC
 // costs about a microsecond and the same users come back all the time.
 // With 100,000 users the cache is larger than the processor's caches, so
-// what a lookup costs is its memory misses: a slot in a small table of
-// indexes, the entry's key, and the line of its text, which the record's
-// JSON reads next (a Go map of strings cost about 280 ns a record here).
-// The flush looks up a whole batch before decoding it (see
-// frameReader.lookup), so the misses of many lookups overlap. Used by one
-// flush at a time.
+// what a lookup costs is its memory misses. Each slot of the open
+// addressing table holds its key and its HMAC, so a lookup misses once,
+// where a table of indexes into entries and texts missed two or three
+// times one after the other; the flush touches a whole batch's slots in
+// a loop of its own (see frameBatch.prepare), so the misses of many
+// lookups overlap. Used by one flush at a time.
 type pseudonyms struct {
-	raw   bool
-	mac   hash.Hash
-	slots []uint32 // open addressing: 0 empty, else 1 + the entry's index
-	slabs []*pseudoSlab
-	n     int
-	msg   []byte
-	sum   []byte
-	touch byte
+	raw bool
+	mac hash.Hash
+	tab []pseudoSlot
+	n   int
+	msg []byte
+	sum []byte
+	// touched keeps what touchAll read, so that its loads are not thought
+	// useless.
+	touched byte
 }
 
-// pseudoSlab holds cached pseudonyms: keys apart from texts, so that a
-// text is one cache line. An entry is written once, before the string
-// that shows its text exists, and never again: slabs are not reused, so
-// strings handed out stay valid and unchanged.
-type pseudoSlab struct {
-	keys  [1 << slabBits]pseudoKey
-	texts [1 << slabBits][64]byte
-}
-
-type pseudoKey struct {
+// pseudoSlot is a cached HMAC; kind is the identifier's kind plus one, 0
+// for an empty slot. A slot is a cache line of its own (the table is a
+// large allocation, so its array starts on a page), so that touching it
+// brings in both its key and its HMAC.
+type pseudoSlot struct {
 	id   int64
 	kind byte
-	len  byte
+	sum  [sha256.Size]byte
+	_    [64 - 8 - 1 - sha256.Size]byte
 }
 
 func newPseudonyms(secret []byte, raw bool) *pseudonyms {
@@ -84,74 +78,112 @@ func newPseudonyms(secret []byte, raw bool) *pseudonyms {
 // reset empties the cache; a crude bound, but the working set refills it
 // at once.
 func (p *pseudonyms) reset() {
-	p.slots = make([]uint32, 1<<slabBits)
-	p.slabs = nil
+	p.tab = make([]pseudoSlot, 1<<10)
 	p.n = 0
+}
+
+// touchAll reads the first slot of each key, to bring its line into the
+// cache before the lookups.
+func (p *pseudonyms) touchAll(keys []identKey) {
+	if p.raw {
+		return
+	}
+	var t byte
+	tab, mask := p.tab, uint64(len(p.tab)-1)
+	for _, k := range keys {
+		t ^= tab[(uint64(k.id)*0x9E3779B97F4A7C15^uint64(k.kind))*0xBF58476D1CE4E5B9>>32&mask].kind
+	}
+	p.touched ^= t
 }
 
 // slot finds the slot of (kind, id): the one holding it, or the empty one
 // where it goes.
-func (p *pseudonyms) slot(kind byte, id int64) (i uint64, found bool) {
-	mask := uint64(len(p.slots) - 1)
-	i = (uint64(id)*0x9E3779B97F4A7C15 ^ uint64(kind)) * 0xBF58476D1CE4E5B9 >> 32 & mask
-	for ; p.slots[i] != 0; i = (i + 1) & mask {
-		v := p.slots[i] - 1
-		if k := &p.slabs[v>>slabBits].keys[v&slabMask]; k.id == id && k.kind == kind {
-			return i, true
+func (p *pseudonyms) slot(kind byte, id int64) *pseudoSlot {
+	mask := uint64(len(p.tab) - 1)
+	i := (uint64(id)*0x9E3779B97F4A7C15 ^ uint64(kind)) * 0xBF58476D1CE4E5B9 >> 32 & mask
+	for {
+		s := &p.tab[i]
+		if s.kind == 0 || s.id == id && s.kind == kind+1 {
+			return s
 		}
+		i = (i + 1) & mask
 	}
-	return i, false
 }
 
-// text is the string of entry v (a slot's value).
-func (p *pseudonyms) text(v uint32) string {
-	v--
-	sl := p.slabs[v>>slabBits]
-	return unsafe.String(&sl.texts[v&slabMask][0], int(sl.keys[v&slabMask].len))
+// appendTo appends the identifier's text to dst: the hex of its HMAC, or
+// with raw identifiers its decimal id.
+func (p *pseudonyms) appendTo(dst []byte, kind byte, id int64) []byte {
+	if p.raw {
+		return strconv.AppendInt(dst, id, 10)
+	}
+	s := p.slot(kind, id)
+	if s.kind == 0 {
+		s = p.add(kind, id)
+	}
+	return appendHex(dst, s.sum[:])
 }
 
-func (p *pseudonyms) of(kind byte, id int64) string {
-	i, found := p.slot(kind, id)
-	if found {
-		s := p.text(p.slots[i])
-		// Reading a byte brings the text's line in now, while other
-		// lookups of the batch are under way, not later in the encoder.
-		p.touch ^= s[0]
-		return s
-	}
+// add computes the HMAC of (kind, id), which is not in the cache, and
+// caches it.
+func (p *pseudonyms) add(kind byte, id int64) *pseudoSlot {
 	switch {
 	case p.n == maxPseudonyms:
 		p.reset()
-		i, _ = p.slot(kind, id)
-	case 2*(p.n+1) > len(p.slots):
+	case 2*(p.n+1) > len(p.tab):
 		// Keep the table at most half full, so probes stay short.
-		old := p.slots
-		p.slots = make([]uint32, 2*len(old))
-		for _, v := range old {
-			if v != 0 {
-				k := &p.slabs[(v-1)>>slabBits].keys[(v-1)&slabMask]
-				j, _ := p.slot(k.kind, k.id)
-				p.slots[j] = v
+		old := p.tab
+		p.tab = make([]pseudoSlot, 2*len(old))
+		for i := range old {
+			if old[i].kind != 0 {
+				*p.slot(old[i].kind-1, old[i].id) = old[i]
 			}
 		}
-		i, _ = p.slot(kind, id)
 	}
-	if p.n&slabMask == 0 {
-		p.slabs = append(p.slabs, new(pseudoSlab))
-	}
-	sl := p.slabs[p.n>>slabBits]
-	k, text := &sl.keys[p.n&slabMask], &sl.texts[p.n&slabMask]
-	k.id, k.kind = id, kind
-	if p.raw {
-		k.len = byte(len(strconv.AppendInt(text[:0], id, 10)))
-	} else {
-		p.msg = strconv.AppendInt(append(append(p.msg[:0], kindNames[kind]...), ':'), id, 10)
-		p.mac.Reset()
-		p.mac.Write(p.msg)
-		p.sum = p.mac.Sum(p.sum[:0])
-		k.len = byte(hex.Encode(text[:], p.sum))
-	}
+	s := p.slot(kind, id)
+	p.msg = strconv.AppendInt(append(append(p.msg[:0], kindNames[kind]...), ':'), id, 10)
+	p.mac.Reset()
+	p.mac.Write(p.msg)
+	p.sum = p.mac.Sum(p.sum[:0])
+	s.id, s.kind = id, kind+1
+	copy(s.sum[:], p.sum)
 	p.n++
-	p.slots[i] = uint32(p.n)
-	return p.text(uint32(p.n))
+	return s
+}
+
+// of is the identifier's text as a string of its own.
+func (p *pseudonyms) of(kind byte, id int64) string {
+	return string(p.appendTo(nil, kind, id))
+}
+
+// hexPairs holds the two hex digits of every byte.
+var hexPairs = func() (t [256][2]byte) {
+	const digits = "0123456789abcdef"
+	for i := range t {
+		t[i] = [2]byte{digits[i>>4], digits[i&0xF]}
+	}
+	return t
+}()
+
+// appendHex appends the lowercase hex of b to dst, four bytes at a time:
+// their nibbles are spread into the eight bytes of a word and turned into
+// digits together, which takes a third of the time of a table lookup per
+// byte.
+func appendHex(dst, b []byte) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, 2*len(b))[:n+2*len(b)]
+	out := dst[n:]
+	for len(b) >= 4 {
+		x := uint64(binary.BigEndian.Uint32(b))
+		x = (x | x<<16) & 0x0000FFFF0000FFFF
+		x = (x | x<<8) & 0x00FF00FF00FF00FF
+		x = (x | x<<4) & 0x0F0F0F0F0F0F0F0F
+		// A nibble of 10 or more gets 'a'-'0'-10 more than '0' + nibble.
+		x += 0x3030303030303030 + (x+0x0606060606060606)>>4&0x0101010101010101*('a'-'0'-10)
+		binary.BigEndian.PutUint64(out, x)
+		b, out = b[4:], out[8:]
+	}
+	for i, c := range b {
+		out[2*i], out[2*i+1] = hexPairs[c][0], hexPairs[c][1]
+	}
+	return dst
 }

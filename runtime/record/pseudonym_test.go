@@ -1,6 +1,7 @@
 package record
 
 import (
+	"encoding/hex"
 	"strconv"
 	"testing"
 )
@@ -30,5 +31,23 @@ func TestPseudonymCache(t *testing.T) {
 		if got := raw.of(kindProject, id); got != strconv.FormatInt(id, 10) {
 			t.Errorf("raw %d: %q", id, got)
 		}
+	}
+}
+
+// appendHex writes what encoding/hex writes, for every length (the
+// word-at-a-time loop and the bytes after it) and every byte value.
+func TestAppendHex(t *testing.T) {
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	for n := range 40 {
+		b := all[256-n:]
+		if got, want := string(appendHex([]byte("x"), b)), "x"+hex.EncodeToString(b); got != want {
+			t.Errorf("%d bytes: %s, want %s", n, got, want)
+		}
+	}
+	if got, want := string(appendHex(nil, all)), hex.EncodeToString(all); got != want {
+		t.Errorf("every byte: %s, want %s", got, want)
 	}
 }

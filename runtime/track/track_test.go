@@ -389,7 +389,8 @@ func TestRecords(t *testing.T) {
 	sink := record.SinkFunc(func(_ context.Context, b *record.Batch) error {
 		mu.Lock()
 		defer mu.Unlock()
-		for _, r := range b.Records {
+		for i := range b.Len() {
+			r := b.Record(i)
 			got = append(got, r.Event+" "+r.OccurredAt.Format(time.RFC3339Nano)+" user "+r.Identifiers.User)
 		}
 		return nil

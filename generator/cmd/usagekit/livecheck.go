@@ -24,6 +24,7 @@ import (
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/internal/livecheck"
 	"github.com/usagekit/usagekit/generator/report"
+	"github.com/usagekit/usagekit/runtime/record/natssink"
 )
 
 func init() {
@@ -143,11 +144,15 @@ func (lc *liveCheck) check(path string, line int, b []byte) {
 		return
 	}
 	for _, p := range lc.checker.Check(b) {
-		d := diag.Diagnostic{Path: path, Line: line, Message: p.Message, Rule: p.Rule}
-		lc.diags = append(lc.diags, d)
-		if lc.format == "text" {
-			fmt.Fprintln(lc.stdout, d.String())
-		}
+		lc.report(diag.Diagnostic{Path: path, Line: line, Message: p.Message, Rule: p.Rule})
+	}
+}
+
+// report keeps a problem, and prints it at once in text.
+func (lc *liveCheck) report(d diag.Diagnostic) {
+	lc.diags = append(lc.diags, d)
+	if lc.format == "text" {
+		fmt.Fprintln(lc.stdout, d.String())
 	}
 }
 
@@ -221,7 +226,11 @@ func (lc *liveCheck) readStream(ctx context.Context, url, stream string, follow 
 		}
 		seq := md.Sequence.Stream
 		path := fmt.Sprintf("%s/%d", stream, seq)
-		for line, b := range bytes.Split(m.Data(), []byte("\n")) {
+		lines, err := natssink.Lines(m.Headers(), m.Data(), nil)
+		if err != nil {
+			lc.report(diag.Diagnostic{Path: path, Message: err.Error(), Rule: "unreadable-message"})
+		}
+		for line, b := range bytes.Split(lines, []byte("\n")) {
 			lc.check(path, line+1, b)
 		}
 		if !follow && seq >= last {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/usagekit/usagekit/generated"
 	"github.com/usagekit/usagekit/internal/golden"
 	"github.com/usagekit/usagekit/internal/natstest"
@@ -116,6 +117,11 @@ func TestLiveCheckStream(t *testing.T) {
 		// JetStream's acknowledgement of a message that is not a record.
 		t.Fatal(err)
 	}
+	// A body in an encoding no sink writes is a problem of its message.
+	bad := &nats.Msg{Subject: subject + ".create_issue", Data: []byte("x"), Header: nats.Header{natssink.HeaderEncoding: {"zstd"}}}
+	if _, err := nc.RequestMsg(bad, time.Second); err != nil {
+		t.Fatal(err)
+	}
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"live-check", "--definitions", "../../../definitions", "--nats", natstest.URL(), "--stream", stream, "--format", "json"}, &stdout, &stderr)
 	var out struct {
@@ -126,8 +132,10 @@ func TestLiveCheckStream(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 		t.Fatalf("exit %d, stderr %s: %v\n%s", code, stderr.String(), err, stdout.String())
 	}
-	if code != exitOK || out.Records != 4 || out.Problems != 0 {
-		t.Errorf("exit %d, %d records, %d problems; want 0, 4, 0 (an empty message is no record): %s", code, out.Records, out.Problems, stdout.String())
+	want := stream + `/5: natssink: unreadable message body: Content-Encoding "zstd", want "snappy" or none`
+	if code != exitProblems || out.Records != 4 || out.Problems != 1 || out.Diagnostics[0].Path+": "+out.Diagnostics[0].Message != want {
+		t.Errorf("exit %d, %d records, %d problems; want 1, 4, 1 (an empty message is no record, a zstd one is a problem: %s): %s",
+			code, out.Records, out.Problems, want, stdout.String())
 	}
 }
 

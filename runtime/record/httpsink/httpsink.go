@@ -80,7 +80,7 @@ func (s *Sink) Send(ctx context.Context, b *record.Batch) error {
 		n = 0
 		return err
 	}
-	for i := range b.Records {
+	for i := range b.Len() {
 		mark := len(s.json)
 		if n > 0 {
 			s.json = append(s.json, ',')

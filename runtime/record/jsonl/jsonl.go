@@ -30,7 +30,7 @@ func (s *Sink) Send(_ context.Context, b *record.Batch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.buf = s.buf[:0]
-	for i := range b.Records {
+	for i := range b.Len() {
 		s.buf = append(b.AppendJSON(s.buf, i), '\n')
 	}
 	_, err := s.w.Write(s.buf)

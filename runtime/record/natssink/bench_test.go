@@ -121,46 +121,64 @@ func storedRecords(b *testing.B, nc *nats.Conn, stream string) (records, msgs ui
 	return records, msgs
 }
 
+// streamBytes is the bytes the stream keeps.
+func streamBytes(b *testing.B, nc *nats.Conn, stream string) uint64 {
+	js, _ := jetstream.New(nc)
+	s, err := js.Stream(context.Background(), stream)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s.CachedInfo().State.Bytes
+}
+
 // BenchmarkRecordsJetStream tracks b.N events of the mix with a record
 // pipeline into JetStream (the NATS server at NATS_URL, file storage),
 // closes the tracker, and checks from the stream that every record is
-// stored; it reports records per second, end to end. The pipeline has room
-// to hold the backlog (1 GiB): a producer in a tight loop outruns any
-// store. The baselines publish the same records one message each,
+// stored; it reports records per second, end to end, and the bytes the
+// stream keeps per record. The pipeline has room to hold the backlog
+// (1 GiB): a producer in a tight loop outruns any store. pipeline is the
+// sink's default (Snappy); pipeline-uncompressed sends JSON lines as they
+// are. The baselines publish the same records one message each,
 // asynchronously, and synchronously (waiting for each acknowledgement);
-// preencoded is the server's ceiling: the records are encoded into 1 MiB
-// messages before the timer starts, and only publishing them and waiting
-// for the acknowledgements is timed.
+// preencoded is the server's ceiling for uncompressed records: they are
+// encoded into 1 MiB messages before the timer starts, and only publishing
+// them and waiting for the acknowledgements is timed.
 func BenchmarkRecordsJetStream(b *testing.B) {
 	m := newMix()
 	nc := natstest.Connect(b, "")
 	ctx := context.Background()
-	b.Run("pipeline", func(b *testing.B) {
-		stream, subject := natstest.Names(b, nc)
-		_, p := newPipeline(b, nc, natssink.Options{Stream: stream, Subject: subject},
-			record.Options{MaxPendingBytes: 1 << 30, Context: record.Context{AppName: "bench"}})
-		b.ReportAllocs()
-		b.ResetTimer()
-		tr := track.New(track.Options{Records: p})
-		for i := range b.N {
-			m.track(ctx, tr, i)
-		}
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		defer cancel()
-		if err := tr.Close(cctx); err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		if s := p.Stats(); s.Sent != uint64(b.N) || s.Dropped != 0 {
-			b.Fatalf("pipeline stats %+v after %d events", s, b.N)
-		}
-		records, msgs := storedRecords(b, nc, stream)
-		if records != uint64(b.N) {
-			b.Fatalf("the stream holds %d records in %d messages, want %d", records, msgs, b.N)
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-		b.ReportMetric(float64(b.N)/float64(msgs), "records/msg")
-	})
+	for _, c := range []struct {
+		name        string
+		compression natssink.Compression
+	}{{"pipeline", natssink.Snappy}, {"pipeline-uncompressed", natssink.NoCompression}} {
+		b.Run(c.name, func(b *testing.B) {
+			stream, subject := natstest.Names(b, nc)
+			_, p := newPipeline(b, nc, natssink.Options{Stream: stream, Subject: subject, Compression: c.compression},
+				record.Options{MaxPendingBytes: 1 << 30, Context: record.Context{AppName: "bench"}})
+			b.ReportAllocs()
+			b.ResetTimer()
+			tr := track.New(track.Options{Records: p})
+			for i := range b.N {
+				m.track(ctx, tr, i)
+			}
+			cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+			defer cancel()
+			if err := tr.Close(cctx); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			if s := p.Stats(); s.Sent != uint64(b.N) || s.Dropped != 0 {
+				b.Fatalf("pipeline stats %+v after %d events", s, b.N)
+			}
+			records, msgs := storedRecords(b, nc, stream)
+			if records != uint64(b.N) {
+				b.Fatalf("the stream holds %d records in %d messages, want %d", records, msgs, b.N)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			b.ReportMetric(float64(b.N)/float64(msgs), "records/msg")
+			b.ReportMetric(float64(streamBytes(b, nc, stream))/float64(b.N), "bytes/record")
+		})
+	}
 	baseline := func(b *testing.B, publish func(js jetstream.JetStream, subject string, data []byte, id string) error, wait func(js jetstream.JetStream) error) {
 		stream, subject := natstest.Names(b, nc)
 		js, _ := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))

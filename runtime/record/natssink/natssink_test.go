@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -24,13 +26,16 @@ import (
 var secret = []byte("natssink-test-secret-0123456789")
 
 // stored is what a stream holds: every record, and per message its
-// subject, size and record-count header.
+// subject, the size of its JSON lines and of its body, its encoding and
+// its record-count header.
 type stored struct {
-	records  []record.Record
-	subjects []string
-	sizes    []int
-	counts   []int
-	events   [][]string // events of each message's records
+	records   []record.Record
+	subjects  []string
+	sizes     []int
+	bodies    []int
+	encodings []string
+	counts    []int
+	events    [][]string // events of each message's records
 }
 
 // readStream reads the whole stream back, message by message.
@@ -53,12 +58,18 @@ func readStream(t testing.TB, nc *nats.Conn, stream string) stored {
 		if err != nil {
 			t.Fatalf("message %d of %d..%d: %v", seq, state.FirstSeq, state.LastSeq, err)
 		}
+		lines, err := natssink.Lines(m.Header, m.Data, nil)
+		if err != nil {
+			t.Fatalf("message %d: %v", seq, err)
+		}
 		out.subjects = append(out.subjects, m.Subject)
-		out.sizes = append(out.sizes, len(m.Data))
+		out.sizes = append(out.sizes, len(lines))
+		out.bodies = append(out.bodies, len(m.Data))
+		out.encodings = append(out.encodings, m.Header.Get(natssink.HeaderEncoding))
 		n, _ := strconv.Atoi(m.Header.Get(natssink.HeaderRecords))
 		out.counts = append(out.counts, n)
 		var evs []string
-		sc := bufio.NewScanner(bytes.NewReader(m.Data))
+		sc := bufio.NewScanner(bytes.NewReader(lines))
 		sc.Buffer(nil, 2<<20)
 		for sc.Scan() {
 			var r record.Record
@@ -160,6 +171,11 @@ func TestStreamCreatedAndChecked(t *testing.T) {
 	if _, err := natssink.New(ctx, nc, natssink.Options{Stream: stream, Subject: subject, MaxAge: time.Hour}); err != nil {
 		t.Errorf("second New: %v", err)
 	}
+	// So is a compression the sink does not know.
+	_, err = natssink.New(ctx, nc, natssink.Options{Stream: stream, Subject: subject, Compression: "zstd"})
+	if want := `natssink: compression "zstd": want "snappy" or "none"`; err == nil || err.Error() != want {
+		t.Errorf("New with compression zstd: %v, want %s", err, want)
+	}
 	// One that does not is an error.
 	_, err = natssink.New(ctx, nc, natssink.Options{Stream: stream, Subject: "elsewhere"})
 	want := "natssink: stream does not take the records' subjects: " + stream + ` takes ["` + subject + `.>"], want "elsewhere.>"`
@@ -189,6 +205,11 @@ func TestStoredOnce(t *testing.T) {
 		if n > 16<<10 {
 			t.Errorf("message %d has %d bytes, over the 16 KiB limit", i, n)
 		}
+		// Snappy by default, and records compress well (the context,
+		// names and labels repeat) once there are a few of them.
+		if st.encodings[i] != "snappy" || n >= 4096 && st.bodies[i] > n/2 {
+			t.Errorf("message %d: %d bytes of lines in a body of %d, encoding %q", i, n, st.bodies[i], st.encodings[i])
+		}
 	}
 	if s := p.Stats(); s.Sent != 10_000 || s.Dropped != 0 || s.SendErrors != 0 {
 		t.Errorf("stats %+v", s)
@@ -206,6 +227,61 @@ func TestStoredOnce(t *testing.T) {
 	}
 	if len(seq) != 10_000 {
 		t.Errorf("%d distinct events stored, want 10,000", len(seq))
+	}
+}
+
+// Without compression a message's body is its JSON lines, with no
+// Content-Encoding header.
+func TestNoCompression(t *testing.T) {
+	nc := natstest.Connect(t, "")
+	stream, subject := natstest.Names(t, nc)
+	_, p := newPipeline(t, nc, natssink.Options{Stream: stream, Subject: subject, Compression: natssink.NoCompression},
+		record.Options{FlushInterval: -1})
+	tr := track.New(track.Options{FlushInterval: -1, Records: p})
+	trackN(tr, 0, 3000)
+	if err := tr.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := readStream(t, nc, stream)
+	checkOnce(t, st, 3000, subject)
+	for i := range st.sizes {
+		if st.encodings[i] != "" || st.bodies[i] != st.sizes[i] {
+			t.Errorf("message %d: %d bytes of lines in a body of %d, encoding %q", i, st.sizes[i], st.bodies[i], st.encodings[i])
+		}
+	}
+}
+
+// Lines reads what a sink wrote and refuses, with the reason, any body it
+// cannot read, before spending memory on a body that claims too much.
+func TestLines(t *testing.T) {
+	lines := []byte(strings.Repeat(`{"id":"x","event":"create_issue"}`+"\n", 100))
+	packed := s2.EncodeSnappy(nil, lines)
+	huge := binary.AppendUvarint(nil, natssink.MaxLinesBytes+1)
+	for _, c := range []struct {
+		name     string
+		encoding string
+		body     []byte
+		want     string // the error, or "" for lines
+	}{
+		{"as they are", "", lines, ""},
+		{"snappy", "snappy", packed, ""},
+		{"unknown encoding", "gzip", packed, `natssink: unreadable message body: Content-Encoding "gzip", want "snappy" or none`},
+		{"corrupt snappy", "snappy", packed[:len(packed)-3], "natssink: unreadable message body: snappy: s2: corrupt input"},
+		{"empty snappy", "snappy", nil, "natssink: unreadable message body: snappy: s2: corrupt input"},
+		{"snappy claiming too much", "snappy", append(huge, 0),
+			"natssink: unreadable message body: a snappy block of 5 bytes says it holds 8388609, more than 8388608"},
+	} {
+		h := nats.Header{}
+		if c.encoding != "" {
+			h.Set(natssink.HeaderEncoding, c.encoding)
+		}
+		got, err := natssink.Lines(h, c.body, make([]byte, 0, 64))
+		switch {
+		case c.want == "" && (err != nil || !bytes.Equal(got, lines)):
+			t.Errorf("%s: %q, %v", c.name, got, err)
+		case c.want != "" && (err == nil || err.Error() != c.want || !errors.Is(err, natssink.ErrEncoding)):
+			t.Errorf("%s: %v, want %s", c.name, err, c.want)
+		}
 	}
 }
 

@@ -106,12 +106,12 @@ func (s *Sink) Send(ctx context.Context, b *record.Batch) error {
 	stm := strconv.FormatInt(s.opts.Now().UnixMilli(), 10)
 	s.body = append(s.body[:0], envelopeStart...)
 	n := 0
-	for i := range b.Records {
+	for i := range b.Len() {
 		mark := len(s.body)
 		if n > 0 {
 			s.body = append(s.body, ',')
 		}
-		s.body = s.appendEvent(s.body, &b.Records[i], stm)
+		s.body = s.appendEvent(s.body, b.Record(i), stm)
 		if len(s.body)+2 > s.opts.MaxRequestBytes && n > 0 {
 			ev := append([]byte(nil), s.body[mark+1:]...)
 			s.body = s.body[:mark]
