@@ -55,7 +55,7 @@ func TrackCommentOnIssue(ctx context.Context, user event.UserID, project event.P
 	t := track.From(ctx)
 	if t.WantsCustom() {
 		rec.Custom = []event.Prop{
-			{Name: "length", Value: props.Length},
+			{Name: "length", Value: event.IntValue(props.Length)},
 		}
 	}
 	t.Track(ctx, &eventCommentOnIssue, &rec)

@@ -66,8 +66,8 @@ func TrackCreateIssue(ctx context.Context, user event.UserID, project event.Proj
 	t := track.From(ctx)
 	if t.WantsCustom() {
 		rec.Custom = []event.Prop{
-			{Name: "confidential", Value: props.Confidential},
-			{Name: "weight", Value: props.Weight},
+			{Name: "confidential", Value: event.BoolValue(props.Confidential)},
+			{Name: "weight", Value: event.IntValue(props.Weight)},
 		}
 	}
 	t.Track(ctx, &eventCreateIssue, &rec)

@@ -59,7 +59,7 @@ func TrackCreateMergeRequest(ctx context.Context, user event.UserID, project eve
 	t := track.From(ctx)
 	if t.WantsCustom() {
 		rec.Custom = []event.Prop{
-			{Name: "draft", Value: props.Draft},
+			{Name: "draft", Value: event.BoolValue(props.Draft)},
 		}
 	}
 	t.Track(ctx, &eventCreateMergeRequest, &rec)

@@ -85,8 +85,8 @@ func TrackCreatePipeline(ctx context.Context, user event.UserID, project event.P
 	t := track.From(ctx)
 	if t.WantsCustom() {
 		rec.Custom = []event.Prop{
-			{Name: "config_source", Value: string(props.ConfigSource)},
-			{Name: "stages_count", Value: props.StagesCount},
+			{Name: "config_source", Value: event.StringValue(string(props.ConfigSource))},
+			{Name: "stages_count", Value: event.IntValue(props.StagesCount)},
 		}
 	}
 	t.Track(ctx, &eventCreatePipeline, &rec)

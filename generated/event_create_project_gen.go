@@ -74,8 +74,8 @@ func TrackCreateProject(ctx context.Context, user event.UserID, namespace event.
 	t := track.From(ctx)
 	if t.WantsCustom() {
 		rec.Custom = []event.Prop{
-			{Name: "from_template", Value: props.FromTemplate},
-			{Name: "import_source", Value: string(props.ImportSource)},
+			{Name: "from_template", Value: event.BoolValue(props.FromTemplate)},
+			{Name: "import_source", Value: event.StringValue(string(props.ImportSource))},
 		}
 	}
 	t.Track(ctx, &eventCreateProject, &rec)

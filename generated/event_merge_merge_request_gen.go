@@ -55,8 +55,8 @@ func TrackMergeMergeRequest(ctx context.Context, user event.UserID, project even
 	t := track.From(ctx)
 	if t.WantsCustom() {
 		rec.Custom = []event.Prop{
-			{Name: "review_hours", Value: props.ReviewHours},
-			{Name: "squash", Value: props.Squash},
+			{Name: "review_hours", Value: event.FloatValue(props.ReviewHours)},
+			{Name: "squash", Value: event.BoolValue(props.Squash)},
 		}
 	}
 	t.Track(ctx, &eventMergeMergeRequest, &rec)

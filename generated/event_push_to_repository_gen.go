@@ -56,7 +56,7 @@ func TrackPushToRepository(ctx context.Context, user event.UserID, project event
 	t := track.From(ctx)
 	if t.WantsCustom() {
 		rec.Custom = []event.Prop{
-			{Name: "branch_protected", Value: props.BranchProtected},
+			{Name: "branch_protected", Value: event.BoolValue(props.BranchProtected)},
 		}
 	}
 	t.Track(ctx, &eventPushToRepository, &rec)

@@ -70,8 +70,8 @@ func TrackSearchCode(ctx context.Context, user event.UserID, project event.Proje
 	t := track.From(ctx)
 	if t.WantsCustom() {
 		rec.Custom = []event.Prop{
-			{Name: "results_count", Value: props.ResultsCount},
-			{Name: "scope", Value: string(props.Scope)},
+			{Name: "results_count", Value: event.IntValue(props.ResultsCount)},
+			{Name: "scope", Value: event.StringValue(string(props.Scope))},
 		}
 	}
 	t.Track(ctx, &eventSearchCode, &rec)

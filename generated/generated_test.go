@@ -126,8 +126,8 @@ func TestTrackRecord(t *testing.T) {
 	if got != want {
 		t.Errorf("record:\n got %s\nwant %s", got, want)
 	}
-	if fmt.Sprintf("%T", rec.records[0].Custom[0].Value) != "string" {
-		t.Errorf("an enum property reaches the sink as %T, want its plain string", rec.records[0].Custom[0].Value)
+	if c := rec.records[0].Custom; c[0].Value.Type() != event.String || c[1].Value.Type() != event.Integer {
+		t.Errorf("the properties reach the sink as %v and %v, want a string (the enum's text) and an integer", c[0].Value.Type(), c[1].Value.Type())
 	}
 	if r := rec.records[1]; r.User != 4 || r.Project != 5 || r.Namespace != 6 || !slices.Equal(r.FeatureEnabledByNamespaceIDs, []event.NamespaceID{7, 8}) {
 		t.Errorf("identifiers: %+v", r)

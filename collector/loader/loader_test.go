@@ -60,7 +60,7 @@ func fillMessages(t testing.TB, nc *nats.Conn, n, maxBytes int) string {
 	tr := track.New(track.Options{FlushInterval: -1, Records: p})
 	for i := range n {
 		r := event.Record{User: event.UserID(i%500 + 1), Label: "l" + strconv.Itoa(i%7),
-			Custom: []event.Prop{{Name: "seq", Value: int64(i)}}}
+			Custom: []event.Prop{{Name: "seq", Value: event.IntValue(int64(i))}}}
 		tr.Track(ctx, events[i%len(events)], &r)
 		if i%100_000 == 99_999 {
 			if err := tr.Flush(ctx); err != nil {

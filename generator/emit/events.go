@@ -59,6 +59,20 @@ func eventDecls(ep *eventPlan) []jen.Code {
 }
 
 // goType is the Go type of a property's values.
+// valueFunc is the event.Value constructor of a property type: a property
+// passed as a Value is not boxed, so building it allocates nothing.
+func valueFunc(t model.Type) string {
+	switch t {
+	case model.Integer:
+		return "IntValue"
+	case model.Number:
+		return "FloatValue"
+	case model.Boolean:
+		return "BoolValue"
+	}
+	return "StringValue"
+}
+
 func goType(t model.Type) *jen.Statement {
 	switch t {
 	case model.Integer:
@@ -302,8 +316,8 @@ func trackDecl(ep *eventPlan) jen.Code {
 			b.Add(call(jen.Qual(pathTrack, "From").Call(jen.Id("ctx"))))
 			return
 		}
-		// Custom properties only matter to an event sink; building them
-		// allocates, so it happens only when the tracker wants them.
+		// Custom properties only matter to an event sink or records, so
+		// they are built only when the tracker wants them.
 		b.Id("t").Op(":=").Qual(pathTrack, "From").Call(jen.Id("ctx"))
 		b.If(jen.Id("t").Dot("WantsCustom").Call()).Block(
 			jen.Id("rec").Dot("Custom").Op("=").Index().Qual(pathEvent, "Prop").CustomFunc(multiLine, func(ps *jen.Group) {
@@ -312,7 +326,7 @@ func trackDecl(ep *eventPlan) jen.Code {
 					if f.enum != "" {
 						v = goType(f.prop.Type).Call(v)
 					}
-					ps.Values(kv("Name", jen.Lit(f.prop.Name)), kv("Value", v))
+					ps.Values(kv("Name", jen.Lit(f.prop.Name)), kv("Value", jen.Qual(pathEvent, valueFunc(f.prop.Type)).Call(v)))
 				}
 			}),
 		)

@@ -79,10 +79,11 @@ func (d *Descriptor) Property(name string) (*Property, bool) {
 	return nil, false
 }
 
-// Prop is a custom additional property, carried only for event sinks.
+// Prop is a custom additional property, carried only for event sinks and
+// records.
 type Prop struct {
 	Name  string
-	Value any
+	Value Value
 }
 
 // Record is one occurrence of an event, as built by a generated Track

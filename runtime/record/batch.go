@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/usagekit/usagekit/runtime/event"
 )
 
 // Batch is records to deliver together. It and what its methods return are
@@ -214,7 +216,7 @@ func (fb *frameBatch) appendJSON(dst []byte, i int, ctxJSON []byte, tc *timeCach
 		if sep {
 			dst = append(dst, ',')
 		}
-		dst = appendFloat(append(dst, `"value":`...), math.Float64frombits(f.u64()))
+		dst = appendJSONValue(append(dst, `"value":`...), event.FloatValue(math.Float64frombits(f.u64())))
 		sep = true
 	}
 	if flags&hasCustom != 0 {
@@ -224,13 +226,13 @@ func (fb *frameBatch) appendJSON(dst []byte, i int, ctxJSON []byte, tc *timeCach
 			}
 			sep = true
 			dst = append(append(dst, fb.in.json(f.str())...), ':')
-			switch Kind(f.u8()) {
-			case KindInt:
-				dst = appendValue(dst, IntValue(int64(f.u64())))
-			case KindFloat:
-				dst = appendFloat(dst, math.Float64frombits(f.u64()))
-			case KindBool:
-				dst = appendValue(dst, BoolValue(f.u8() == 1))
+			switch event.PropertyType(f.u8()) {
+			case event.Integer:
+				dst = appendJSONValue(dst, event.IntValue(int64(f.u64())))
+			case event.Number:
+				dst = appendJSONValue(dst, event.FloatValue(math.Float64frombits(f.u64())))
+			case event.Boolean:
+				dst = appendJSONValue(dst, event.BoolValue(f.u8() == 1))
 			default:
 				dst = append(dst, fb.in.json(f.str())...)
 			}

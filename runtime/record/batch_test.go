@@ -35,14 +35,14 @@ var frameCases = []struct {
 	{"value not a number", time.Date(2026, 1, 1, 0, 0, 0, 1, time.UTC), event.Record{Value: math.Inf(1), HasValue: true}},
 	{"escaping", time.Date(2026, 1, 1, 0, 0, 0, 1, time.UTC),
 		event.Record{Label: "a \"quoted\"\n\\ label\u2028", Property: "\x00\x1f\xff",
-			Custom: []event.Prop{{Name: "näme \"x\"", Value: "tab\there"}}}},
+			Custom: []event.Prop{{Name: "näme \"x\"", Value: event.StringValue("tab\there")}}}},
 	{"custom kinds", time.Date(2026, 1, 1, 0, 0, 0, 1, time.UTC),
 		event.Record{Namespace: 8, Custom: []event.Prop{
-			{Name: "s", Value: "text"}, {Name: "i", Value: int64(-3)}, {Name: "f", Value: 0.1},
-			{Name: "b", Value: true}, {Name: "no", Value: false}, {Name: "small", Value: int8(4)},
-			{Name: "float32", Value: float32(1.5)}, {Name: "odd", Value: []int{1}}, {Name: "empty", Value: ""}}}},
+			{Name: "s", Value: event.StringValue("text")}, {Name: "i", Value: event.IntValue(-3)}, {Name: "f", Value: event.FloatValue(0.1)},
+			{Name: "b", Value: event.BoolValue(true)}, {Name: "no", Value: event.BoolValue(false)},
+			{Name: "nan", Value: event.FloatValue(math.NaN())}, {Name: "empty", Value: event.Value{}}}}},
 	{"custom after value", time.Date(2026, 1, 1, 0, 0, 0, 1, time.UTC),
-		event.Record{Value: 3, HasValue: true, Custom: []event.Prop{{Name: "weight", Value: int64(3)}}}},
+		event.Record{Value: 3, HasValue: true, Custom: []event.Prop{{Name: "weight", Value: event.IntValue(3)}}}},
 }
 
 // A pipeline's batch writes each record's JSON straight from its frame:
@@ -128,7 +128,7 @@ func FuzzFrameBatchJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, label, property, name, value string, v float64, n int64) {
 		ctx := Context{AppName: "fuzz"}
 		r := event.Record{User: event.UserID(n), Label: label, Property: property, Value: v, HasValue: true,
-			Custom: []event.Prop{{Name: name, Value: value}, {Name: name + "_n", Value: n}}}
+			Custom: []event.Prop{{Name: name, Value: event.StringValue(value)}, {Name: name + "_n", Value: event.IntValue(n)}}}
 		var ids IDSource
 		at := time.Unix(0, n)
 		fb := &frameBatch{in: newInterner(), ctx: &ctx}

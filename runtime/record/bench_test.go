@@ -21,7 +21,7 @@ func BenchmarkEncode(b *testing.B) {
 	at := time.Now()
 	for i := range n {
 		r := event.Record{User: event.UserID(i*7919%100_000 + 1), Label: labels[i%5],
-			Custom: []event.Prop{{Name: "source", Value: "web"}}}
+			Custom: []event.Prop{{Name: "source", Value: event.StringValue("web")}}}
 		frames = appendFrame(frames, ids.New(at), at.Add(time.Duration(i)*time.Microsecond), "bench_event_"+strconv.Itoa(i%20), &r)
 	}
 	ctx := Context{InstanceUUID: "c0ffee00-0000-4000-8000-000000000001", AppName: "bench", AppVersion: "1.0", Environment: "production", Host: "web-1"}
@@ -75,7 +75,7 @@ func BenchmarkFlush(b *testing.B) {
 		b.StopTimer()
 		for range min(round, b.N-done) {
 			r := event.Record{User: event.UserID(rng.IntN(100_000) + 1), Label: labels[rng.IntN(len(labels))],
-				Custom: []event.Prop{{Name: "source", Value: sources[rng.IntN(len(sources))]}}}
+				Custom: []event.Prop{{Name: "source", Value: event.StringValue(sources[rng.IntN(len(sources))])}}}
 			p.Add(names[rng.IntN(len(names))], &r, time.Now())
 		}
 		b.StartTimer()

@@ -34,7 +34,7 @@ func Example() {
 	createIssue := &event.Descriptor{Name: "create_issue", Updates: []event.Update{{Kind: event.Total, Key: "{event_counters}_create_issue", AllTime: true}}, Always: 1}
 	r := event.Record{User: 42, Label: "incident"}
 	if tracker.WantsCustom() {
-		r.Custom = []event.Prop{{Name: "weight", Value: int64(2)}}
+		r.Custom = []event.Prop{{Name: "weight", Value: event.IntValue(2)}}
 	}
 	tracker.Track(context.Background(), createIssue, &r)
 	tracker.Close(context.Background())

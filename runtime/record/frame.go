@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"math"
-	"reflect"
 	"strings"
 	"time"
 
@@ -101,7 +100,7 @@ func appendFrame(dst []byte, id ID, at time.Time, name string, r *event.Record) 
 		dst = binary.AppendUvarint(dst, uint64(len(r.Custom)))
 		for _, p := range r.Custom {
 			dst = appendStr(dst, p.Name)
-			dst = appendAny(dst, p.Value)
+			dst = appendValue(dst, p.Value)
 		}
 	}
 	binary.LittleEndian.PutUint32(dst[start:], uint32(len(dst)-start))
@@ -112,44 +111,21 @@ func appendStr(dst []byte, s string) []byte {
 	return append(binary.AppendUvarint(dst, uint64(len(s))), s...)
 }
 
-// appendAny writes a custom property's kind and value. Generated code
-// passes string, int64, float64 and bool (enums as their string); other
-// integer and float types are converted, and anything else is written as
-// the text "(unsupported <type>)". Neither fmt nor a method call on v, so
-// that v does not escape: a property boxed by the caller stays on its
-// stack.
-func appendAny(dst []byte, v any) []byte {
-	switch x := v.(type) {
-	case string:
-		return appendStr(append(dst, byte(KindString)), x)
-	case int64:
-		return binary.LittleEndian.AppendUint64(append(dst, byte(KindInt)), uint64(x))
-	case float64:
-		return binary.LittleEndian.AppendUint64(append(dst, byte(KindFloat)), math.Float64bits(x))
-	case bool:
+// appendValue writes a custom property's type and value.
+func appendValue(dst []byte, v event.Value) []byte {
+	switch v.Type() {
+	case event.Integer:
+		return binary.LittleEndian.AppendUint64(append(dst, byte(event.Integer)), uint64(v.Int()))
+	case event.Number:
+		return binary.LittleEndian.AppendUint64(append(dst, byte(event.Number)), math.Float64bits(v.Float()))
+	case event.Boolean:
 		b := byte(0)
-		if x {
+		if v.Bool() {
 			b = 1
 		}
-		return append(dst, byte(KindBool), b)
-	case int:
-		return appendAny(dst, int64(x))
-	case int32:
-		return appendAny(dst, int64(x))
-	case int16:
-		return appendAny(dst, int64(x))
-	case int8:
-		return appendAny(dst, int64(x))
-	case uint32:
-		return appendAny(dst, int64(x))
-	case uint16:
-		return appendAny(dst, int64(x))
-	case uint8:
-		return appendAny(dst, int64(x))
-	case float32:
-		return appendAny(dst, float64(x))
+		return append(dst, byte(event.Boolean), b)
 	}
-	return appendAny(dst, "(unsupported "+reflect.TypeOf(v).String()+")")
+	return appendStr(append(dst, byte(event.String)), v.String())
 }
 
 // frameReader decodes frames from a string that holds many. The strings of
@@ -232,27 +208,27 @@ func (f *frameReader) decode(r *Record, ids []string, in *interner, ctx *Context
 	}
 	start := len(props)
 	if flags&hasLabel != 0 {
-		props = append(props, Property{Name: "label", Value: StringValue(in.get(f.str()))})
+		props = append(props, Property{Name: "label", Value: event.StringValue(in.get(f.str()))})
 	}
 	if flags&hasProperty != 0 {
-		props = append(props, Property{Name: "property", Value: StringValue(in.get(f.str()))})
+		props = append(props, Property{Name: "property", Value: event.StringValue(in.get(f.str()))})
 	}
 	if flags&hasValue != 0 {
-		props = append(props, Property{Name: "value", Value: FloatValue(math.Float64frombits(f.u64()))})
+		props = append(props, Property{Name: "value", Value: event.FloatValue(math.Float64frombits(f.u64()))})
 	}
 	if flags&hasCustom != 0 {
 		for n := f.uvarint(); n > 0; n-- {
 			name := in.get(f.str())
 			var v Value
-			switch Kind(f.u8()) {
-			case KindInt:
-				v = IntValue(int64(f.u64()))
-			case KindFloat:
-				v = FloatValue(math.Float64frombits(f.u64()))
-			case KindBool:
-				v = BoolValue(f.u8() == 1)
+			switch event.PropertyType(f.u8()) {
+			case event.Integer:
+				v = event.IntValue(int64(f.u64()))
+			case event.Number:
+				v = event.FloatValue(math.Float64frombits(f.u64()))
+			case event.Boolean:
+				v = event.BoolValue(f.u8() == 1)
 			default:
-				v = StringValue(in.get(f.str()))
+				v = event.StringValue(in.get(f.str()))
 			}
 			props = append(props, Property{Name: name, Value: v})
 		}

@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/usagekit/usagekit/runtime/event"
 )
 
 // AppendJSON appends the record's JSON form (see the package doc) to dst.
@@ -63,7 +64,7 @@ func appendRecord(dst []byte, r *Record, ctxJSON []byte, tc *timeCache) []byte {
 		}
 		dst = appendString(dst, p.Name)
 		dst = append(dst, ':')
-		dst = appendValue(dst, p.Value)
+		dst = appendJSONValue(dst, p.Value)
 	}
 	dst = append(dst, `},"context":`...)
 	if ctxJSON != nil {
@@ -88,44 +89,19 @@ func appendContext(dst []byte, c *Context) []byte {
 	return append(dst, '}')
 }
 
-// AppendJSON appends the value as JSON: a string, a number (null for NaN
+// AppendValueJSON appends v as JSON: a string, a number (null for NaN
 // and infinities) or a boolean.
-func (v Value) AppendJSON(dst []byte) []byte { return appendValue(dst, v) }
+func AppendValueJSON(dst []byte, v Value) []byte { return appendJSONValue(dst, v) }
 
 // AppendJSONString appends s as a JSON string, escaped as the records'
 // JSON form escapes it, for sinks that write JSON of their own.
 func AppendJSONString(dst []byte, s string) []byte { return appendString(dst, s) }
 
-func appendValue(dst []byte, v Value) []byte {
-	switch v.kind {
-	case KindInt:
-		return strconv.AppendInt(dst, int64(v.num), 10)
-	case KindFloat:
-		return appendFloat(dst, math.Float64frombits(v.num))
-	case KindBool:
-		return strconv.AppendBool(dst, v.num == 1)
+func appendJSONValue(dst []byte, v Value) []byte {
+	if v.Type() == event.String {
+		return appendString(dst, v.String())
 	}
-	return appendString(dst, v.str)
-}
-
-// appendFloat writes f as encoding/json does; NaN and infinities, which
-// JSON cannot carry, become null.
-func appendFloat(dst []byte, f float64) []byte {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return append(dst, "null"...)
-	}
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	dst = strconv.AppendFloat(dst, f, format, -1, 64)
-	if format == 'e' {
-		// 1e-07 becomes 1e-7, as encoding/json writes it.
-		if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
-			dst[n-2] = dst[n-1]
-			dst = dst[:n-1]
-		}
-	}
+	dst, _ = v.AppendText(dst)
 	return dst
 }
 
@@ -349,21 +325,21 @@ func parseProperties(data []byte) ([]Property, error) {
 		var v Value
 		switch x := tok.(type) {
 		case string:
-			v = StringValue(x)
+			v = event.StringValue(x)
 		case bool:
-			v = BoolValue(x)
+			v = event.BoolValue(x)
 		case json.Number:
 			if n, err := x.Int64(); err == nil && !bytes.ContainsAny([]byte(x), ".eE") {
-				v = IntValue(n)
+				v = event.IntValue(n)
 			} else {
 				f, err := x.Float64()
 				if err != nil {
 					return nil, fmt.Errorf("record: property %s: %w", name, err)
 				}
-				v = FloatValue(f)
+				v = event.FloatValue(f)
 			}
 		case nil:
-			v = FloatValue(math.NaN())
+			v = event.FloatValue(math.NaN())
 		default:
 			return nil, fmt.Errorf("record: property %s: want a string, number or boolean, got %v", name, x)
 		}

@@ -3,12 +3,13 @@ package record
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/usagekit/usagekit/runtime/event"
 )
 
 func sampleRecord() Record {
@@ -20,10 +21,10 @@ func sampleRecord() Record {
 		Identifiers: Identifiers{User: "u1", Namespace: "n1",
 			FeatureEnabledByNamespaces: []string{"f1", "f2"}},
 		Properties: []Property{
-			{"label", StringValue("incident \"x\"\n")},
-			{"value", FloatValue(2.5)},
-			{"weight", IntValue(3)},
-			{"confidential", BoolValue(true)},
+			{"label", event.StringValue("incident \"x\"\n")},
+			{"value", event.FloatValue(2.5)},
+			{"weight", event.IntValue(3)},
+			{"confidential", event.BoolValue(true)},
 		},
 		Context: Context{InstanceUUID: "i-1", AppName: "app", AppVersion: "1.2", Environment: "production", Host: "web-1"},
 	}
@@ -105,20 +106,6 @@ func TestStringMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
-func TestFloatMatchesEncodingJSON(t *testing.T) {
-	for _, f := range []float64{0, 1, -1, 2.5, 1e20, 1e21, 1.5e300, 1e-6, 1e-7, -3.25e-9, 123456789.125, math.MaxFloat64, math.SmallestNonzeroFloat64} {
-		want, _ := json.Marshal(f)
-		if got := appendFloat(nil, f); !bytes.Equal(got, want) {
-			t.Errorf("appendFloat(%v) = %s, want %s", f, got, want)
-		}
-	}
-	for _, f := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
-		if got := string(appendFloat(nil, f)); got != "null" {
-			t.Errorf("appendFloat(%v) = %s, want null", f, got)
-		}
-	}
-}
-
 func TestTimeMatchesRFC3339(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for range 1000 {
@@ -127,28 +114,5 @@ func TestTimeMatchesRFC3339(t *testing.T) {
 		if got := string(appendTime(nil, at)); got != want {
 			t.Fatalf("appendTime(%v) = %s, want %s", at, got, want)
 		}
-	}
-}
-
-func TestValue(t *testing.T) {
-	for _, c := range []struct {
-		v    Value
-		kind Kind
-		text string
-		any  any
-	}{
-		{StringValue("x"), KindString, "x", "x"},
-		{Value{}, KindString, "", ""},
-		{IntValue(-7), KindInt, "-7", int64(-7)},
-		{FloatValue(2.5), KindFloat, "2.5", 2.5},
-		{BoolValue(true), KindBool, "true", true},
-		{BoolValue(false), KindBool, "false", false},
-	} {
-		if c.v.Kind() != c.kind || c.v.String() != c.text || c.v.Any() != c.any {
-			t.Errorf("%#v: kind %d text %q any %#v, want %d %q %#v", c.v, c.v.Kind(), c.v.String(), c.v.Any(), c.kind, c.text, c.any)
-		}
-	}
-	if IntValue(3).Float() != 3 || FloatValue(2.5).Int() != 0 || !BoolValue(true).Bool() || StringValue("true").Bool() {
-		t.Error("accessors of the wrong kind")
 	}
 }

@@ -102,7 +102,7 @@ var issue = "create_issue"
 
 func addIssue(p *record.Pipeline, user event.UserID, at time.Time) {
 	r := event.Record{User: user, Project: 70, Label: "incident", HasValue: true, Value: 1.5,
-		Custom: []event.Prop{{Name: "weight", Value: int64(3)}, {Name: "source", Value: "web"}}}
+		Custom: []event.Prop{{Name: "weight", Value: event.IntValue(3)}, {Name: "source", Value: event.StringValue("web")}}}
 	p.Add(issue, &r, at)
 }
 
@@ -528,7 +528,7 @@ func TestRecordsOutliveTheirFlush(t *testing.T) {
 		for i := range 1000 {
 			n := round*1000 + i
 			r := event.Record{User: event.UserID(n), Label: fmt.Sprintf("label-%d", n),
-				Custom: []event.Prop{{Name: fmt.Sprintf("prop_%d", n%50), Value: fmt.Sprintf("value-%d", n)}}}
+				Custom: []event.Prop{{Name: fmt.Sprintf("prop_%d", n%50), Value: event.StringValue(fmt.Sprintf("value-%d", n))}}}
 			p.Add(fmt.Sprintf("event_%d", n%30), &r, time.Now())
 		}
 		if err := p.Flush(ctx); err != nil {
@@ -542,8 +542,8 @@ func TestRecordsOutliveTheirFlush(t *testing.T) {
 	for _, r := range recs {
 		var n int
 		fmt.Sscan(r.Identifiers.User, &n)
-		want := []record.Property{{Name: "label", Value: record.StringValue(fmt.Sprintf("label-%d", n))},
-			{Name: fmt.Sprintf("prop_%d", n%50), Value: record.StringValue(fmt.Sprintf("value-%d", n))}}
+		want := []record.Property{{Name: "label", Value: event.StringValue(fmt.Sprintf("label-%d", n))},
+			{Name: fmt.Sprintf("prop_%d", n%50), Value: event.StringValue(fmt.Sprintf("value-%d", n))}}
 		if r.Event != fmt.Sprintf("event_%d", n%30) || !slices.EqualFunc(r.Properties, want, func(a, b record.Property) bool {
 			return a.Name == b.Name && a.Value.Equal(b.Value)
 		}) {

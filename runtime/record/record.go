@@ -22,9 +22,9 @@
 package record
 
 import (
-	"math"
-	"strconv"
 	"time"
+
+	"github.com/usagekit/usagekit/runtime/event"
 )
 
 // Record is one occurrence of an event.
@@ -79,101 +79,6 @@ type Property struct {
 	Value Value
 }
 
-// Kind is the type of a Value.
-type Kind uint8
-
-// Kinds of value, the types a property may declare.
-const (
-	KindString Kind = iota + 1
-	KindInt
-	KindFloat
-	KindBool
-)
-
-// Value is a property's typed value. The zero Value is the empty string.
-// Like slog.Value it holds its value without boxing, so records decode
-// without allocating.
-type Value struct {
-	kind Kind
-	str  string
-	num  uint64
-}
-
-// StringValue returns a string Value.
-func StringValue(s string) Value { return Value{kind: KindString, str: s} }
-
-// IntValue returns an integer Value.
-func IntValue(n int64) Value { return Value{kind: KindInt, num: uint64(n)} }
-
-// FloatValue returns a number Value.
-func FloatValue(f float64) Value { return Value{kind: KindFloat, num: math.Float64bits(f)} }
-
-// BoolValue returns a boolean Value.
-func BoolValue(b bool) Value {
-	v := Value{kind: KindBool}
-	if b {
-		v.num = 1
-	}
-	return v
-}
-
-// Kind is the value's type.
-func (v Value) Kind() Kind {
-	if v.kind == 0 {
-		return KindString
-	}
-	return v.kind
-}
-
-// Int is the value of an integer Value, else 0.
-func (v Value) Int() int64 {
-	if v.kind != KindInt {
-		return 0
-	}
-	return int64(v.num)
-}
-
-// Float is the value of a number Value, or an integer's value as a
-// float64, else 0.
-func (v Value) Float() float64 {
-	switch v.kind {
-	case KindFloat:
-		return math.Float64frombits(v.num)
-	case KindInt:
-		return float64(int64(v.num))
-	}
-	return 0
-}
-
-// Bool is the value of a boolean Value, else false.
-func (v Value) Bool() bool { return v.kind == KindBool && v.num == 1 }
-
-// String is the value as text: a string as it is, numbers as JSON writes
-// them, booleans as true or false.
-func (v Value) String() string {
-	switch v.kind {
-	case KindInt:
-		return strconv.FormatInt(int64(v.num), 10)
-	case KindFloat:
-		return string(appendFloat(nil, math.Float64frombits(v.num)))
-	case KindBool:
-		return strconv.FormatBool(v.num == 1)
-	}
-	return v.str
-}
-
-// Any is the value as a string, int64, float64 or bool.
-func (v Value) Any() any {
-	switch v.kind {
-	case KindInt:
-		return int64(v.num)
-	case KindFloat:
-		return math.Float64frombits(v.num)
-	case KindBool:
-		return v.num == 1
-	}
-	return v.str
-}
-
-// Equal reports whether v and w have the same kind and value.
-func (v Value) Equal(w Value) bool { return v.Kind() == w.Kind() && v.str == w.str && v.num == w.num }
+// Value is a property's typed value, the type custom properties are
+// tracked with.
+type Value = event.Value

@@ -287,13 +287,13 @@ func fill(r *event.Record, d *event.Descriptor, vals []value) {
 		case p.Builtin && p.Name == "value":
 			r.Value, r.HasValue = v.f, true
 		case p.Type == event.Integer:
-			r.Custom = append(r.Custom, event.Prop{Name: p.Name, Value: v.i})
+			r.Custom = append(r.Custom, event.Prop{Name: p.Name, Value: event.IntValue(v.i)})
 		case p.Type == event.Number:
-			r.Custom = append(r.Custom, event.Prop{Name: p.Name, Value: v.f})
+			r.Custom = append(r.Custom, event.Prop{Name: p.Name, Value: event.FloatValue(v.f)})
 		case p.Type == event.Boolean:
-			r.Custom = append(r.Custom, event.Prop{Name: p.Name, Value: v.b})
+			r.Custom = append(r.Custom, event.Prop{Name: p.Name, Value: event.BoolValue(v.b)})
 		default:
-			r.Custom = append(r.Custom, event.Prop{Name: p.Name, Value: v.text})
+			r.Custom = append(r.Custom, event.Prop{Name: p.Name, Value: event.StringValue(v.text)})
 		}
 	}
 }

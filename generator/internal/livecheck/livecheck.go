@@ -14,6 +14,7 @@ import (
 
 	"github.com/usagekit/usagekit/generator/diag"
 	"github.com/usagekit/usagekit/generator/model"
+	"github.com/usagekit/usagekit/runtime/event"
 	"github.com/usagekit/usagekit/runtime/metric"
 	"github.com/usagekit/usagekit/runtime/record"
 )
@@ -126,13 +127,13 @@ func checkProperty(e *model.Event, p record.Property) (rule, msg string) {
 	case model.String:
 		// An untyped custom property is a string; GitLab's clients may
 		// send it a number, which its filters compare by text.
-		ok = v.Kind() == record.KindString || decl.Untyped && (v.Kind() == record.KindInt || v.Kind() == record.KindFloat)
+		ok = v.Type() == event.String || decl.Untyped && (v.Type() == event.Integer || v.Type() == event.Number)
 	case model.Integer:
-		ok = v.Kind() == record.KindInt || v.Kind() == record.KindFloat && v.Float() == math.Trunc(v.Float())
+		ok = v.Type() == event.Integer || v.Type() == event.Number && v.Float() == math.Trunc(v.Float())
 	case model.Number:
-		ok = v.Kind() == record.KindInt || v.Kind() == record.KindFloat
+		ok = v.Type() == event.Integer || v.Type() == event.Number
 	case model.Boolean:
-		ok = v.Kind() == record.KindBool
+		ok = v.Type() == event.Boolean
 	}
 	if !ok {
 		return "property-type", fmt.Sprintf("property %s is %s; want %s", p.Name, describe(v), article(decl.Type))
@@ -148,14 +149,14 @@ func checkProperty(e *model.Event, p record.Property) (rule, msg string) {
 }
 
 func describe(v record.Value) string {
-	switch v.Kind() {
-	case record.KindString:
+	switch v.Type() {
+	case event.String:
 		return fmt.Sprintf("a string (%q)", v.String())
-	case record.KindInt:
+	case event.Integer:
 		return fmt.Sprintf("an integer (%d)", v.Int())
-	case record.KindFloat:
+	case event.Number:
 		return fmt.Sprintf("a number (%s)", v.String())
-	case record.KindBool:
+	case event.Boolean:
 		return fmt.Sprintf("a boolean (%t)", v.Bool())
 	}
 	return "of no type"

@@ -72,7 +72,7 @@ func (m *mix) track(ctx context.Context, t *track.Tracker, i int) {
 	it := m.seq[i&(mixSeq-1)]
 	r := event.Record{User: it.user, Label: labels[it.label]}
 	if t.WantsCustom() {
-		r.Custom = []event.Prop{{Name: "source", Value: sources[it.source]}}
+		r.Custom = []event.Prop{{Name: "source", Value: event.StringValue(sources[it.source])}}
 	}
 	t.Track(ctx, m.events[it.ev], &r)
 }
@@ -83,7 +83,7 @@ func (m *mix) record(ids *record.IDSource, i int) record.Record {
 	now := time.Now()
 	return record.Record{ID: ids.New(now), OccurredAt: now, Event: m.events[it.ev].Name,
 		Identifiers: record.Identifiers{User: record.Pseudonymize(secret, "user", int64(it.user))},
-		Properties:  []record.Property{{Name: "label", Value: record.StringValue(labels[it.label])}, {Name: "source", Value: record.StringValue(sources[it.source])}},
+		Properties:  []record.Property{{Name: "label", Value: event.StringValue(labels[it.label])}, {Name: "source", Value: event.StringValue(sources[it.source])}},
 		Context:     record.Context{InstanceUUID: "bench", AppName: "bench", AppVersion: "1.0", Environment: "bench", Host: "bench"}}
 }
 

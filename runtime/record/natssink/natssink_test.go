@@ -145,7 +145,7 @@ func trackN(tr *track.Tracker, from, n int) {
 	ctx := context.Background()
 	for i := from; i < from+n; i++ {
 		r := event.Record{User: event.UserID(i%5000 + 1), Label: "l" + strconv.Itoa(i%7),
-			Custom: []event.Prop{{Name: "seq", Value: int64(i)}}}
+			Custom: []event.Prop{{Name: "seq", Value: event.IntValue(int64(i))}}}
 		tr.Track(ctx, events[i%len(events)], &r)
 	}
 }

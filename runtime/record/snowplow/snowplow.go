@@ -212,7 +212,7 @@ func appendContext(dst []byte, r *record.Record) []byte {
 		}
 		dst = appendString(dst, p.Name)
 		dst = append(dst, ':')
-		dst = p.Value.AppendJSON(dst)
+		dst = record.AppendValueJSON(dst, p.Value)
 	}
 	dst = append(dst, `},"instance_uuid":`...)
 	dst = appendString(dst, r.Context.InstanceUUID)

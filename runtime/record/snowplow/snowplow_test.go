@@ -94,7 +94,7 @@ func TestTrackerProtocol(t *testing.T) {
 	for i := range n {
 		r := event.Record{User: event.UserID(i + 1), Project: 70, Label: "incident", Property: "web", Value: 2.5, HasValue: true,
 			FeatureEnabledByNamespaceIDs: []event.NamespaceID{9},
-			Custom:                       []event.Prop{{Name: "weight", Value: int64(i)}, {Name: "confidential", Value: true}, {Name: "source", Value: "api"}}}
+			Custom:                       []event.Prop{{Name: "weight", Value: event.IntValue(int64(i))}, {Name: "confidential", Value: event.BoolValue(true)}, {Name: "source", Value: event.StringValue("api")}}}
 		if i%3 == 0 {
 			r = event.Record{Namespace: 9} // no label, property, value or custom properties
 		}

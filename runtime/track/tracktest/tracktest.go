@@ -54,7 +54,7 @@ func (e Event) String() string {
 	add(r.Property != "", "property=%q", r.Property)
 	add(r.HasValue, "value=%v", r.Value)
 	for _, p := range r.Custom {
-		parts = append(parts, fmt.Sprintf("%s=%#v", p.Name, p.Value))
+		parts = append(parts, fmt.Sprintf("%s=%#v", p.Name, p.Value.Any()))
 	}
 	return e.Name + "{" + strings.Join(parts, " ") + "}"
 }
@@ -202,7 +202,7 @@ func Custom(name string, v any) Match {
 	return Match{fmt.Sprintf("%s=%#v", name, v), func(r *event.Record) bool {
 		for _, p := range r.Custom {
 			if p.Name == name {
-				return reflect.DeepEqual(p.Value, v)
+				return reflect.DeepEqual(p.Value.Any(), v)
 			}
 		}
 		return false

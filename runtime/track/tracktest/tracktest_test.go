@@ -31,7 +31,7 @@ func trackIssue(ctx context.Context, _ *Recorder, user event.UserID, project eve
 	}
 	tr := track.From(ctx) // as generated code does
 	if tr.WantsCustom() {
-		rec.Custom = []event.Prop{{Name: "weight", Value: weight}}
+		rec.Custom = []event.Prop{{Name: "weight", Value: event.IntValue(weight)}}
 	}
 	tr.Track(ctx, &issueCreated, &rec)
 }
@@ -166,7 +166,7 @@ func TestMetricLookup(t *testing.T) {
 
 func ExampleEvent_String() {
 	e := Event{Name: "issue_created", Record: event.Record{User: 7, Project: 70, Label: "bug", Value: 2, HasValue: true,
-		Custom: []event.Prop{{Name: "confidential", Value: true}}}}
+		Custom: []event.Prop{{Name: "confidential", Value: event.BoolValue(true)}}}}
 	fmt.Println(e)
 	// Output: issue_created{user=7 project=70 label="bug" value=2 confidential=true}
 }
