@@ -97,26 +97,42 @@ type Sink struct {
 	subject  string
 	maxBody  int
 	compress bool
-	json     []byte // a message's JSON lines before compression
 
 	subjects map[string]string // event -> subject, built once per event
 	order    []string          // events of the batch in first-seen order
 	index    map[string]int    // event -> its place in order
 	runs     [][]run           // per event of order, its runs of records
-	free     [][]byte          // batch buffers no message holds any more
-	largest  int               // bytes of the largest batch so far
+	free     []*publishing     // batches all acknowledged, their memory for reuse
+	largest  int               // bytes of the largest batch's lines so far
+	// lastDone is closed once the batch handed over last is published:
+	// the next one publishes after it, so batches reach the stream in the
+	// order they were sent.
+	lastDone chan struct{}
 }
 
 // run is records from..to-1 of a batch, all of one event: the pipeline
 // hands records grouped by event, so a batch has few runs.
 type run struct{ from, to int }
 
-// publishing is one batch's messages, published and not all acknowledged.
+// publishing is one batch's messages: encoded, then published, and not
+// all acknowledged. With compression, compressing and publishing happen on
+// a goroutine of their own while the pipeline prepares the next batch.
 type publishing struct {
-	sink    *Sink
-	buf     []byte // the messages' bodies, one after the other
+	lines   []byte // the batch's JSON lines, message after message
+	msgs    []message
+	bodies  []byte // compressed bodies, one after the other
 	futures []jetstream.PubAckFuture
-	err     error // publishing failed
+	done    chan struct{} // closed once every message is published, or publishing failed
+	err     error         // publishing failed; read after done
+	sink    *Sink
+}
+
+// message is one message of a batch: lines[from:to] of its publishing.
+type message struct {
+	subject  string
+	id       string
+	from, to int
+	records  int
 }
 
 var (
@@ -211,108 +227,103 @@ func (s *Sink) Send(ctx context.Context, b *record.Batch) error {
 }
 
 // SendAsync publishes the batch as Send does and returns without waiting
-// for the acknowledgements: the function it returns waits for them.
+// for the acknowledgements: the function it returns waits for them. With
+// compression it returns once the batch is encoded, and a goroutine
+// compresses and publishes its messages meanwhile.
 func (s *Sink) SendAsync(_ context.Context, b *record.Batch) func(context.Context) error {
-	p := &publishing{sink: s}
+	var p *publishing
 	if n := len(s.free); n > 0 {
-		p.buf, s.free = s.free[n-1], s.free[:n-1]
+		p, s.free = s.free[n-1], s.free[:n-1]
+	} else {
+		p = &publishing{sink: s}
 	}
-	if want := s.largest + s.largest/8 + s.room(s.maxBody); cap(p.buf) < want {
+	s.encode(b, p)
+	p.futures, p.err, p.done = p.futures[:0], nil, make(chan struct{})
+	if !s.compress {
+		p.publish(nil)
+		return p.wait
+	}
+	room := 0
+	for _, m := range p.msgs {
+		room += s2.MaxEncodedLen(m.to - m.from)
+	}
+	if cap(p.bodies) < room {
 		// Sized at once: growing by doubling copies the buffer and touches
 		// fresh memory several times, which costs more than the encoding.
-		p.buf = make([]byte, 0, want)
+		p.bodies = make([]byte, 0, room+room/8)
 	}
-	p.err = s.publish(b, p)
+	after := s.lastDone
+	s.lastDone = p.done
+	go p.publish(after)
 	return p.wait
 }
 
-// publish encodes the batch's records, one event after the other, and
-// publishes a message whenever the next record would take its JSON lines
-// over maxBody. Message bodies go into p.buf: compressed from s.json, or
-// encoded there directly. A message holds a slice of p.buf: when p.buf
-// must move to a larger array, the messages keep the old one, which is
-// never written again.
-func (s *Sink) publish(b *record.Batch, p *publishing) error {
+// encode writes the batch's records into p.lines as JSON lines, one event
+// after the other, and cuts a message whenever the next record would take
+// its lines over maxBody.
+func (s *Sink) encode(b *record.Batch, p *publishing) {
 	s.group(b)
 	prefix := b.ID.String() + "."
-	body := p.buf[:0]
-	if s.compress {
-		body = s.json[:0]
+	if want := s.largest + s.largest/8; cap(p.lines) < want {
+		// Sized at once, as bodies are.
+		p.lines = make([]byte, 0, want)
+	}
+	lines, msgs := p.lines[:0], p.msgs[:0]
+	cut := func(ev string, from, to, n int) {
+		msgs = append(msgs, message{subject: s.subjectOf(ev), id: prefix + strconv.Itoa(len(msgs)), from: from, to: to, records: n})
 	}
 	for g, ev := range s.order {
-		start, n := len(body), 0
+		start, n := len(lines), 0
 		for _, r := range s.runs[g] {
 			for i := r.from; i < r.to; i++ {
-				mark := len(body)
-				body = append(b.AppendJSON(body, i), '\n')
-				if len(body)-start > s.maxBody && n > 0 {
-					if err := s.publishMsg(p, ev, prefix, body[start:mark], n); err != nil {
-						return err
-					}
+				mark := len(lines)
+				lines = append(b.AppendJSON(lines, i), '\n')
+				if len(lines)-start > s.maxBody && n > 0 {
+					cut(ev, start, mark, n)
 					start, n = mark, 0
-					if s.compress {
-						// The lines are in p.buf now: keep only the record
-						// that starts the next message.
-						body = body[:copy(body, body[mark:])]
-						start = 0
-					}
 				}
 				n++
 			}
 		}
 		if n > 0 {
-			if err := s.publishMsg(p, ev, prefix, body[start:], n); err != nil {
-				return err
+			cut(ev, start, len(lines), n)
+		}
+	}
+	p.lines, p.msgs = lines, msgs
+	s.largest = max(s.largest, len(lines))
+}
+
+// publish publishes p's messages, once the batch before it is published
+// (after closes then; nil: nothing to wait for), and closes p.done. A
+// compressed body goes into p.bodies, which SendAsync sized for every
+// message, so no body moves once published.
+func (p *publishing) publish(after chan struct{}) {
+	defer close(p.done)
+	if after != nil {
+		<-after
+	}
+	js, compress := p.sink.js, p.sink.compress
+	p.bodies = p.bodies[:0]
+	for _, m := range p.msgs {
+		msg := &nats.Msg{Subject: m.subject, Data: p.lines[m.from:m.to:m.to], Header: nats.Header{}}
+		if compress {
+			at := len(p.bodies)
+			enc := s2.EncodeSnappy(p.bodies[at:at+s2.MaxEncodedLen(m.to-m.from)], p.lines[m.from:m.to])
+			if len(enc) < m.to-m.from {
+				p.bodies = p.bodies[:at+len(enc)]
+				msg.Data = p.bodies[at:len(p.bodies):len(p.bodies)]
+				msg.Header.Set(HeaderEncoding, string(Snappy))
 			}
 		}
-		if s.compress {
-			body = body[:0]
+		msg.Header.Set(jetstream.MsgIDHeader, m.id)
+		msg.Header.Set(HeaderRecords, strconv.Itoa(m.records))
+		f, err := js.PublishMsgAsync(msg)
+		if err != nil {
+			p.err = err
+			return
 		}
+		p.futures = append(p.futures, f)
 	}
-	if s.compress {
-		s.json = body
-	} else {
-		p.buf = body
-	}
-	s.largest = max(s.largest, len(p.buf))
-	return nil
-}
-
-// room is what p.buf must have free for a message of n bytes of JSON.
-func (s *Sink) room(n int) int {
-	if s.compress {
-		return s2.MaxEncodedLen(n)
-	}
-	return 0
-}
-
-// publishMsg publishes lines, n records of event ev: as they are, or
-// compressed into p.buf when that makes them smaller.
-func (s *Sink) publishMsg(p *publishing, ev, prefix string, lines []byte, n int) error {
-	m := &nats.Msg{Subject: s.subjectOf(ev), Data: lines[:len(lines):len(lines)], Header: nats.Header{}}
-	if s.compress {
-		need := s.room(len(lines))
-		if cap(p.buf)-len(p.buf) < need {
-			p.buf = make([]byte, 0, max(2*cap(p.buf), need))
-		}
-		at := len(p.buf)
-		enc := s2.EncodeSnappy(p.buf[at:at+need], lines)
-		if len(enc) < len(lines) {
-			m.Header.Set(HeaderEncoding, string(Snappy))
-		} else {
-			enc = append(p.buf[at:at], lines...)
-		}
-		p.buf = p.buf[:at+len(enc)]
-		m.Data = p.buf[at:len(p.buf):len(p.buf)]
-	}
-	m.Header.Set(jetstream.MsgIDHeader, prefix+strconv.Itoa(len(p.futures)))
-	m.Header.Set(HeaderRecords, strconv.Itoa(n))
-	f, err := s.js.PublishMsgAsync(m)
-	if err != nil {
-		return err
-	}
-	p.futures = append(p.futures, f)
-	return nil
 }
 
 // group sorts the batch's records into runs of one event, events in the
@@ -343,11 +354,17 @@ func (s *Sink) group(b *record.Batch) {
 	}
 }
 
-// wait waits for every acknowledgement of the batch. Its buffer is reused
-// only once all are in: an unacknowledged message may still be published
-// again by the client.
+// wait waits for the batch to be published and for every
+// acknowledgement. Its memory is reused only once all are in: an
+// unacknowledged message may still be published again by the client.
 func (p *publishing) wait(ctx context.Context) error {
-	err := p.err
+	var err error
+	select {
+	case <-p.done:
+		err = p.err
+	case <-ctx.Done():
+		return fmt.Errorf("natssink: publishing %d messages: %w", len(p.msgs), ctx.Err())
+	}
 	for _, f := range p.futures {
 		if err != nil {
 			break
@@ -360,7 +377,7 @@ func (p *publishing) wait(ctx context.Context) error {
 		}
 	}
 	if err == nil {
-		p.sink.free = append(p.sink.free, p.buf[:0])
+		p.sink.free = append(p.sink.free, p)
 		return nil
 	}
 	if errors.Is(err, nats.ErrMaxPayload) {
