@@ -14,6 +14,7 @@ import (
 	"github.com/usagekit/usagekit/collector/loader"
 	"github.com/usagekit/usagekit/collector/warehouse"
 	"github.com/usagekit/usagekit/internal/natstest"
+	"github.com/usagekit/usagekit/runtime/record/natssink"
 )
 
 // BenchmarkLoaderPostgres loads a stream of 500,000 records, as the
@@ -97,7 +98,11 @@ func streamRows(b *testing.B, js jetstream.JetStream, stream string, n int) pars
 		if err != nil {
 			b.Fatal(err)
 		}
-		rs, err := warehouse.ParseRecordLines(m.Data)
+		lines, err := natssink.Lines(m.Header, m.Data, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rs, err := warehouse.ParseRecordLines(lines)
 		if err != nil {
 			b.Fatal(err)
 		}
