@@ -28,10 +28,11 @@ func BenchmarkEncode(b *testing.B) {
 	fb := &frameBatch{in: newInterner(), ctx: &ctx}
 	names := newPseudonyms([]byte("0123456789abcdef0123"), false)
 	var out []byte
+	s := string(frames)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for done := 0; done < b.N; done += n {
-		fb.prepare(string(frames), names)
+		fb.prepare(s, names)
 		bt := &Batch{fb: fb, ctxJSON: appendContext(nil, &ctx)}
 		out = out[:0]
 		for i := range bt.Len() {
