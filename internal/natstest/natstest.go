@@ -132,6 +132,19 @@ cluster {
 		_, err := js.AccountInfo(actx)
 		return err == nil
 	})
+	// A meta leader may not know every peer yet ("no suitable peers for
+	// placement" on a busy machine): the cluster is ready once a stream
+	// with a replica on every node can be made.
+	testproc.WaitFor(t, ctx, "every node to join the JetStream cluster", func() bool {
+		actx, acancel := context.WithTimeout(ctx, 2*time.Second)
+		defer acancel()
+		const probe = "NATSTEST_READY"
+		if _, err := js.CreateStream(actx, jetstream.StreamConfig{Name: probe, Subjects: []string{"natstest.ready"},
+			Replicas: n, Storage: jetstream.MemoryStorage}); err != nil {
+			return false
+		}
+		return js.DeleteStream(actx, probe) == nil
+	})
 	return nodes
 }
 

@@ -306,16 +306,25 @@ func (t *Tracker) forward(ctx context.Context, d *event.Descriptor, r *event.Rec
 // on a 2-core VM, a fifth of a Track call with records). The reading is
 // renewed once it is a second old, or when the monotonic clock says it
 // lies in the future, so a step of the wall clock shows within a second.
-type stampClock struct{ base atomic.Pointer[time.Time] }
+type stampClock struct{ base atomic.Pointer[stampBase] }
+
+// stampBase is a reading of the system clock: its monotonic reading, and
+// its wall time in Unix nanoseconds.
+type stampBase struct {
+	mono time.Time
+	wall int64
+}
 
 func (c *stampClock) now() time.Time {
 	if b := c.base.Load(); b != nil {
-		if d := time.Since(*b); d >= 0 && d < time.Second {
-			return b.Add(d)
+		if d := time.Since(b.mono); d >= 0 && d < time.Second {
+			// time.Unix, not mono.Add: a stamp needs no monotonic
+			// reading, and Add's carrying of one costs half the clock.
+			return time.Unix(0, b.wall+int64(d))
 		}
 	}
 	t := time.Now()
-	c.base.Store(&t)
+	c.base.Store(&stampBase{mono: t, wall: t.UnixNano()})
 	return t
 }
 

@@ -437,7 +437,7 @@ func TestStampClock(t *testing.T) {
 		time.Now().Add(time.Second),        // in the future by the monotonic clock
 		time.Now().Add(time.Hour).Round(0), // the wall clock stepped back an hour
 	} {
-		c.base.Store(&base)
+		c.base.Store(&stampBase{mono: base, wall: base.UnixNano()})
 		before = time.Now()
 		got := c.now()
 		if d := got.Sub(before); d < 0 || d > time.Second {
