@@ -127,7 +127,6 @@ func (fb *frameBatch) prepare(frames string, ps *pseudonyms) {
 			fb.idEnd = append(fb.idEnd, int32(len(fb.text)))
 		}
 	}
-	fb.recs = nil
 }
 
 // identKey is an identifier as a frame holds it.
