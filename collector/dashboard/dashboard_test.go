@@ -47,25 +47,12 @@ func smallSet() *model.Set {
 	}
 }
 
-// fillSmall stores the small dataset: W45 a=10 b=5; W46 a=20 (after an
-// earlier 999 that it replaces) b=-1 c=3; W47 a=-1 b=7 c=4; a upgrades to
-// 17.2 in W47; a SaaS ping in W47; four create_issue records.
+// fillSmall stores warehousetest.SmallPings (W45 a=10 b=5; W46 a=20, after
+// an earlier 999 that it replaces, b=-1 c=3; W47 a=-1 b=7 c=4; a upgrades
+// to 17.2 in W47; a SaaS ping in W47) and four create_issue records.
 func fillSmall(t *testing.T, w *warehouse.Warehouse) {
 	t.Helper()
-	saas := warehousetest.Ping(t, "saas", "2026-W47", 1, "17.2", "ultimate", 1000)
-	saas.Source = warehouse.SourceWarehouse
-	pings := []warehouse.Ping{
-		warehousetest.Ping(t, "a", "2026-W45", 1, "17.1", "free", 10),
-		warehousetest.Ping(t, "a", "2026-W46", 1, "17.1", "free", 999),
-		warehousetest.Ping(t, "a", "2026-W46", 5, "17.1", "free", 20),
-		warehousetest.Ping(t, "a", "2026-W47", 1, "17.2", "free", -1),
-		warehousetest.Ping(t, "b", "2026-W45", 1, "17.2", "premium", 5),
-		warehousetest.Ping(t, "b", "2026-W46", 1, "17.2", "premium", -1),
-		warehousetest.Ping(t, "b", "2026-W47", 1, "17.2", "premium", 7),
-		warehousetest.Ping(t, "c", "2026-W46", 1, "17.1", "premium", 3),
-		warehousetest.Ping(t, "c", "2026-W47", 1, "17.1", "premium", 4),
-		saas,
-	}
+	pings := warehousetest.SmallPings(t)
 	ctx := context.Background()
 	if _, err := w.StorePings(ctx, pings); err != nil {
 		t.Fatal(err)

@@ -178,6 +178,17 @@ func (s *scanner) space() {
 	}
 }
 
+// colon reads the colon after a member's name, and the space around it.
+func (s *scanner) colon() error {
+	s.space()
+	if s.i >= len(s.data) || s.data[s.i] != ':' {
+		return errSyntax
+	}
+	s.i++
+	s.space()
+	return nil
+}
+
 // object reads an object, at s.data[s.i] == '{', adding its numbers under
 // s.path.
 func (s *scanner) object(depth int) error {
@@ -201,12 +212,9 @@ func (s *scanner) object(depth int) error {
 		if err != nil {
 			return err
 		}
-		s.space()
-		if s.i >= len(s.data) || s.data[s.i] != ':' {
-			return errSyntax
+		if err := s.colon(); err != nil {
+			return err
 		}
-		s.i++
-		s.space()
 		s.path = s.path[:base]
 		if base > 0 { // as maps were walked: an empty group's name adds no dot
 			s.path = append(s.path, '.')
@@ -374,12 +382,9 @@ func (s *scanner) skip(depth int) error {
 				if err := s.skipString(); err != nil {
 					return err
 				}
-				s.space()
-				if s.i >= len(s.data) || s.data[s.i] != ':' {
-					return errSyntax
+				if err := s.colon(); err != nil {
+					return err
 				}
-				s.i++
-				s.space()
 			}
 			if err := s.skip(depth); err != nil {
 				return err

@@ -15,26 +15,11 @@ import (
 	"github.com/usagekit/usagekit/collector/warehouse"
 )
 
-// fillSeries stores the small dataset the series tests read: three
-// instances over three weeks, with a second, earlier ping of a in W46 that
-// its later one replaces, failures (-1), an upgrade, and a SaaS ping that
-// the instances' series leave out.
+// fillSeries stores warehousetest.SmallPings, the dataset the series
+// tests read.
 func fillSeries(t *testing.T, w *warehouse.Warehouse) {
 	t.Helper()
-	pings := []warehouse.Ping{
-		warehousetest.Ping(t, "a", "2026-W45", 1, "17.1", "free", 10),
-		warehousetest.Ping(t, "a", "2026-W46", 1, "17.1", "free", 999),
-		warehousetest.Ping(t, "a", "2026-W46", 5, "17.1", "free", 20),
-		warehousetest.Ping(t, "a", "2026-W47", 1, "17.2", "free", -1),
-		warehousetest.Ping(t, "b", "2026-W45", 1, "17.2", "premium", 5),
-		warehousetest.Ping(t, "b", "2026-W46", 1, "17.2", "premium", -1),
-		warehousetest.Ping(t, "b", "2026-W47", 1, "17.2", "premium", 7),
-		warehousetest.Ping(t, "c", "2026-W46", 1, "17.1", "premium", 3),
-		warehousetest.Ping(t, "c", "2026-W47", 1, "17.1", "premium", 4),
-	}
-	saas := warehousetest.Ping(t, "saas", "2026-W47", 1, "17.2", "ultimate", 1000)
-	saas.Source = warehouse.SourceWarehouse
-	if _, err := w.StorePings(context.Background(), append(pings, saas)); err != nil {
+	if _, err := w.StorePings(context.Background(), warehousetest.SmallPings(t)); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -91,3 +91,26 @@ func Ping(t testing.TB, uuid, wk string, h int, version, edition string, issues 
 	return warehouse.Ping{Payload: fmt.Appendf(nil, `{"uuid": %q, "recorded_at": %q, "hostname": "%s.example.com", "version": %q, "edition": %q, "counts": {"issues": %v}}`,
 		uuid, at.Format(time.RFC3339), uuid, version, edition, issues)}
 }
+
+// SmallPings is the small dataset of the series and dashboard tests:
+// instances a, b and c over 2026-W45 to W47, with a second, earlier ping
+// of a in W46 (999) that its later one (20) replaces, failures (-1), a's
+// upgrade to 17.2 in W47, and last a SaaS ping (source warehouse, 1000 in
+// W47) that the instances' series leave out.
+func SmallPings(t testing.TB) []warehouse.Ping {
+	t.Helper()
+	saas := Ping(t, "saas", "2026-W47", 1, "17.2", "ultimate", 1000)
+	saas.Source = warehouse.SourceWarehouse
+	return []warehouse.Ping{
+		Ping(t, "a", "2026-W45", 1, "17.1", "free", 10),
+		Ping(t, "a", "2026-W46", 1, "17.1", "free", 999),
+		Ping(t, "a", "2026-W46", 5, "17.1", "free", 20),
+		Ping(t, "a", "2026-W47", 1, "17.2", "free", -1),
+		Ping(t, "b", "2026-W45", 1, "17.2", "premium", 5),
+		Ping(t, "b", "2026-W46", 1, "17.2", "premium", -1),
+		Ping(t, "b", "2026-W47", 1, "17.2", "premium", 7),
+		Ping(t, "c", "2026-W46", 1, "17.1", "premium", 3),
+		Ping(t, "c", "2026-W47", 1, "17.1", "premium", 4),
+		saas,
+	}
+}
