@@ -22,16 +22,7 @@ var ErrID = errors.New("record: not a UUID")
 func (id ID) String() string { return string(id.Append(make([]byte, 0, 36))) }
 
 // Append appends the canonical form of id to dst.
-func (id ID) Append(dst []byte) []byte {
-	const digits = "0123456789abcdef"
-	for i, b := range id {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			dst = append(dst, '-')
-		}
-		dst = append(dst, digits[b>>4], digits[b&0xF])
-	}
-	return dst
-}
+func (id ID) Append(dst []byte) []byte { return appendIDHex(dst, string(id[:])) }
 
 // MarshalText implements encoding.TextMarshaler.
 func (id ID) MarshalText() ([]byte, error) { return id.Append(nil), nil }
