@@ -63,8 +63,13 @@ type flusher struct {
 	names   *pseudonyms
 	ctx     Context
 	ctxJSON []byte
-	ids     IDSource
-	taken   [][]byte // blocks taken from the shards, not grouped yet
+	ids     IDSource // batch ids
+	// taken is the blocks taken from the shards, not grouped yet, and
+	// takenFrom the shard each came from, whose source in shardIDs gives
+	// its records their ids.
+	taken     [][]byte
+	takenFrom []uint8
+	shardIDs  [numShards]IDSource
 	// eventGroup numbers event names; groupBytes, groupSeen and order sort
 	// a piece's frames by event, in the order events first appear in it.
 	eventGroup map[string]int32
@@ -158,7 +163,7 @@ func (p *Pipeline) take() []heldBatch {
 	f := &p.flushing
 	var shardDrops, records uint64
 	var bytes int64
-	f.taken = f.taken[:0]
+	f.taken, f.takenFrom = f.taken[:0], f.takenFrom[:0]
 	for i := range p.shards {
 		sh := &p.shards[i]
 		sh.mu.Lock()
@@ -168,6 +173,9 @@ func (p *Pipeline) take() []heldBatch {
 		if len(sh.cur) > 0 {
 			f.taken = append(f.taken, sh.cur)
 			sh.cur = nil
+		}
+		for len(f.takenFrom) < len(f.taken) {
+			f.takenFrom = append(f.takenFrom, uint8(i))
 		}
 		bytes += sh.bytes
 		records += uint64(sh.records)
@@ -188,7 +196,7 @@ func (p *Pipeline) take() []heldBatch {
 		// the shares normally keep new records within what is left.
 		f.dropped += records
 		p.recycle(f.taken)
-		f.taken, bytes = f.taken[:0], 0
+		f.taken, f.takenFrom, bytes = f.taken[:0], f.takenFrom[:0], 0
 	}
 	f.heldBytes += bytes
 	allDrops := shardDrops + f.dropped
@@ -226,11 +234,17 @@ func (p *Pipeline) nextPiece(queue []heldBatch) []heldBatch {
 	if len(f.eventGroup) > maxEventGroups {
 		clear(f.eventGroup)
 	}
-	// First pass: the group of every frame, and the bytes of each group.
+	// First pass: the id of every frame, its group, and the bytes of each
+	// group. Ids are made here rather than in Add, off the caller's path,
+	// each shard's in the order Add wrote them: they sort as they did
+	// when the caller made them.
 	f.order, f.frameGroup = f.order[:0], f.frameGroup[:0]
-	for _, b := range piece {
+	for k, b := range piece {
+		ids := &f.shardIDs[f.takenFrom[k]]
 		for pos := 0; pos < len(b); {
 			size := int(binary.LittleEndian.Uint32(b[pos:]))
+			id := ids.at(int64(binary.LittleEndian.Uint64(b[pos+4+len(ID{}):])))
+			copy(b[pos+4:], id[:])
 			g, ok := f.eventGroup[string(eventOf(b[pos:]))] // no allocation: a lookup converts in place
 			if !ok {
 				g = int32(len(f.eventGroup))
@@ -270,7 +284,7 @@ func (p *Pipeline) nextPiece(queue []heldBatch) []heldBatch {
 		f.groupBytes[g], f.groupSeen[g] = 0, false
 	}
 	p.recycle(piece)
-	f.taken = f.taken[n:]
+	f.taken, f.takenFrom = f.taken[n:], f.takenFrom[n:]
 	if total == 0 {
 		return queue
 	}

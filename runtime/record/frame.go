@@ -16,7 +16,7 @@ import (
 // frames into Records, pseudonymizing there, off the caller's path.
 //
 //	u32   frame length, these four bytes included
-//	[16]  id
+//	[16]  id: zero from Add, written by the flusher (see stampIDs)
 //	i64   occurred_at, Unix nanoseconds
 //	u8    flags (hasUser ... hasCustom)
 //	str   event name
@@ -39,7 +39,7 @@ const (
 
 const frameHeader = 4 + 16 + 8 + 1
 
-// appendFrame appends r's frame to dst.
+// appendFrame appends r's frame to dst, with id as its id.
 func appendFrame(dst []byte, id ID, at time.Time, name string, r *event.Record) []byte {
 	start := len(dst)
 	var flags byte

@@ -75,8 +75,11 @@ type IDSource struct {
 }
 
 // New returns a new id for an event at t.
-func (s *IDSource) New(t time.Time) ID {
-	ns := max(t.UnixNano(), 0)
+func (s *IDSource) New(t time.Time) ID { return s.at(t.UnixNano()) }
+
+// at returns a new id for an event at ns Unix nanoseconds.
+func (s *IDSource) at(ns int64) ID {
+	ns = max(ns, 0)
 	ts := uint64(ns/1e6)<<12 | uint64(ns%1e6*4096/1e6)
 	if ts <= s.last {
 		ts = s.last + 1

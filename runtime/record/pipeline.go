@@ -151,7 +151,6 @@ type shard struct {
 	full    [][]byte
 	bytes   int64
 	records int
-	ids     IDSource
 	added   uint64
 	dropped uint64
 	_       [64]byte // keeps neighbouring shards' locks off one cache line
@@ -231,7 +230,7 @@ func (p *Pipeline) Add(name string, r *event.Record, at time.Time) {
 	// moves it to an array of its own only when it does not fit, which
 	// is then the block's last frame.
 	tail := sh.cur[len(sh.cur):]
-	frame := appendFrame(tail, sh.ids.New(at), at, name, r)
+	frame := appendFrame(tail, ID{}, at, name, r)
 	size := len(frame)
 	if p.loop.Closed() || size > p.opts.MaxRecordBytes || sh.bytes+int64(size) > budget {
 		sh.dropped++

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -199,6 +200,49 @@ func TestRecordFields(t *testing.T) {
 	}
 	if id0.Version() != 7 || id0.Time().Sub(at).Abs() > 245*time.Nanosecond {
 		t.Errorf("id %s made at %v, want a UUIDv7 of %v", id0, id0.Time(), at)
+	}
+}
+
+// Records get their ids when they are flushed, and the ids of one
+// processor's buffer sort in the order its records were added, even at
+// one instant and across events that the flush groups apart. With one
+// processor every record goes to one buffer.
+func TestIDsSortInAddOrder(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	sink := &memSink{}
+	p, err := record.New(sink, record.Options{RawIdentifiers: true, FlushInterval: -1, MaxBatchRecords: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	const n = 1000
+	names := []string{"create_issue", "close_issue", "push"}
+	for i := range n {
+		p.Add(names[i%len(names)], &event.Record{User: event.UserID(i + 1)}, at)
+	}
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	recs := sink.records()
+	if len(recs) != n {
+		t.Fatalf("%d records delivered, want %d", len(recs), n)
+	}
+	byUser := make([]record.ID, n+1)
+	for _, r := range recs {
+		var user int
+		fmt.Sscan(r.Identifiers.User, &user)
+		if r.ID.Version() != 7 || byUser[user] != (record.ID{}) {
+			t.Fatalf("record of user %d has id %s (version %d), or a second record", user, r.ID, r.ID.Version())
+		}
+		byUser[user] = r.ID
+	}
+	for u := 2; u <= n; u++ {
+		if slices.Compare(byUser[u-1][:], byUser[u][:]) >= 0 {
+			t.Fatalf("id %s of record %d does not sort after %s of record %d", byUser[u], u, byUser[u-1], u-1)
+		}
+	}
+	if d := byUser[1].Time().Sub(at); d < 0 || d > time.Microsecond {
+		t.Errorf("first id made at %v, want %v", byUser[1].Time(), at)
 	}
 }
 
