@@ -222,9 +222,8 @@ func (p *Pipeline) Add(name string, r *event.Record, at time.Time) {
 	}
 	lane := p.lanes.Get()
 	sh := &p.shards[*lane]
-	p.lanes.Put(lane)
+	p.lanes.Put(p.lanes.Lock(lane, &sh.mu))
 	budget := p.budget.Share()
-	sh.mu.Lock()
 	sh.added++
 	// The frame is written straight into the block's free space; append
 	// moves it to an array of its own only when it does not fit, which

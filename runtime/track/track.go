@@ -236,9 +236,8 @@ func (t *Tracker) track(ctx context.Context, d *event.Descriptor, r *event.Recor
 	lane := t.lanes.Get()
 	lb := t.lanes.Bits()
 	sh := &t.shards[*lane<<(shardBits-lb)|shardOf(r)>>lb]
-	t.lanes.Put(lane)
+	t.lanes.Put(t.lanes.Lock(lane, &sh.mu))
 	budget := t.budget.Share()
-	sh.mu.Lock()
 	sh.tracked++
 	if t.loop.Closed() || !sh.cur.add(d, r, wk, budget) {
 		sh.dropped++

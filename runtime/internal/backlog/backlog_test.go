@@ -3,6 +3,7 @@ package backlog
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 )
@@ -73,5 +74,32 @@ func TestLoopDrain(t *testing.T) {
 	n, err = l.Drain(context.Background(), time.Second, func(context.Context) error { return nil }, func() int64 { return 1 })
 	if n != 0 || err != nil {
 		t.Errorf("Drain of a healthy flush = %d, %v", n, err)
+	}
+}
+
+// A processor that finds its lane's shard locked moves to the next lane,
+// after waiting for the lock; one that finds it free stays.
+func TestLanesLockMovesOnContention(t *testing.T) {
+	var l Lanes
+	l.Init(4)
+	l.SetBits(2)
+	lane := &l.ids[3]
+	var mu sync.Mutex
+	if got := l.Lock(lane, &mu); got != lane {
+		t.Errorf("free lock: lane %d, want %d", *got, *lane)
+	}
+	locked := make(chan *int)
+	go func() { locked <- l.Lock(lane, &mu) }()
+	select {
+	case <-locked:
+		t.Fatal("Lock returned while the lock was held")
+	case <-time.After(50 * time.Millisecond):
+	}
+	mu.Unlock()
+	if got := <-locked; got != &l.ids[0] {
+		t.Errorf("held lock: lane %d, want the next lane 0", *got)
+	}
+	if mu.TryLock() {
+		t.Error("Lock returned without holding the lock")
 	}
 }
