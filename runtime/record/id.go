@@ -66,9 +66,10 @@ func (id ID) Time() time.Time {
 // sub-millisecond field counts on (RFC 9562, section 6.2). Random bits
 // come from a ChaCha8 generator (math/rand/v2, a cryptographically strong
 // generator that erases its key as it goes) seeded from crypto/rand:
-// crypto/rand itself cost about 40 ns an id here, most of a Track call's
-// share of the record pipeline, ChaCha8 about 10. The zero IDSource is
-// ready to use; it is not safe for concurrent use.
+// crypto/rand itself cost about 40 ns an id here, ChaCha8 about 10. A
+// pipeline makes its records' ids when it flushes them, one source per
+// shard. The zero IDSource is ready to use; it is not safe for concurrent
+// use.
 type IDSource struct {
 	last uint64 // milliseconds << 12 | sub-millisecond field of the last id
 	rng  *rand.ChaCha8
