@@ -51,13 +51,7 @@ func benchPing(b *testing.B) ([]byte, *jsonschema.Schema) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := jsonschema.NewCompiler()
-	c.Draft = jsonschema.Draft2020
-	c.AssertFormat = true
-	if err := c.AddResource("payload.json", bytes.NewReader(doc)); err != nil {
-		b.Fatal(err)
-	}
-	s, err := c.Compile("payload.json")
+	s, err := wireschema.Compile("payload.json", doc)
 	if err != nil {
 		b.Fatal(err)
 	}

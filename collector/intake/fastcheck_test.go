@@ -24,18 +24,8 @@ var definitionsSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	return compileSchema(string(doc))
+	return wireschema.Compile("payload.json", doc)
 })
-
-func compileSchema(doc string) (*jsonschema.Schema, error) {
-	c := jsonschema.NewCompiler()
-	c.Draft = jsonschema.Draft2020
-	c.AssertFormat = true
-	if err := c.AddResource("payload.json", strings.NewReader(doc)); err != nil {
-		return nil, err
-	}
-	return c.Compile("payload.json")
-}
 
 func schemaOf(t testing.TB) (*jsonschema.Schema, *fastSchema) {
 	t.Helper()
@@ -138,7 +128,7 @@ func TestFastSchemaRefuses(t *testing.T) {
 		`{"type": "object", "properties": {"a": {"not": {"type": "number"}}}}`,
 		`{"type": "object", "required": ["a"]}`,
 	} {
-		s, err := compileSchema(doc)
+		s, err := wireschema.Compile("payload.json", []byte(doc))
 		if err != nil {
 			t.Fatalf("%s: %v", doc, err)
 		}

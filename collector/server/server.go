@@ -296,13 +296,7 @@ func payloadSchema(set *model.Set) (*jsonschema.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	comp := jsonschema.NewCompiler()
-	comp.Draft = jsonschema.Draft2020
-	comp.AssertFormat = true
-	if err := comp.AddResource("payload.json", strings.NewReader(string(doc))); err != nil {
-		return nil, fmt.Errorf("collector: payload schema: %w", err)
-	}
-	s, err := comp.Compile("payload.json")
+	s, err := wireschema.Compile("payload.json", doc)
 	if err != nil {
 		return nil, fmt.Errorf("collector: payload schema: %w", err)
 	}

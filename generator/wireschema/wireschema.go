@@ -13,9 +13,28 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/santhosh-tekuri/jsonschema/v5"
+
 	"github.com/usagekit/usagekit/generator/model"
 	"github.com/usagekit/usagekit/runtime/metric"
 )
+
+// Compile compiles a schema this package wrote, named name, as whoever
+// receives what it describes validates with it: draft 2020-12, with
+// formats (date-time, uuid) asserted.
+func Compile(name string, doc []byte) (*jsonschema.Schema, error) {
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft2020
+	c.AssertFormat = true
+	if err := c.AddResource(name, bytes.NewReader(doc)); err != nil {
+		return nil, fmt.Errorf("wireschema: %s: %w", name, err)
+	}
+	s, err := c.Compile(name)
+	if err != nil {
+		return nil, fmt.Errorf("wireschema: %s: %w", name, err)
+	}
+	return s, nil
+}
 
 // object is a JSON Schema object in the making.
 type object = map[string]any

@@ -1,7 +1,6 @@
 package wireschema_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -17,13 +16,7 @@ import (
 
 func compile(t *testing.T, name string, schema []byte) *jsonschema.Schema {
 	t.Helper()
-	c := jsonschema.NewCompiler()
-	c.Draft = jsonschema.Draft2020
-	c.AssertFormat = true
-	if err := c.AddResource(name, bytes.NewReader(schema)); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile(name)
+	s, err := wireschema.Compile(name, schema)
 	if err != nil {
 		t.Fatal(err)
 	}

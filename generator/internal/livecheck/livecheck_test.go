@@ -1,7 +1,6 @@
 package livecheck_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -122,13 +121,7 @@ func recordSchema(t *testing.T, set *model.Set) *jsonschema.Schema {
 	if err != nil {
 		t.Fatal(err)
 	}
-	comp := jsonschema.NewCompiler()
-	comp.Draft = jsonschema.Draft2020
-	comp.AssertFormat = true
-	if err := comp.AddResource("records.json", bytes.NewReader(doc)); err != nil {
-		t.Fatal(err)
-	}
-	s, err := comp.Compile("records.json")
+	s, err := wireschema.Compile("records.json", doc)
 	if err != nil {
 		t.Fatal(err)
 	}
