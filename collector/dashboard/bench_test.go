@@ -139,6 +139,7 @@ func BenchmarkPostgres(b *testing.B) {
 		{"split-api", "/api/metrics/bench.metric_7/split?by=version", nil},
 		{"metric-page", "/metrics/bench.metric_7", nil},
 		{"catalogue-page", "/", nil},
+		{"instances-api", "/api/instances", nil},
 		// A collector just started: the weekly totals are not cached.
 		{"catalogue-page-cold", "/", func() { h = newDashboard(b, w, nil) }},
 	} {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -285,24 +286,32 @@ type Instance struct {
 // computed ones), most recently seen first, with what went wrong in their
 // latest ping.
 func (w *Warehouse) Instances(ctx context.Context) ([]Instance, error) {
-	rows, err := w.db.QueryContext(ctx, `SELECT i.uuid, i.hostname, i.version, i.edition, i.first_seen, i.last_seen, p.id, p.problems,
+	// Each instance's latest ping is read from its end of the index by
+	// instance and time, not by grouping every ping.
+	latest := `JOIN pings p ON p.id = (SELECT q.id FROM pings q WHERE q.uuid = i.uuid AND q.source = ` + w.d.ph(1) + `
+			ORDER BY q.recorded_at DESC LIMIT 1)`
+	if w.d.name == Postgres {
+		latest = `CROSS JOIN LATERAL (SELECT q.id, q.week, q.problems FROM pings q WHERE q.uuid = i.uuid AND q.source = $1
+			ORDER BY q.recorded_at DESC LIMIT 1) p`
+	}
+	rows, err := w.db.QueryContext(ctx, `SELECT i.uuid, i.hostname, i.version, i.edition, i.first_seen, i.last_seen, p.id, p.week, p.problems,
 			(SELECT m.metadata FROM ping_metadata m WHERE m.uuid = i.uuid ORDER BY m.recorded_at DESC LIMIT 1)
-		FROM instances i JOIN pings p ON p.uuid = i.uuid AND p.source = `+w.d.ph(1)+`
-		WHERE p.recorded_at = (SELECT MAX(q.recorded_at) FROM pings q WHERE q.uuid = i.uuid AND q.source = `+w.d.ph(2)+`)
-		ORDER BY i.last_seen DESC, i.uuid`, SourcePing, SourcePing)
+		FROM instances i `+latest+`
+		ORDER BY i.last_seen DESC, i.uuid`, SourcePing)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: instances: %w", err)
 	}
 	defer rows.Close()
 	var out []Instance
 	pingIDs := map[int64]int{}
+	weekPings := map[string][]int64{}
 	for rows.Next() {
 		var in Instance
 		var first, last any
 		var id int64
-		var problems string
+		var week, problems string
 		var meta sql.NullString
-		if err := rows.Scan(&in.UUID, &in.Hostname, &in.Version, &in.Edition, &first, &last, &id, &problems, &meta); err != nil {
+		if err := rows.Scan(&in.UUID, &in.Hostname, &in.Version, &in.Edition, &first, &last, &id, &week, &problems, &meta); err != nil {
 			return nil, fmt.Errorf("warehouse: instances: %w", err)
 		}
 		if in.FirstSeen, err = w.d.scanTS(first); err != nil {
@@ -316,33 +325,83 @@ func (w *Warehouse) Instances(ctx context.Context) ([]Instance, error) {
 		}
 		in.Errors = metadataErrors(meta.String)
 		pingIDs[id] = len(out)
+		weekPings[week] = append(weekPings[week], id)
 		out = append(out, in)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("warehouse: instances: %w", err)
 	}
 	rows.Close()
-	failing, err := w.db.QueryContext(ctx, `WITH newest AS (SELECT uuid, MAX(recorded_at) AS at FROM pings WHERE source = `+w.d.ph(1)+` GROUP BY uuid)
-		SELECT p.id, v.key_path FROM newest JOIN pings p ON p.uuid = newest.uuid AND p.recorded_at = newest.at
-		JOIN metric_values v ON v.ping_id = p.id WHERE v.value = -1 ORDER BY p.id, v.key_path`, SourcePing)
-	if err != nil {
-		return nil, fmt.Errorf("warehouse: failing metrics: %w", err)
-	}
-	defer failing.Close()
-	for failing.Next() {
-		var id int64
-		var kp string
-		if err := failing.Scan(&id, &kp); err != nil {
-			return nil, fmt.Errorf("warehouse: failing metrics: %w", err)
-		}
+	if err := w.failedMetrics(ctx, weekPings, func(id int64, keyPath string) {
 		if i, ok := pingIDs[id]; ok {
-			out[i].Failing = append(out[i].Failing, kp)
+			out[i].Failing = append(out[i].Failing, keyPath)
 		}
+	}); err != nil {
+		return nil, err
 	}
-	if err := failing.Err(); err != nil {
-		return nil, fmt.Errorf("warehouse: failing metrics: %w", err)
+	for i := range out {
+		slices.Sort(out[i].Failing)
 	}
 	return out, nil
+}
+
+// failedMetrics calls found with each metric that a ping of pings (their
+// ids by week) reported failed (-1). Failed values are read through their
+// own index by ping (migration 00006); on PostgreSQL one week at a time,
+// from its partition alone, as latest pings fall in a week or two.
+func (w *Warehouse) failedMetrics(ctx context.Context, pings map[string][]int64, found func(id int64, keyPath string)) error {
+	type query struct {
+		sql  string
+		args []any
+	}
+	var queries []query
+	if w.d.name == Postgres {
+		for _, week := range slices.Sorted(maps.Keys(pings)) {
+			wk, err := ParseWeek(week)
+			if err != nil {
+				return fmt.Errorf("warehouse: failed metrics: %w", err)
+			}
+			queries = append(queries, query{`SELECT v.ping_id, k.key_path FROM metric_key_values v JOIN metric_keys k ON k.id = v.key_id
+				WHERE v.week = $1 AND v.value = -1 AND v.ping_id = ANY($2)`, []any{weekNumber(wk), pings[week]}})
+		}
+	} else if len(pings) > 0 {
+		var all []int64
+		for _, ids := range pings {
+			all = append(all, ids...)
+		}
+		list, err := json.Marshal(all)
+		if err != nil {
+			return fmt.Errorf("warehouse: failed metrics: %w", err)
+		}
+		queries = append(queries, query{`SELECT v.ping_id, k.key_path FROM metric_key_values v JOIN metric_keys k ON k.id = v.key_id
+			WHERE v.value = -1 AND v.ping_id IN (SELECT value FROM json_each(?))`, []any{string(list)}})
+	}
+	for _, q := range queries {
+		if err := w.eachFailed(ctx, q.sql, q.args, found); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *Warehouse) eachFailed(ctx context.Context, q string, args []any, found func(id int64, keyPath string)) error {
+	rows, err := w.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("warehouse: failed metrics: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var kp string
+		if err := rows.Scan(&id, &kp); err != nil {
+			return fmt.Errorf("warehouse: failed metrics: %w", err)
+		}
+		found(id, kp)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("warehouse: failed metrics: %w", err)
+	}
+	return nil
 }
 
 // metadataErrors reads the errors of a metadata document; a document that
