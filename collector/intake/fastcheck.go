@@ -308,7 +308,8 @@ func (r *fastReader) name() ([]byte, bool) {
 	return name, true
 }
 
-// skip reads past a value of kind, without recursion.
+// skip reads past a value of kind, without recursion. The numbers in
+// an object or list are checked too: the full validation decodes them all.
 func (r *fastReader) skip(kind fastKind) bool {
 	switch kind {
 	case kindString:
@@ -317,17 +318,24 @@ func (r *fastReader) skip(kind fastKind) bool {
 		// Valid JSON: count brackets outside strings.
 		level := 0
 		for r.i < len(r.data) {
-			switch r.data[r.i] {
-			case '{', '[':
+			switch c := r.data[r.i]; {
+			case c == '{' || c == '[':
 				level++
-			case '}', ']':
+			case c == '}' || c == ']':
 				level--
 				if level == 0 {
 					r.i++
 					return true
 				}
-			case '"':
+			case c == '"':
 				if !r.skipString() {
+					return false
+				}
+				continue
+			case c == '-' || c >= '0' && c <= '9':
+				start := r.i
+				r.skipScalar()
+				if !inRange(r.data[start:r.i]) {
 					return false
 				}
 				continue
@@ -336,14 +344,19 @@ func (r *fastReader) skip(kind fastKind) bool {
 		}
 		return false
 	}
+	r.skipScalar()
+	return true
+}
+
+// skipScalar reads past a number, true, false or null.
+func (r *fastReader) skipScalar() {
 	for r.i < len(r.data) {
 		switch r.data[r.i] {
 		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return true
+			return
 		}
 		r.i++
 	}
-	return true
 }
 
 // skipString reads past a string.

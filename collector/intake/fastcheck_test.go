@@ -77,6 +77,8 @@ func TestFastSchema(t *testing.T) {
 		{"a count too large for a float", `{` + facts + `, "counts": {"issues": 1e400}}`, false, true},
 		{"a string metric that is a number", `{` + facts + `, "license_plan": 5}`, false, true},
 		{"a failure of another number", `{` + facts + `, "license_plan": -2}`, false, true},
+		{"a number too large for a float in an object metric", `{` + facts + `, "settings": {"collected_data_categories": {"a": [1, 2e400]}}}`, false, true},
+		{"a number too large for a float deeper in an object metric", `{` + facts + `, "counts": {"issues": 1}, "license_plan": "x", "settings": {"collected_data_categories": [{"b": -1e999}]}}`, false, true},
 		{"an object metric that is a string", `{` + facts + `, "settings": {"collected_data_categories": "all"}}`, false, true},
 		{"a key no definition has", `{` + facts + `, "counts": {"retired": 3}}`, false, true},
 		{"a group no definition has", `{` + facts + `, "retired": {"a": 1}}`, false, true},
@@ -152,6 +154,7 @@ func FuzzFastSchema(f *testing.F) {
 		`{` + facts + `, "counts": {"issues": -1}, "license_plan": -1.0, "settings": {"collected_data_categories": [1, {"a": "b"}]}}`,
 		`{"uuid": "", "recorded_at": "2026-11-25T12:00:00Z"}`,
 		`{` + facts + `, "counts": {"issues": 1e400}}`,
+		`{` + facts + `, "settings": {"collected_data_categories": [1e400]}}`,
 		`{"\u0075uid": "a1", "recorded_at": "2026-11-25T12:00:00Z", "uuid": "b"}`,
 	} {
 		f.Add([]byte(doc))
